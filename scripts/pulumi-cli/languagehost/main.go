@@ -1,0 +1,252 @@
+// Command pulumi-language-python is a minimal Python language host for the Pulumi engine.
+//
+// Pulumi's own host lives in the Go module github.com/pulumi/pulumi/sdk/python/cmd/pulumi-language-python/v3,
+// which is untagged and not served by the Go module proxy, so it cannot be built offline. This host speaks
+// the same LanguageRuntime gRPC contract for what `pulumi up/preview/refresh/destroy` need: it resolves the
+// project's virtualenv from the runtime options, reports the Pulumi packages installed in it (as Pulumi's host
+// does, so plugin acquisition behaves the same) and runs the program through `pulumi-language-python-exec`,
+// the script shipped in the Pulumi SDK module, placed next to this binary by scripts/setup.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/version"
+	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
+	"google.golang.org/grpc"
+	"google.golang.org/protobuf/types/known/emptypb"
+)
+
+// Exit code the exec script uses after it has already shown the user an actionable message.
+const bailExitCode = 32
+
+// listPackagesScript prints the Pulumi resource plugins that installed distributions declare.
+const listPackagesScript = `
+import json, importlib.metadata as md
+found = []
+for dist in md.distributions():
+    for f in dist.files or []:
+        if f.name == "pulumi-plugin.json":
+            try:
+                meta = json.loads(f.read_text())
+            except Exception:
+                continue
+            if meta.get("resource"):
+                found.append({"name": meta.get("name") or dist.metadata["Name"],
+                              "version": meta.get("version") or dist.version,
+                              "server": meta.get("server") or ""})
+print(json.dumps(found))
+`
+
+type host struct {
+	pulumirpc.UnimplementedLanguageRuntimeServer
+	engineAddress string
+	execScript    string
+}
+
+func main() {
+	engineAddress := ""
+	for _, arg := range os.Args[1:] {
+		if !strings.HasPrefix(arg, "-") {
+			engineAddress = arg
+			break
+		}
+	}
+	self, err := os.Executable()
+	if err != nil {
+		fail(err)
+	}
+	execScript := filepath.Join(filepath.Dir(self), "pulumi-language-python-exec")
+	if _, err := os.Stat(execScript); err != nil {
+		fail(fmt.Errorf("%s is missing next to the language host; rerun scripts/setup", execScript))
+	}
+	h := &host{engineAddress: engineAddress, execScript: execScript}
+	handle, err := rpcutil.ServeWithOptions(rpcutil.ServeOptions{
+		Init: func(s *grpc.Server) error {
+			pulumirpc.RegisterLanguageRuntimeServer(s, h)
+			return nil
+		},
+	})
+	if err != nil {
+		fail(err)
+	}
+	fmt.Printf("%d\n", handle.Port)
+	if err := <-handle.Done; err != nil {
+		fail(err)
+	}
+}
+
+func fail(err error) {
+	fmt.Fprintf(os.Stderr, "pulumi-language-python: %v\n", err)
+	os.Exit(1)
+}
+
+// python returns the interpreter for a program and the virtualenv it belongs to ("" when none).
+func python(info *pulumirpc.ProgramInfo) (string, string, error) {
+	venv := ""
+	if info != nil && info.Options != nil {
+		if v, ok := info.Options.AsMap()["virtualenv"].(string); ok && v != "" {
+			venv = v
+			if !filepath.IsAbs(venv) {
+				venv = filepath.Join(info.RootDirectory, venv)
+			}
+		}
+	}
+	if venv == "" {
+		cmd := os.Getenv("PULUMI_PYTHON_CMD")
+		if cmd == "" {
+			cmd = "python3"
+		}
+		return cmd, "", nil
+	}
+	bin := filepath.Join(venv, "bin", "python")
+	if _, err := os.Stat(bin); err != nil {
+		return "", "", fmt.Errorf("the virtualenv %q named in Pulumi.yaml does not exist; create it with "+
+			"`python3 -m venv %s && %s/bin/pip install -r requirements.txt`", venv, venv, venv)
+	}
+	return bin, venv, nil
+}
+
+func environ(venv string, extra ...string) []string {
+	env := os.Environ()
+	if venv != "" {
+		env = append(env, "VIRTUAL_ENV="+venv, "PATH="+filepath.Join(venv, "bin")+
+			string(os.PathListSeparator)+os.Getenv("PATH"))
+	}
+	return append(env, extra...)
+}
+
+func (h *host) Handshake(
+	_ context.Context, req *pulumirpc.LanguageHandshakeRequest,
+) (*pulumirpc.LanguageHandshakeResponse, error) {
+	if req.EngineAddress != "" {
+		h.engineAddress = req.EngineAddress
+	}
+	return &pulumirpc.LanguageHandshakeResponse{}, nil
+}
+
+func (h *host) GetPluginInfo(context.Context, *emptypb.Empty) (*pulumirpc.PluginInfo, error) {
+	return &pulumirpc.PluginInfo{Version: version.Version}, nil
+}
+
+func (h *host) GetRequiredPlugins(
+	ctx context.Context, req *pulumirpc.GetRequiredPluginsRequest,
+) (*pulumirpc.GetRequiredPluginsResponse, error) {
+	pkgs, err := h.GetRequiredPackages(ctx, &pulumirpc.GetRequiredPackagesRequest{Info: req.Info})
+	if err != nil {
+		return nil, err
+	}
+	plugins := make([]*pulumirpc.PluginDependency, 0, len(pkgs.Packages))
+	for _, p := range pkgs.Packages {
+		plugins = append(plugins, &pulumirpc.PluginDependency{
+			Name: p.Name, Kind: p.Kind, Version: p.Version, Server: p.Server,
+		})
+	}
+	return &pulumirpc.GetRequiredPluginsResponse{Plugins: plugins}, nil
+}
+
+func (h *host) GetRequiredPackages(
+	ctx context.Context, req *pulumirpc.GetRequiredPackagesRequest,
+) (*pulumirpc.GetRequiredPackagesResponse, error) {
+	bin, venv, err := python(req.Info)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.CommandContext(ctx, bin, "-c", listPackagesScript)
+	cmd.Env = environ(venv)
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("listing the Pulumi packages installed for %s: %w", bin, err)
+	}
+	var found []struct{ Name, Version, Server string }
+	if err := json.Unmarshal(out, &found); err != nil {
+		return nil, fmt.Errorf("reading the Pulumi package list: %w", err)
+	}
+	resp := &pulumirpc.GetRequiredPackagesResponse{}
+	for _, f := range found {
+		v := f.Version
+		if v != "" && !strings.HasPrefix(v, "v") {
+			v = "v" + v
+		}
+		resp.Packages = append(resp.Packages, &pulumirpc.PackageDependency{
+			Kind: "resource", Name: f.Name, Version: v, Server: f.Server,
+		})
+	}
+	return resp, nil
+}
+
+func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.RunResponse, error) {
+	bin, venv, err := python(req.Info)
+	if err != nil {
+		return &pulumirpc.RunResponse{Error: err.Error()}, nil
+	}
+	// Nil collections would marshal to null, which the exec script cannot read.
+	configMap, secretList := req.Config, req.ConfigSecretKeys
+	if configMap == nil {
+		configMap = map[string]string{}
+	}
+	if secretList == nil {
+		secretList = []string{}
+	}
+	config, err := json.Marshal(configMap)
+	if err != nil {
+		return nil, err
+	}
+	secretKeys, err := json.Marshal(secretList)
+	if err != nil {
+		return nil, err
+	}
+	program := "."
+	root := req.Pwd
+	if req.Info != nil {
+		root = req.Info.RootDirectory
+		if req.Info.EntryPoint != "" && req.Info.EntryPoint != "." {
+			program = filepath.Join(req.Info.ProgramDirectory, req.Info.EntryPoint)
+		} else if req.Info.ProgramDirectory != "" {
+			program = req.Info.ProgramDirectory
+		}
+	} else if req.Program != "" {
+		program = req.Program
+	}
+	args := []string{"-u", h.execScript,
+		"--monitor", req.MonitorAddress,
+		"--engine", h.engineAddress,
+		"--project", req.Project,
+		"--stack", req.Stack,
+		"--pwd", req.Pwd,
+		"--dry_run", fmt.Sprint(req.DryRun),
+		"--parallel", fmt.Sprint(req.Parallel),
+		"--root_directory", root,
+	}
+	if req.Organization != "" {
+		args = append(args, "--organization", req.Organization)
+	}
+	args = append(args, program)
+	args = append(args, req.Args...)
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Dir = req.Pwd
+	cmd.Stdout = os.Stdout
+	cmd.Stderr = os.Stderr
+	cmd.Env = environ(venv, "PULUMI_CONFIG="+string(config), "PULUMI_CONFIG_SECRET_KEYS="+string(secretKeys))
+	if err := cmd.Run(); err != nil {
+		var exitErr *exec.ExitError
+		if errors.As(err, &exitErr) {
+			if exitErr.ExitCode() == bailExitCode {
+				return &pulumirpc.RunResponse{Bail: true}, nil
+			}
+			return &pulumirpc.RunResponse{
+				Error: fmt.Sprintf("Program exited with non-zero exit code: %d", exitErr.ExitCode()),
+			}, nil
+		}
+		return &pulumirpc.RunResponse{Error: fmt.Sprintf("could not run %s: %v", bin, err)}, nil
+	}
+	return &pulumirpc.RunResponse{}, nil
+}
