@@ -1,0 +1,208 @@
+"""A small threaded HTTP server shared by the emulators: routing, call recording, fault injection."""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from tests.emulators.faults import Faults
+
+
+@dataclass
+class Request:
+    """What a route handler sees of one request."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]  # lower-cased names
+    body: bytes
+    params: dict[str, str] = field(default_factory=dict)
+
+    def json(self) -> Any:
+        """The body parsed as JSON, or a 400 naming the problem."""
+        try:
+            return json.loads(self.body or b"null")
+        except ValueError as e:
+            raise ApiError(400, {"error_code": "400", "message": f"body: not valid JSON ({e})"}) from e
+
+
+@dataclass
+class Response:
+    """What a route handler returns."""
+
+    status: int
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Call:
+    """One recorded request."""
+
+    method: str
+    path: str
+    operation: str
+    status: int
+    latency_ms: float
+
+
+Handler = Callable[[Request], Response]
+
+
+class ApiError(Exception):
+    """An HTTP error answer; raised by handlers, rendered by the server."""
+
+    def __init__(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+        super().__init__(f"{status}")
+        self.status = status
+        self.body = body
+        self.headers = headers or {}
+
+
+class Emulator:
+    """Base class: subclasses register routes; `start()` serves on 127.0.0.1 in a background thread."""
+
+    def __init__(self) -> None:
+        self.faults = Faults()
+        self.calls: list[Call] = []
+        self._routes: list[tuple[str, re.Pattern[str], str, Handler]] = []
+        self._lock = threading.RLock()
+        self._server: ThreadingHTTPServer | None = None
+
+    # -- routes ------------------------------------------------------------------------------------------
+    def route(self, method: str, pattern: str, operation: str, handler: Handler) -> None:
+        """Register `handler` for `method` and a path pattern with {name} placeholders."""
+        regex = re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", pattern) + "$")
+        self._routes.append((method, regex, operation, handler))
+
+    def before(self, request: Request, operation: str) -> None:
+        """Hook run before every handler (auth checks); raise ApiError to refuse."""
+
+    # -- observability -----------------------------------------------------------------------------------
+    def count(self, operation: str = "*", since: int = 0) -> int:
+        """How many recorded calls match an fnmatch pattern of operation names."""
+        import fnmatch
+
+        with self._lock:
+            return sum(1 for c in self.calls[since:] if fnmatch.fnmatchcase(c.operation, operation))
+
+    def mark(self) -> int:
+        """A position in the call log, for counting the calls made after it."""
+        with self._lock:
+            return len(self.calls)
+
+    # -- serving ------------------------------------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        """Base URL, e.g. http://127.0.0.1:40123."""
+        assert self._server is not None, "emulator not started"
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def start(self, port: int = 0) -> Emulator:
+        """Serve in a daemon thread."""
+        emulator = self
+
+        class _Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:  # quiet: payloads hold personal data
+                pass
+
+            def _serve(self) -> None:
+                emulator._dispatch(self)
+
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), _Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _dispatch(self, h: BaseHTTPRequestHandler) -> None:
+        started = time.perf_counter()
+        split = urlsplit(h.path)
+        length = int(h.headers.get("Content-Length") or 0)
+        body = h.rfile.read(length) if length else b""
+        request = Request(
+            method=h.command,
+            path=split.path,
+            query={k: v[0] for k, v in parse_qs(split.query, keep_blank_values=True).items()},
+            headers={k.lower(): v for k, v in h.headers.items()},
+            body=body,
+        )
+        operation, handler = "unknown", None
+        for method, regex, op, fn in self._routes:
+            m = regex.match(request.path)
+            if m and method == request.method:
+                operation, handler, request.params = op, fn, m.groupdict()
+                break
+        try:
+            response = self._answer(request, operation, handler)
+        except _Dropped:
+            self._record(request, operation, 0, started)
+            h.close_connection = True
+            try:
+                h.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            return
+        payload = b"" if response.body is None else json.dumps(response.body).encode()
+        h.send_response(response.status)
+        headers = {"Content-Type": "application/json", **response.headers}
+        for k, v in headers.items():
+            h.send_header(k, v)
+        h.send_header("Content-Length", str(len(payload)))
+        h.end_headers()
+        h.wfile.write(payload)
+        self._record(request, operation, response.status, started)
+
+    def _answer(self, request: Request, operation: str, handler: Handler | None) -> Response:
+        for fault in self.faults.pick(operation):
+            if fault.kind == "latency":
+                time.sleep(fault.seconds)
+            elif fault.kind == "drop":
+                raise _Dropped
+            elif fault.kind == "status":
+                headers = {} if fault.retry_after is None else {"Retry-After": f"{fault.retry_after:g}"}
+                return Response(fault.status, {"error_code": str(fault.status), "message": "injected"}, headers)
+        if handler is None:
+            known = any(regex.match(request.path) for _, regex, _, _ in self._routes)
+            return Response(405 if known else 404, {"error_code": "404", "message": "no such route"})
+        try:
+            with self._lock:
+                self.before(request, operation)
+                return handler(request)
+        except ApiError as e:
+            return Response(e.status, e.body, e.headers)
+
+    def _record(self, request: Request, operation: str, status: int, started: float) -> None:
+        with self._lock:
+            self.calls.append(
+                Call(request.method, request.path, operation, status, (time.perf_counter() - started) * 1000)
+            )
+
+
+class _Dropped(Exception):
+    pass
