@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import socket
@@ -163,10 +164,8 @@ class Emulator:
         except _Dropped:
             self._record(request, operation, 0, started)
             h.close_connection = True
-            try:
+            with contextlib.suppress(OSError):
                 h.connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             return
         payload = b"" if response.body is None else json.dumps(response.body).encode()
         h.send_response(response.status)

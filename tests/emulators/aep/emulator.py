@@ -53,7 +53,7 @@ class AepEmulator(Emulator):
     def __init__(
         self,
         client_id: str = "emulator-client",
-        client_secret: str = "emulator-secret",  # noqa: S107 - a test credential
+        client_secret: str = "emulator-secret",
         org_id: str = "EMULATOR0000000000000000@AdobeOrg",
         sandboxes: tuple[str, ...] = ("prod", "dev"),
         tenant: str = "acme",
@@ -110,8 +110,10 @@ class AepEmulator(Emulator):
         """Seed a tenant schema (as if the user brought their own); returns its $id."""
         with self._lock:
             fg = self._store_fieldgroup(
-                {"title": f"{title} fields", "definitions": {"f": {"properties": {f"_{self.tenant}": {
-                    "type": "object", "properties": fields}}}}}
+                {
+                    "title": f"{title} fields",
+                    "definitions": {"f": {"properties": {f"_{self.tenant}": {"type": "object", "properties": fields}}}},
+                }
             )
             return str(self._store_schema(title, "", [fg["$id"]])["$id"])
 
@@ -182,7 +184,12 @@ class AepEmulator(Emulator):
         r("GET", f"{SCHEMAS}/stats", "schemas.stats", lambda _: Response(200, {"tenantId": self.tenant}))
         r("POST", f"{SCHEMAS}/tenant/fieldgroups", "schemas.fieldgroups.create", self._fieldgroup_create)
         r("GET", f"{SCHEMAS}/tenant/fieldgroups/{{id}}", "schemas.fieldgroups.get", self._fieldgroup_get)
-        r("DELETE", f"{SCHEMAS}/tenant/fieldgroups/{{id}}", "schemas.fieldgroups.delete", self._fieldgroup_delete)
+        r(
+            "DELETE",
+            f"{SCHEMAS}/tenant/fieldgroups/{{id}}",
+            "schemas.fieldgroups.delete",
+            self._fieldgroup_delete,
+        )
         r("POST", f"{SCHEMAS}/tenant/schemas", "schemas.create", self._schema_create)
         r("GET", f"{SCHEMAS}/tenant/schemas/{{id}}", "schemas.get", self._schema_get)
         r("DELETE", f"{SCHEMAS}/tenant/schemas/{{id}}", "schemas.delete", self._schema_delete)
@@ -218,8 +225,15 @@ class AepEmulator(Emulator):
         allowed = {
             "sourceConnections": {"name", "description", "providerId", "connectionSpec", "data", "params"},
             "targetConnections": {"name", "description", "connectionSpec", "data", "params"},
-            "flows": {"name", "description", "flowSpec", "sourceConnectionIds", "targetConnectionIds",
-                      "transformations", "scheduleParams"},
+            "flows": {
+                "name",
+                "description",
+                "flowSpec",
+                "sourceConnectionIds",
+                "targetConnectionIds",
+                "transformations",
+                "scheduleParams",
+            },
         }[kind]
 
         def create(request: Request) -> Response:
@@ -264,11 +278,21 @@ class AepEmulator(Emulator):
                 obj.update(self._validate_flow(body))
             object_id = str(uuid.uuid4())
             etag = _etag()
-            obj.update(id=object_id, etag=etag, createdAt=_now_ms(), updatedAt=_now_ms(),
-                       sandboxName=request.headers["x-sandbox-name"], imsOrgId=self.org_id)
+            obj.update(
+                id=object_id,
+                etag=etag,
+                createdAt=_now_ms(),
+                updatedAt=_now_ms(),
+                sandboxName=request.headers["x-sandbox-name"],
+                imsOrgId=self.org_id,
+            )
             if kind == "flows":
-                obj.update(state="enabled", version=etag, reads=0,
-                           lastOperation={"started": _now_ms(), "status": {"value": "completed"}, "op": "create"})
+                obj.update(
+                    state="enabled",
+                    version=etag,
+                    reads=0,
+                    lastOperation={"started": _now_ms(), "status": {"value": "completed"}, "op": "create"},
+                )
                 inlet = hashlib.sha256(object_id.encode()).hexdigest()
                 obj["options"] = {"inletId": inlet, "inletUrl": f"{self.url}/collection/{inlet}"}
             self._collection(kind)[object_id] = obj
@@ -289,15 +313,24 @@ class AepEmulator(Emulator):
             if ids[0] not in store:
                 raise bad_field(field, f"{label} {ids[0]} does not exist")
             out[field] = list(ids)
-        out["transformations"] = [self._validate_transformation(t, "transformations/0")
-                                  for t in self._require(body, "transformations", list)]
+        out["transformations"] = [
+            self._validate_transformation(t, "transformations/0") for t in self._require(body, "transformations", list)
+        ]
         if len(out["transformations"]) != 1:
             raise bad_field("transformations", "must hold exactly one Mapping transformation")
         out["inheritedAttributes"] = {
-            "sourceConnections": [{"id": out["sourceConnectionIds"][0],
-                                   "connectionSpec": {"id": CUSTOMERIO_SOURCE_SPEC, "version": "1.0"}}],
-            "targetConnections": [{"id": out["targetConnectionIds"][0],
-                                   "connectionSpec": {"id": DATA_LAKE_TARGET_SPEC, "version": "1.0"}}],
+            "sourceConnections": [
+                {
+                    "id": out["sourceConnectionIds"][0],
+                    "connectionSpec": {"id": CUSTOMERIO_SOURCE_SPEC, "version": "1.0"},
+                }
+            ],
+            "targetConnections": [
+                {
+                    "id": out["targetConnectionIds"][0],
+                    "connectionSpec": {"id": DATA_LAKE_TARGET_SPEC, "version": "1.0"},
+                }
+            ],
         }
         return out
 
@@ -345,8 +378,14 @@ class AepEmulator(Emulator):
         if not given:
             raise problem(400, "1000-400", "Bad Request", "If-Match: the header is required", kind, obj["id"])
         if given != obj["etag"]:
-            raise problem(412, "1013-412", "Precondition Failed",
-                          "If-Match: the etag does not match the current version", kind, obj["id"])
+            raise problem(
+                412,
+                "1013-412",
+                "Precondition Failed",
+                "If-Match: the etag does not match the current version",
+                kind,
+                obj["id"],
+            )
 
     def _flow_patch(self, kind: str) -> Any:
         paths = {"/name", "/description"} | ({"/transformations/0"} if kind == "flows" else set())
@@ -386,8 +425,14 @@ class AepEmulator(Emulator):
             if kind != "flows":
                 users = [f["id"] for f in self.flows.values() if obj["id"] in f[f"{kind[:-1]}Ids"]]
                 if users:  # strict: a connection that a flow still uses cannot go (delete the flow first, §3)
-                    raise problem(400, "1000-400", "Bad Request",
-                                  f"{kind[:-1]} is used by flow {users[0]}; delete the flow first", kind, obj["id"])
+                    raise problem(
+                        400,
+                        "1000-400",
+                        "Bad Request",
+                        f"{kind[:-1]} is used by flow {users[0]}; delete the flow first",
+                        kind,
+                        obj["id"],
+                    )
             del self._collection(kind)[obj["id"]]
             return Response(204)
 
@@ -437,24 +482,59 @@ class AepEmulator(Emulator):
                     mapping.parse(source)
                 except mapping.ExpressionError as e:
                     raise bad_field(f"mappings[{i}].source", f"invalid expression: {e}") from e
-            out.append({"sourceType": stype, "source": source, "destination": dest,
-                        "sourceAttribute": source, "destinationXdmPath": dest, "identity": False, "version": 0,
-                        "name": entry.get("name", ""), "description": entry.get("description", "")})
+            out.append(
+                {
+                    "sourceType": stype,
+                    "source": source,
+                    "destination": dest,
+                    "sourceAttribute": source,
+                    "destinationXdmPath": dest,
+                    "identity": False,
+                    "version": 0,
+                    "name": entry.get("name", ""),
+                    "description": entry.get("description", ""),
+                }
+            )
         return str(schema["$id"]), out
 
     def _mapping_create(self, request: Request) -> Response:
         schema_id, entries = self._mapping_body(request.json())
         set_id, now = uuid.uuid4().hex, _now_ms()
         self.mapping_sets[set_id] = [self._mapping_version(set_id, 0, schema_id, entries, now, now)]
-        return Response(200, {"id": set_id, "version": 0, "createdDate": now, "modifiedDate": now,
-                              "createdBy": self.client_id, "modifiedBy": self.client_id})
+        return Response(
+            200,
+            {
+                "id": set_id,
+                "version": 0,
+                "createdDate": now,
+                "modifiedDate": now,
+                "createdBy": self.client_id,
+                "modifiedBy": self.client_id,
+            },
+        )
 
-    def _mapping_version(self, set_id: str, version: int, schema_id: str, entries: list[dict[str, Any]],
-                         created: int, modified: int) -> dict[str, Any]:
+    def _mapping_version(
+        self,
+        set_id: str,
+        version: int,
+        schema_id: str,
+        entries: list[dict[str, Any]],
+        created: int,
+        modified: int,
+    ) -> dict[str, Any]:
         ref = {"id": schema_id, "contentType": XED_FULL}
-        return {"id": set_id, "version": version, "status": "PUBLISHED", "outputSchema": {"schemaRef": ref},
-                "schemaRef": ref, "mappings": entries, "createdDate": created, "modifiedDate": modified,
-                "createdBy": self.client_id, "modifiedBy": self.client_id}
+        return {
+            "id": set_id,
+            "version": version,
+            "status": "PUBLISHED",
+            "outputSchema": {"schemaRef": ref},
+            "schemaRef": ref,
+            "mappings": entries,
+            "createdDate": created,
+            "modifiedDate": modified,
+            "createdBy": self.client_id,
+            "modifiedBy": self.client_id,
+        }
 
     def _mapping_validate(self, request: Request) -> Response:
         try:
@@ -482,19 +562,28 @@ class AepEmulator(Emulator):
         versions = self._mapping_versions(request.params["id"])
         schema_id, entries = self._mapping_body(request.json())
         now = _now_ms()
-        latest = self._mapping_version(request.params["id"], len(versions), schema_id, entries,
-                                       versions[0]["createdDate"], now)
+        latest = self._mapping_version(
+            request.params["id"], len(versions), schema_id, entries, versions[0]["createdDate"], now
+        )
         versions.append(latest)
-        return Response(200, {k: latest[k] for k in ("id", "version", "createdDate", "modifiedDate",
-                                                      "createdBy", "modifiedBy")})
+        return Response(
+            200,
+            {k: latest[k] for k in ("id", "version", "createdDate", "modifiedDate", "createdBy", "modifiedBy")},
+        )
 
     def _mapping_delete(self, request: Request) -> Response:
         set_id = request.params["id"]
         self._mapping_versions(set_id)
         users = [f["id"] for f in self.flows.values() if f["transformations"][0]["params"]["mappingId"] == set_id]
         if users:  # strict: §4 is silent; a mapping a flow still uses cannot go
-            raise problem(400, "1000-400", "Bad Request", f"mapping set is used by flow {users[0]}",
-                          "mappingSets", set_id)
+            raise problem(
+                400,
+                "1000-400",
+                "Bad Request",
+                f"mapping set is used by flow {users[0]}",
+                "mappingSets",
+                set_id,
+            )
         del self.mapping_sets[set_id]
         return Response(200, {"id": set_id})
 
@@ -510,10 +599,17 @@ class AepEmulator(Emulator):
         if ref.get("contentType") != XED:
             raise bad_field("schemaRef.contentType", f"must be {XED!r}")
         dataset_id = uuid.uuid4().hex[:24]
-        self.datasets[dataset_id] = {"id": dataset_id, "name": name, "description": body.get("description", ""),
-                                     "schemaRef": {"id": ref["id"], "contentType": XED},
-                                     "tags": body.get("tags", {}), "etag": _etag(),
-                                     "created": _now_ms(), "updated": _now_ms(), "imsOrg": self.org_id}
+        self.datasets[dataset_id] = {
+            "id": dataset_id,
+            "name": name,
+            "description": body.get("description", ""),
+            "schemaRef": {"id": ref["id"], "contentType": XED},
+            "tags": body.get("tags", {}),
+            "etag": _etag(),
+            "created": _now_ms(),
+            "updated": _now_ms(),
+            "imsOrg": self.org_id,
+        }
         self.records[dataset_id], self.failed_records[dataset_id] = [], []
         return Response(201, [f"@/dataSets/{dataset_id}"])
 
@@ -542,16 +638,27 @@ class AepEmulator(Emulator):
         ds = self._dataset(request.params["id"])
         users = [t["id"] for t in self.target_connections.values() if t["params"]["dataSetId"] == ds["id"]]
         if users:  # strict: §5 is silent; the target connection writing into it must go first
-            raise problem(400, "1000-400", "Bad Request", f"dataset is used by target connection {users[0]}",
-                          "dataSets", ds["id"])
+            raise problem(
+                400,
+                "1000-400",
+                "Bad Request",
+                f"dataset is used by target connection {users[0]}",
+                "dataSets",
+                ds["id"],
+            )
         del self.datasets[ds["id"]]
         return Response(200, [f"@/dataSets/{ds['id']}"])
 
     # -- Schema Registry (reference §6) ------------------------------------------------------------------------
     def _store_fieldgroup(self, body: dict[str, Any]) -> dict[str, Any]:
         alt = f"_{self.tenant}.mixins.{uuid.uuid4().hex}"
-        fg = {**body, "$id": f"https://ns.adobe.com/{self.tenant}/mixins/{alt.rsplit('.', 1)[1]}",
-              "meta:altId": alt, "version": "1.0", "meta:intendedToExtend": [EXPERIENCE_EVENT]}
+        fg = {
+            **body,
+            "$id": f"https://ns.adobe.com/{self.tenant}/mixins/{alt.rsplit('.', 1)[1]}",
+            "meta:altId": alt,
+            "version": "1.0",
+            "meta:intendedToExtend": [EXPERIENCE_EVENT],
+        }
         self.fieldgroups[fg["$id"]] = fg
         return fg
 
@@ -567,8 +674,10 @@ class AepEmulator(Emulator):
         for name, d in definitions.items():
             props = (d or {}).get("properties") or {}
             if set(props) != {f"_{self.tenant}"}:
-                raise bad_field(f"definitions.{name}.properties",
-                                f"custom fields must sit under the tenant namespace _{self.tenant}")
+                raise bad_field(
+                    f"definitions.{name}.properties",
+                    f"custom fields must sit under the tenant namespace _{self.tenant}",
+                )
         return Response(201, self._store_fieldgroup(body))
 
     def _lookup(self, store: dict[str, dict[str, Any]], raw: str, kind: str) -> dict[str, Any]:
@@ -584,24 +693,43 @@ class AepEmulator(Emulator):
     def _fieldgroup_delete(self, request: Request) -> Response:
         fg = self._lookup(self.fieldgroups, request.params["id"], "fieldgroups")
         if any(fg["$id"] in s["fieldGroups"] for s in self.schemas.values()):
-            raise ApiError(409, {"title": "Conflict", "status": 409,
-                                 "detail": "the field group is used by a schema; delete the schema first"})
+            raise ApiError(
+                409,
+                {
+                    "title": "Conflict",
+                    "status": 409,
+                    "detail": "the field group is used by a schema; delete the schema first",
+                },
+            )
         del self.fieldgroups[fg["$id"]]
         return Response(204)
 
     def _store_schema(self, title: str, description: str, fieldgroups: list[str]) -> dict[str, Any]:
         alt = f"_{self.tenant}.schemas.{uuid.uuid4().hex}"
-        schema = {"$id": f"https://ns.adobe.com/{self.tenant}/schemas/{alt.rsplit('.', 1)[1]}", "meta:altId": alt,
-                  "version": "1.0", "title": title, "description": description, "type": "object",
-                  "meta:class": EXPERIENCE_EVENT, "fieldGroups": fieldgroups,
-                  "allOf": [{"$ref": EXPERIENCE_EVENT}] + [{"$ref": f} for f in fieldgroups]}
+        schema = {
+            "$id": f"https://ns.adobe.com/{self.tenant}/schemas/{alt.rsplit('.', 1)[1]}",
+            "meta:altId": alt,
+            "version": "1.0",
+            "title": title,
+            "description": description,
+            "type": "object",
+            "meta:class": EXPERIENCE_EVENT,
+            "fieldGroups": fieldgroups,
+            "allOf": [{"$ref": EXPERIENCE_EVENT}] + [{"$ref": f} for f in fieldgroups],
+        }
         self.schemas[schema["$id"]] = schema
         return schema
 
     def _schema_create(self, request: Request) -> Response:
         if not request.headers.get("accept", "").startswith("application/vnd.adobe.xed+json"):
-            raise ApiError(406, {"title": "Not Acceptable", "status": 406,
-                                 "detail": "Accept: must be application/vnd.adobe.xed+json"})
+            raise ApiError(
+                406,
+                {
+                    "title": "Not Acceptable",
+                    "status": 406,
+                    "detail": "Accept: must be application/vnd.adobe.xed+json",
+                },
+            )
         body = request.json()
         if not isinstance(body, dict) or not body.get("title"):
             raise bad_field("title", "is required")
@@ -612,8 +740,9 @@ class AepEmulator(Emulator):
         for ref in groups:
             if ref not in self.fieldgroups:
                 raise bad_field("allOf", f"field group {ref!r} does not exist")
-        return Response(201, self._public_schema(self._store_schema(body["title"], body.get("description", ""),
-                                                                    groups)))
+        return Response(
+            201, self._public_schema(self._store_schema(body["title"], body.get("description", ""), groups))
+        )
 
     def _full_properties(self, schema: dict[str, Any]) -> dict[str, Any]:
         props = copy.deepcopy(EXPERIENCE_EVENT_FIELDS)
@@ -635,14 +764,26 @@ class AepEmulator(Emulator):
             return Response(200, {**self._public_schema(schema), "properties": self._full_properties(schema)})
         if accept.startswith("application/vnd.adobe.xed"):
             return Response(200, self._public_schema(schema))
-        raise ApiError(406, {"title": "Not Acceptable", "status": 406,
-                             "detail": f"Accept: must be {XED_FULL} or another xed type"})
+        raise ApiError(
+            406,
+            {
+                "title": "Not Acceptable",
+                "status": 406,
+                "detail": f"Accept: must be {XED_FULL} or another xed type",
+            },
+        )
 
     def _schema_delete(self, request: Request) -> Response:
         schema = self._lookup(self.schemas, request.params["id"], "schemas")
         if any(d["schemaRef"]["id"] == schema["$id"] for d in self.datasets.values()):
-            raise ApiError(409, {"title": "Conflict", "status": 409,
-                                 "detail": "the schema is used by a dataset; delete the dataset first"})
+            raise ApiError(
+                409,
+                {
+                    "title": "Conflict",
+                    "status": 409,
+                    "detail": "the schema is used by a dataset; delete the dataset first",
+                },
+            )
         del self.schemas[schema["$id"]]
         return Response(204)
 
@@ -651,9 +792,15 @@ class AepEmulator(Emulator):
         flow_id = request.query.get("x-adobe-flow-id", "")
         flow = self.flows.get(flow_id)
         if flow is None or flow["options"]["inletId"] != request.params["inlet"]:
-            raise ApiError(404, {"type": "https://ns.adobe.com/adobecloud/problem/data-collection-service",
-                                 "title": "Not Found", "status": 404,
-                                 "detail": "x-adobe-flow-id: no such dataflow on this inlet"})
+            raise ApiError(
+                404,
+                {
+                    "type": "https://ns.adobe.com/adobecloud/problem/data-collection-service",
+                    "title": "Not Found",
+                    "status": 404,
+                    "detail": "x-adobe-flow-id: no such dataflow on this inlet",
+                },
+            )
         if not request.headers.get("content-type", "").startswith("application/json"):
             raise ApiError(400, {"title": "Bad Request", "status": 400, "detail": "Content-Type: application/json"})
         if len(request.body) > MAX_INLET_BYTES:
@@ -663,8 +810,14 @@ class AepEmulator(Emulator):
             raise ApiError(400, {"title": "Bad Request", "status": 400, "detail": "body: must be a JSON object"})
         if flow["state"] == "enabled":
             self._ingest(flow, event)
-        return Response(200, {"inletId": flow["options"]["inletId"], "xactionId": uuid.uuid4().hex,
-                              "receivedTimeMs": _now_ms()})
+        return Response(
+            200,
+            {
+                "inletId": flow["options"]["inletId"],
+                "xactionId": uuid.uuid4().hex,
+                "receivedTimeMs": _now_ms(),
+            },
+        )
 
     def _ingest(self, flow: dict[str, Any], event: dict[str, Any]) -> None:
         params = flow["transformations"][0]["params"]

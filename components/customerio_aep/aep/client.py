@@ -1,0 +1,182 @@
+"""The AEP REST client: one session and one IMS token per process, retries with backoff, clear errors."""
+
+from __future__ import annotations
+
+import email.utils
+import random
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+
+from customerio_aep.aep.errors import AepApiError
+from customerio_aep.aep.settings import AepSettings
+
+RETRYABLE = frozenset({429, 500, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff with full jitter, bounded by attempts and by total time."""
+
+    attempts: int = 6
+    base_delay: float = 0.5
+    max_delay: float = 20.0
+    budget: float = 120.0
+    timeout: float = 30.0
+
+    def delay(self, attempt: int, retry_after: float | None) -> float:
+        """Seconds to wait before retry number `attempt` (1-based), honouring Retry-After."""
+        if retry_after is not None:
+            return min(retry_after, self.max_delay)
+        return random.uniform(0, min(self.max_delay, self.base_delay * 2 ** (attempt - 1)))
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        when = email.utils.parsedate_to_datetime(value)
+        return max(0.0, when.timestamp() - time.time()) if when else None
+
+
+class AepClient:
+    """Calls the Platform APIs for one org and sandbox; thread-safe; shared by every resource in a run."""
+
+    def __init__(self, settings: AepSettings, retry: RetryPolicy | None = None) -> None:
+        self.settings = settings
+        self.retry = retry or RetryPolicy()
+        self.session = requests.Session()
+        self._token: str | None = None
+        self._token_expires = 0.0
+        self._token_lock = threading.Lock()
+
+    # -- auth -------------------------------------------------------------------------------------------
+    def token(self, resource: str = "AEP") -> str:
+        """A valid IMS access token, fetched once and refreshed shortly before it expires."""
+        with self._token_lock:
+            if self._token is None or time.time() >= self._token_expires:
+                self._token, lifetime = self._fetch_token(resource)
+                # Refresh ahead of expiry: 5 minutes, or a tenth of short lifetimes.
+                self._token_expires = time.time() + lifetime - min(300.0, lifetime / 10)
+            return self._token
+
+    def _invalidate(self, token: str) -> None:
+        with self._token_lock:
+            if self._token == token:
+                self._token = None
+
+    def _fetch_token(self, resource: str) -> tuple[str, float]:
+        s = self.settings
+        form = {
+            "grant_type": "client_credentials",
+            "client_id": s.client_id,
+            "client_secret": s.client_secret,
+            "scope": s.scope,
+        }
+        response = self._send(resource, "IMS token", "POST", f"{s.ims_url}/ims/token/v3", data=form)
+        if response.status_code != 200:
+            raise AepApiError.from_response(
+                resource, "IMS token", response.status_code, _body(response), response.headers
+            )
+        body = response.json()
+        return str(body["access_token"]), float(body.get("expires_in", 86399))
+
+    # -- calls --------------------------------------------------------------------------------------------
+    def call(
+        self,
+        resource: str,
+        operation: str,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+        ok: Iterable[int] = (200, 201, 204),
+    ) -> requests.Response:
+        """Call a Platform path with auth headers; raise AepApiError unless the status is in `ok`."""
+        ok = tuple(ok)
+        refreshed = False
+        while True:
+            token = self.token(resource)
+            h = {
+                "Authorization": f"Bearer {token}",
+                "x-api-key": self.settings.client_id,
+                "x-gw-ims-org-id": self.settings.org_id,
+                "x-sandbox-name": self.settings.sandbox,
+                "Accept": "application/json",
+                **(headers or {}),
+            }
+            if method in ("POST", "PUT", "PATCH"):
+                h.setdefault("Content-Type", "application/json")
+            response = self._send(
+                resource,
+                operation,
+                method,
+                self.settings.platform_url + path,
+                json=json,
+                params=params,
+                headers=h,
+            )
+            if response.status_code == 401 and not refreshed and 401 not in ok:
+                self._invalidate(token)  # expired or revoked early: fetch a new one, once
+                refreshed = True
+                continue
+            if response.status_code in ok:
+                return response
+            raise AepApiError.from_response(
+                resource, operation, response.status_code, _body(response), response.headers
+            )
+
+    def _send(self, resource: str, operation: str, method: str, url: str, **kwargs: Any) -> requests.Response:
+        """One HTTP exchange with retries on 429, 5xx and connection errors."""
+        policy = self.retry
+        deadline = time.monotonic() + policy.budget
+        attempt = 0
+        while True:
+            attempt += 1
+            retry_after: float | None = None
+            try:
+                response = self.session.request(method, url, timeout=policy.timeout, **kwargs)
+            except (requests.ConnectionError, requests.Timeout) as e:
+                failure: AepApiError | None = AepApiError(
+                    resource, operation, 0, message=f"connection failed ({type(e).__name__})"
+                )
+            else:
+                if response.status_code not in RETRYABLE:
+                    return response
+                retry_after = _retry_after(response.headers.get("Retry-After"))
+                failure = None
+                last = response
+            wait = policy.delay(attempt, retry_after)
+            if attempt >= policy.attempts or time.monotonic() + wait > deadline:
+                if failure is not None:
+                    raise failure
+                return last
+            time.sleep(wait)
+
+
+def _body(response: requests.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return {"message": response.text[:200]}
+
+
+_clients: dict[AepSettings, AepClient] = {}
+_clients_lock = threading.Lock()
+
+
+def client_for(settings: AepSettings) -> AepClient:
+    """The process-wide client for these settings, so all resources share one session and token."""
+    with _clients_lock:
+        client = _clients.get(settings)
+        if client is None:
+            client = _clients[settings] = AepClient(settings)
+        return client

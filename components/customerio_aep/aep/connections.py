@@ -1,0 +1,198 @@
+"""Flow Service source (Customer.io) and target (data lake) connections."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import pulumi
+from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
+
+from customerio_aep.aep.etag import FLOW_SERVICE, get_item, guarded
+from customerio_aep.aep.provider import AepProvider, Props
+
+CUSTOMERIO_PROVIDER_ID = "521eee4d-8cbe-4906-bb48-fb6bd4450033"
+CUSTOMERIO_SOURCE_SPEC = "96479064-7b8a-4d69-b9ed-21c5683837ea"
+DATA_LAKE_TARGET_SPEC = "c604ff05-7f1a-43c0-8e18-33bf874cb11c"
+XED_FULL = "application/vnd.adobe.xed-full+json;version=1"
+
+
+class _ConnectionProvider(AepProvider):
+    """Shared lifecycle: name and description update in place (JSON Patch with If-Match)."""
+
+    collection: ClassVar[str]
+    update_fields: ClassVar[tuple[str, ...]] = ("name", "description")
+    required_fields: ClassVar[tuple[str, ...]] = ("name",)
+
+    def body(self, props: Props) -> dict[str, Any]:
+        """The create body for these inputs."""
+        raise NotImplementedError
+
+    def create(self, props: Props) -> CreateResult:
+        """POST the connection."""
+        label = self.label(props)
+        created = self.client.call(
+            label,
+            f"create {self.collection}",
+            "POST",
+            f"{FLOW_SERVICE}/{self.collection}",
+            json=self.body(props),
+        ).json()
+        return CreateResult(created["id"], {**props, "connection_id": created["id"], "etag": created["etag"]})
+
+    def read(self, id_: str, props: Props) -> ReadResult:
+        """GET the live connection; a deleted one reads as gone."""
+        live = get_item(self.client, self.label(props), self.collection, id_)
+        if live is None:
+            return ReadResult(None, {})
+        outs = {**props, **self.live_inputs(live), "connection_id": id_, "etag": live["etag"]}
+        return ReadResult(id_, outs, self.inputs(outs))
+
+    def live_inputs(self, live: dict[str, Any]) -> Props:
+        """The input fields as the live object has them."""
+        return {"name": live.get("name"), "description": live.get("description") or ""}
+
+    def update(self, id_: str, olds: Props, news: Props) -> UpdateResult:
+        """PATCH name/description, guarded by the etag."""
+        ops = [
+            {"op": "replace", "path": f"/{f}", "value": news.get(f) or ""}
+            for f in ("name", "description")
+            if (olds.get(f) or "") != (news.get(f) or "")
+        ]
+        etag = olds["etag"]
+        if ops:
+            label = self.label(news)
+            etag = guarded(
+                self.client,
+                label,
+                self.collection,
+                id_,
+                olds["etag"],
+                lambda tag: self.client.call(
+                    label,
+                    f"update {self.collection}",
+                    "PATCH",
+                    f"{FLOW_SERVICE}/{self.collection}/{id_}",
+                    json=ops,
+                    headers={"If-Match": tag},
+                ),
+            ).json()["etag"]
+        return UpdateResult({**news, "connection_id": id_, "etag": etag})
+
+    def delete(self, id_: str, props: Props) -> None:
+        """DELETE with If-Match; already gone counts as deleted."""
+        label = self.label(props)
+        self.delete_tolerant(
+            props,
+            "delete",
+            lambda: guarded(
+                self.client,
+                label,
+                self.collection,
+                id_,
+                props.get("etag", ""),
+                lambda tag: self.client.call(
+                    label,
+                    f"delete {self.collection}",
+                    "DELETE",
+                    f"{FLOW_SERVICE}/{self.collection}/{id_}",
+                    headers={"If-Match": tag},
+                ),
+            ),
+        )
+
+
+class SourceConnectionProvider(_ConnectionProvider):
+    """Customer.io webhook source connection (no base connection)."""
+
+    kind = "SourceConnection"
+    collection = "sourceConnections"
+
+    def body(self, props: Props) -> dict[str, Any]:
+        """Customer.io provider and spec ids, JSON data."""
+        return {
+            "name": props["name"],
+            "description": props.get("description") or "",
+            "providerId": CUSTOMERIO_PROVIDER_ID,
+            "connectionSpec": {"id": CUSTOMERIO_SOURCE_SPEC, "version": "1.0"},
+            "data": {"format": "json"},
+        }
+
+
+class TargetConnectionProvider(_ConnectionProvider):
+    """Data-lake target connection writing into one dataset; schema or dataset changes replace it."""
+
+    kind = "TargetConnection"
+    collection = "targetConnections"
+    replace_fields = ("schema_id", "dataset_id")
+    required_fields = ("name", "schema_id", "dataset_id")
+
+    def body(self, props: Props) -> dict[str, Any]:
+        """Data-lake spec, the schema and the dataset."""
+        return {
+            "name": props["name"],
+            "description": props.get("description") or "",
+            "connectionSpec": {"id": DATA_LAKE_TARGET_SPEC, "version": "1.0"},
+            "data": {"format": "json", "schema": {"id": props["schema_id"], "version": XED_FULL}},
+            "params": {"dataSetId": props["dataset_id"]},
+        }
+
+    def live_inputs(self, live: dict[str, Any]) -> Props:
+        """Name, description, schema and dataset of the live object."""
+        return {
+            **super().live_inputs(live),
+            "schema_id": live["data"]["schema"]["id"],
+            "dataset_id": live["params"]["dataSetId"],
+        }
+
+
+class SourceConnection(Resource, module="aep", name="SourceConnection"):
+    """An AEP Flow Service source connection for Customer.io webhooks."""
+
+    connection_id: pulumi.Output[str]
+    etag: pulumi.Output[str]
+
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        name: pulumi.Input[str],
+        description: pulumi.Input[str] = "",
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__(
+            SourceConnectionProvider(),
+            resource_name,
+            {"name": name, "description": description, "connection_id": None, "etag": None},
+            opts,
+        )
+
+
+class TargetConnection(Resource, module="aep", name="TargetConnection"):
+    """An AEP Flow Service data-lake target connection into a dataset."""
+
+    connection_id: pulumi.Output[str]
+    etag: pulumi.Output[str]
+
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        name: pulumi.Input[str],
+        schema_id: pulumi.Input[str],
+        dataset_id: pulumi.Input[str],
+        description: pulumi.Input[str] = "",
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__(
+            TargetConnectionProvider(),
+            resource_name,
+            {
+                "name": name,
+                "description": description,
+                "schema_id": schema_id,
+                "dataset_id": dataset_id,
+                "connection_id": None,
+                "etag": None,
+            },
+            opts,
+        )

@@ -1,0 +1,105 @@
+"""The base every AEP dynamic provider shares: configuration, check, diff, and error-tolerant helpers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
+
+from pulumi.dynamic import CheckFailure, CheckResult, ConfigureRequest, DiffResult, ResourceProvider
+from pulumi.output import Unknown
+
+from customerio_aep.aep.client import AepClient, client_for
+from customerio_aep.aep.errors import AepApiError, AepConfigError
+from customerio_aep.aep.settings import AepSettings
+
+Props = dict[str, Any]
+
+
+def is_unknown(value: Any) -> bool:
+    """Whether a value is not yet known (during preview)."""
+    if isinstance(value, Unknown):
+        return True
+    if isinstance(value, Mapping):
+        return any(is_unknown(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(is_unknown(v) for v in value)
+    return False
+
+
+class AepProvider(ResourceProvider):
+    """Base of the AEP providers. Credentials arrive through `configure()`, so none is ever pickled."""
+
+    # The pickle holds no secret (credentials come from configure), so skip encrypting it per resource.
+    serialize_as_secret_always = False
+    kind: ClassVar[str] = "AEP object"
+    update_fields: ClassVar[tuple[str, ...]] = ()
+    replace_fields: ClassVar[tuple[str, ...]] = ()
+    required_fields: ClassVar[tuple[str, ...]] = ()
+
+    def configure(self, req: ConfigureRequest) -> None:
+        """Read the `aep:*` stack configuration (decrypted by the engine, never stored in state)."""
+        self._settings = AepSettings.from_config(req.config.get)
+
+    @property
+    def client(self) -> AepClient:
+        """The shared client for the configured org and sandbox."""
+        settings: AepSettings | None = getattr(self, "_settings", None)
+        if settings is None:
+            raise AepConfigError(
+                "AEP configuration was not provided; set aep:clientId, aep:clientSecret, "
+                "aep:orgId and aep:sandbox in the stack configuration"
+            )
+        return client_for(settings)
+
+    def label(self, props: Mapping[str, Any]) -> str:
+        """How errors name the object, e.g. `Dataflow 'cio-aep-flow'`."""
+        return f"{self.kind} {props.get('name') or props.get('title') or ''!r}"
+
+    # -- check / diff -------------------------------------------------------------------------------------
+    def check(self, _olds: Props, news: Props) -> CheckResult:
+        """Validate inputs before any API call; values not known yet (preview) are skipped."""
+        failures = [
+            CheckFailure(f, "is required")
+            for f in self.required_fields
+            if not is_unknown(news.get(f)) and news.get(f) in (None, "")
+        ]
+        failures += [CheckFailure(f, reason) for f, reason in self.validate(news) if not is_unknown(news.get(f))]
+        return CheckResult(news, failures)
+
+    def validate(self, news: Props) -> list[tuple[str, str]]:
+        """Resource-specific input checks: (field, reason) pairs."""
+        return []
+
+    def diff(self, _id: str, olds: Props, news: Props) -> DiffResult:
+        """Only real input changes count; fields the API cannot update in place force replacement."""
+        changed = [f for f in self.update_fields + self.replace_fields if _differs(olds.get(f), news.get(f))]
+        replaces = [f for f in changed if f in self.replace_fields]
+        return DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=False)
+
+    # -- helpers for subclasses -------------------------------------------------------------------------------
+    def inputs(self, props: Mapping[str, Any]) -> Props:
+        """The input fields of props (what `read` reports back as inputs)."""
+        return {f: props.get(f) for f in self.update_fields + self.replace_fields if f in props}
+
+    def delete_tolerant(
+        self,
+        props: Mapping[str, Any],
+        operation: str,
+        call: Callable[[], Any],
+        gone: tuple[int, ...] = (404,),
+    ) -> None:
+        """Run a delete; an object already gone counts as deleted."""
+        try:
+            call()
+        except AepApiError as e:
+            if e.status not in gone:
+                raise
+
+
+def _differs(old: Any, new: Any) -> bool:
+    if is_unknown(new):
+        return True
+    empty: tuple[Any, ...] = (None, "", [], {})
+    if old in empty and new in empty:
+        return False
+    return bool(old != new)

@@ -1,0 +1,1 @@
+"""Customer.io side: the event catalogue and the reporting-webhook resource."""
