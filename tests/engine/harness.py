@@ -1,0 +1,125 @@
+"""Drives the real Pulumi CLI (built by scripts/setup) on a program copied into a temporary project."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+PROGRAMS = Path(__file__).resolve().parent / "programs"
+ENGINE_VENV = ROOT / ".tools" / "engine-venv"
+
+
+def cli_bin() -> Path:
+    """The directory holding `pulumi` and its Python plugins, as scripts/setup chose it."""
+    marker = ROOT / ".tools" / "pulumi-bin"
+    if not marker.exists():
+        raise RuntimeError("No Pulumi CLI set up: run `scripts/setup --dev` (or `make test`) first")
+    return Path(marker.read_text().strip())
+
+
+@dataclass
+class Stack:
+    """One stack of a test program on a file backend in a temporary directory."""
+
+    workdir: Path
+    name: str = "test"
+
+    @classmethod
+    def create(cls, program: str, tmp: Path, config: dict[str, str], secrets: dict[str, str]) -> Stack:
+        """Copy `programs/<program>` into tmp with a Pulumi.yaml on the engine venv, init a stack, set config."""
+        workdir = tmp / program
+        shutil.copytree(PROGRAMS / program, workdir)
+        (workdir / "Pulumi.yaml").write_text(
+            f"name: {program.replace('_', '-')}\nruntime:\n  name: python\n  options:\n    virtualenv: {ENGINE_VENV}\n"
+        )
+        (tmp / "state").mkdir()
+        stack = cls(workdir)
+        stack.run("stack", "init", stack.name)
+        for key, value in config.items():
+            stack.run("config", "set", key, value)
+        for key, value in secrets.items():
+            stack.run("config", "set", "--secret", key, value)
+        return stack
+
+    def env(self) -> dict[str, str]:
+        """The CLI's environment: local state, no prompts, no plugin downloads."""
+        env = dict(os.environ)
+        env.update(
+            PATH=f"{cli_bin()}{os.pathsep}{env.get('PATH', '')}",
+            PULUMI_HOME=str(self.workdir.parent / "home"),
+            PULUMI_BACKEND_URL=f"file://{self.workdir.parent / 'state'}",
+            PULUMI_CONFIG_PASSPHRASE="",
+            PULUMI_SKIP_UPDATE_CHECK="true",
+            PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION="true",
+        )
+        env.pop("PULUMI_ACCESS_TOKEN", None)
+        return env
+
+    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """Run `pulumi <args>` non-interactively in the project."""
+        result = subprocess.run(
+            ["pulumi", *args, "--non-interactive"],
+            cwd=self.workdir,
+            env=self.env(),
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(f"pulumi {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+        return result
+
+    def up(self, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """`pulumi up --yes --skip-preview`."""
+        return self.run("up", "--yes", "--skip-preview", check=check)
+
+    def preview(self) -> dict[str, Any]:
+        """`pulumi preview --json`: the change summary, e.g. {'same': 7}."""
+        result = self.run("preview", "--json")
+        summary: dict[str, Any] = json.loads(result.stdout)["changeSummary"]
+        return summary
+
+    def preview_steps(self) -> list[dict[str, Any]]:
+        """`pulumi preview --json`: the planned steps (op, urn, diffReasons, replaceReasons)."""
+        steps: list[dict[str, Any]] = json.loads(self.run("preview", "--json").stdout).get("steps", [])
+        return steps
+
+    def refresh(self) -> subprocess.CompletedProcess[str]:
+        """`pulumi refresh --yes`."""
+        return self.run("refresh", "--yes", "--skip-preview")
+
+    def destroy(self) -> subprocess.CompletedProcess[str]:
+        """`pulumi destroy --yes`."""
+        return self.run("destroy", "--yes", "--skip-preview")
+
+    def outputs(self, show_secrets: bool = False) -> dict[str, Any]:
+        """Stack outputs."""
+        args = ["stack", "output", "--json"] + (["--show-secrets"] if show_secrets else [])
+        result: dict[str, Any] = json.loads(self.run(*args).stdout)
+        return result
+
+    def state_text(self) -> str:
+        """Every file of the backend, concatenated (to search for leaked secrets)."""
+        state = self.workdir.parent / "state"
+        return "\n".join(p.read_text(errors="replace") for p in state.rglob("*") if p.is_file())
+
+    def set_config(self, key: str, value: str) -> None:
+        """`pulumi config set`."""
+        self.run("config", "set", key, value)
+
+
+def aep_config(url: str, client_id: str, org_id: str) -> dict[str, str]:
+    """Stack config pointing the providers at an AEP emulator."""
+    return {
+        "aep:clientId": client_id,
+        "aep:orgId": org_id,
+        "aep:sandbox": "prod",
+        "aep:imsUrl": url,
+        "aep:platformUrl": url,
+    }
