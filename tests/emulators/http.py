@@ -168,6 +168,8 @@ class Emulator:
                 h.connection.shutdown(socket.SHUT_RDWR)
             return
         payload = b"" if response.body is None else json.dumps(response.body).encode()
+        # Record before answering, so a client that has its answer always finds the call counted.
+        self._record(request, operation, response.status, started)
         h.send_response(response.status)
         headers = {"Content-Type": "application/json", **response.headers}
         for k, v in headers.items():
@@ -175,7 +177,6 @@ class Emulator:
         h.send_header("Content-Length", str(len(payload)))
         h.end_headers()
         h.wfile.write(payload)
-        self._record(request, operation, response.status, started)
 
     def _answer(self, request: Request, operation: str, handler: Handler | None) -> Response:
         for fault in self.faults.pick(operation):

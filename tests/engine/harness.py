@@ -65,6 +65,7 @@ class Stack:
         """Run `pulumi <args>` non-interactively in the project."""
         result = subprocess.run(
             ["pulumi", *args, "--non-interactive"],
+            check=False,
             cwd=self.workdir,
             env=self.env(),
             capture_output=True,
