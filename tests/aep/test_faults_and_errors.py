@@ -89,8 +89,14 @@ def test_bad_request_fails_at_once_naming_code_message_and_request_id(
     aep: AepEmulator, configured: Callable[..., Any]
 ) -> None:
     provider = configured(DataflowProvider())
-    props = {"name": "f", "source_connection_id": "nope", "target_connection_id": "nope", "mapping_id": "m",
-             "mapping_version": 0, "enabled": True}
+    props = {
+        "name": "f",
+        "source_connection_id": "nope",
+        "target_connection_id": "nope",
+        "mapping_id": "m",
+        "mapping_version": 0,
+        "enabled": True,
+    }
     with pytest.raises(AepApiError) as e:
         provider.create(props)
     text = str(e.value)
@@ -122,9 +128,11 @@ def test_missing_configuration_names_every_missing_key() -> None:
 
 def test_check_names_bad_fields_before_any_call(aep: AepEmulator, configured: Callable[..., Any]) -> None:
     mark = aep.mark()
-    failures = configured(MappingSetProvider()).check(
-        {}, {"schema_id": "not-a-schema-id", "mappings": [{"source": "event_id", "destination": "_id"}]}
-    ).failures
+    failures = (
+        configured(MappingSetProvider())
+        .check({}, {"schema_id": "not-a-schema-id", "mappings": [{"source": "event_id", "destination": "_id"}]})
+        .failures
+    )
     reasons = {(f.property, f.reason) for f in failures}
     assert any(p == "schema_id" and "tenant schema $id" in r for p, r in reasons)
     assert ("mappings", "XDM field 'timestamp' must be mapped (ExperienceEvent requires it)") in reasons
@@ -137,22 +145,41 @@ def test_check_names_bad_fields_before_any_call(aep: AepEmulator, configured: Ca
 
 def test_check_skips_values_unknown_during_preview(configured: Callable[..., Any]) -> None:
     unknown = Unknown()
-    failures = configured(DataflowProvider()).check(
-        {}, {"name": "f", "source_connection_id": unknown, "target_connection_id": unknown,
-             "mapping_id": unknown, "mapping_version": unknown, "enabled": True}
-    ).failures
+    failures = (
+        configured(DataflowProvider())
+        .check(
+            {},
+            {
+                "name": "f",
+                "source_connection_id": unknown,
+                "target_connection_id": unknown,
+                "mapping_id": unknown,
+                "mapping_version": unknown,
+                "enabled": True,
+            },
+        )
+        .failures
+    )
     assert failures == []
 
 
 def test_unknown_replace_field_in_preview_is_a_replacement(configured: Callable[..., Any]) -> None:
-    olds = {"name": "f", "source_connection_id": "a", "target_connection_id": "b", "mapping_id": "m",
-            "mapping_version": 0, "enabled": True}
+    olds = {
+        "name": "f",
+        "source_connection_id": "a",
+        "target_connection_id": "b",
+        "mapping_id": "m",
+        "mapping_version": 0,
+        "enabled": True,
+    }
     diff = DataflowProvider().diff("id", olds, {**olds, "target_connection_id": Unknown()})
     assert diff.replaces == ["target_connection_id"]
 
 
 def test_no_secret_in_outputs_errors_or_logs(
-    aep: AepEmulator, configured: Callable[..., Any], caplog: pytest.LogCaptureFixture,
+    aep: AepEmulator,
+    configured: Callable[..., Any],
+    caplog: pytest.LogCaptureFixture,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     caplog.set_level(logging.DEBUG)

@@ -19,22 +19,28 @@ def build_chain(configured: Callable[..., Any]) -> dict[str, Any]:
     schema = configured(XdmSchemaProvider()).create({"title": "t", "description": "", "fields": DEFAULT_FIELDS}).outs
     dataset = configured(DatasetProvider()).create({"name": "ds", "schema_id": schema["schema_id"]}).outs
     source = configured(SourceConnectionProvider()).create({"name": "src", "description": ""}).outs
-    target = configured(TargetConnectionProvider()).create(
-        {"name": "tgt", "schema_id": schema["schema_id"], "dataset_id": dataset["dataset_id"]}
-    ).outs
-    mapping = configured(MappingSetProvider()).create(
-        {"schema_id": schema["schema_id"], "mappings": build_mappings()}
-    ).outs
-    flow = configured(DataflowProvider()).create(
-        {
-            "name": "flow",
-            "source_connection_id": source["connection_id"],
-            "target_connection_id": target["connection_id"],
-            "mapping_id": mapping["mapping_id"],
-            "mapping_version": mapping["version"],
-            "enabled": True,
-        }
-    ).outs
+    target = (
+        configured(TargetConnectionProvider())
+        .create({"name": "tgt", "schema_id": schema["schema_id"], "dataset_id": dataset["dataset_id"]})
+        .outs
+    )
+    mapping = (
+        configured(MappingSetProvider()).create({"schema_id": schema["schema_id"], "mappings": build_mappings()}).outs
+    )
+    flow = (
+        configured(DataflowProvider())
+        .create(
+            {
+                "name": "flow",
+                "source_connection_id": source["connection_id"],
+                "target_connection_id": target["connection_id"],
+                "mapping_id": mapping["mapping_id"],
+                "mapping_version": mapping["version"],
+                "enabled": True,
+            }
+        )
+        .outs
+    )
     return {"schema": schema, "dataset": dataset, "source": source, "target": target, "mapping": mapping, "flow": flow}
 
 
