@@ -1,0 +1,110 @@
+"""Receiver: verify the Customer.io signature, enqueue to SQS, answer fast; quarantine what cannot be used.
+
+Customer.io holds back every later webhook while one call fails, so an authentic request always gets a 2xx
+once its events are safe (in SQS or quarantined); only unsigned or badly signed requests get 401.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import time
+import uuid
+from typing import Any
+
+# Relative, so the same files work as the Lambda package `cio_ingress` and inside this project.
+from . import common
+
+SQS_MAX_BYTES = 256 * 1024
+
+
+def _response(status: int, body: dict[str, Any]) -> dict[str, Any]:
+    return {"statusCode": status, "headers": {"Content-Type": "application/json"}, "body": json.dumps(body)}
+
+
+def verify(signing_key: str, timestamp: str, signature: str, body: bytes, now: float, tolerance: float) -> str | None:
+    """Why a request is not authentic, or None: HMAC-SHA256 over `v0:<timestamp>:<body>`, constant-time."""
+    if not timestamp or not signature:
+        return "missing signature headers"
+    try:
+        sent = int(timestamp)
+    except ValueError:
+        return "malformed timestamp"
+    if abs(now - sent) > tolerance:
+        return "timestamp outside the window"
+    expected = hmac.new(signing_key.encode(), b"v0:" + timestamp.encode() + b":" + body, hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected, signature.strip().lower()):
+        return "signature mismatch"
+    return None
+
+
+def _quarantine(body: bytes, reason: str) -> None:
+    """Keep an authentic but unusable body in the encrypted quarantine bucket, with its reason."""
+    key = f"quarantine/{time.strftime('%Y/%m/%d')}/{uuid.uuid4()}.json"
+    common.client("s3").put_object(
+        Bucket=os.environ["QUARANTINE_BUCKET"], Key=key, Body=body, Metadata={"reason": reason[:256]}
+    )
+    common.metric("Quarantined")
+    common.log("quarantined", reason=reason)
+
+
+def _enqueue(events: list[Any]) -> None:
+    queue = os.environ["QUEUE_URL"]
+    sqs = common.client("sqs")
+    for start in range(0, len(events), 10):
+        entries = []
+        for i, event in enumerate(events[start : start + 10]):
+            attrs = {k: {"DataType": "String", "StringValue": v} for k, v in common.describe(event).items() if v}
+            entries.append(
+                {"Id": str(i), "MessageBody": json.dumps(event, separators=(",", ":")), "MessageAttributes": attrs}
+            )
+        result = sqs.send_message_batch(QueueUrl=queue, Entries=entries)
+        if result.get("Failed"):
+            raise RuntimeError(f"SQS refused {len(result['Failed'])} of {len(entries)} messages")
+
+
+def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    """API Gateway (HTTP API, payload 2.0) entry point."""
+    started = time.perf_counter()
+    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+    raw = event.get("body") or ""
+    body = base64.b64decode(raw) if event.get("isBase64Encoded") else raw.encode()
+    tolerance = float(os.environ.get("TIMESTAMP_TOLERANCE_SECONDS", "300"))
+    key = common.secret(os.environ["SIGNING_SECRET_ARN"])
+    args = (headers.get("x-cio-timestamp", ""), headers.get("x-cio-signature", ""), body, time.time(), tolerance)
+    problem = verify(key, *args)
+    if problem == "signature mismatch":
+        common.forget_secrets()  # the key may have been rotated: check once more with a fresh one
+        problem = verify(common.secret(os.environ["SIGNING_SECRET_ARN"]), *args)
+    if problem:
+        common.metric("SignatureRejected")
+        common.log("rejected", reason=problem)
+        return _response(401, {"error": "invalid signature"})
+
+    try:
+        if len(body) > int(os.environ.get("MAX_BODY_BYTES", str(SQS_MAX_BYTES - 1024))):
+            _quarantine(body, f"body of {len(body)} bytes is over the limit")
+            return _response(202, {"status": "quarantined"})
+        try:
+            parsed = json.loads(body)
+        except ValueError:
+            _quarantine(body, "body is not valid JSON")
+            return _response(202, {"status": "quarantined"})
+        events = parsed if isinstance(parsed, list) else [parsed]
+        usable = [e for e in events if common.shape_problem(e) is None]
+        unusable = [e for e in events if common.shape_problem(e) is not None]
+        if unusable:
+            _quarantine(json.dumps(unusable).encode(), f"not a Customer.io event: {common.shape_problem(unusable[0])}")
+        if usable:
+            _enqueue(usable)
+    except Exception as e:  # SQS or S3 unavailable: a 5xx makes Customer.io retry, nothing is lost
+        common.metric("EnqueueFailed")
+        common.log("error", reason=type(e).__name__)
+        return _response(503, {"error": "temporarily unavailable"})
+    latency = round((time.perf_counter() - started) * 1000, 2)
+    for item in usable:
+        common.log("accepted", latency_ms=latency, **common.describe(item))
+    return _response(200, {"accepted": len(usable), "quarantined": len(unusable)})
