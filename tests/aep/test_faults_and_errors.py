@@ -16,7 +16,7 @@ from customerio_aep.aep.dataflow import DataflowProvider
 from customerio_aep.aep.errors import AepApiError, AepConfigError
 from customerio_aep.aep.mapping_set import MappingSetProvider
 from customerio_aep.aep.schema import XdmSchemaProvider
-from tests.aep.conftest import emulator_config
+from tests.conftest import emulator_config
 from tests.emulators.aep import AepEmulator
 from tests.emulators.faults import Fault
 

@@ -8,40 +8,11 @@ from typing import Any
 from customerio_aep.aep.connections import SourceConnectionProvider, TargetConnectionProvider
 from customerio_aep.aep.dataflow import DataflowProvider
 from customerio_aep.aep.dataset import DatasetProvider
-from customerio_aep.aep.default_mapping import DEFAULT_FIELDS, build_mappings
+from customerio_aep.aep.default_mapping import build_mappings
 from customerio_aep.aep.mapping_set import MappingSetProvider
 from customerio_aep.aep.schema import XdmSchemaProvider
+from tests.aep.chain import build_chain
 from tests.emulators.aep import AepEmulator
-
-
-def build_chain(configured: Callable[..., Any]) -> dict[str, Any]:
-    """Create schema → dataset → connections → mapping → flow; returns each resource's outputs."""
-    schema = configured(XdmSchemaProvider()).create({"title": "t", "description": "", "fields": DEFAULT_FIELDS}).outs
-    dataset = configured(DatasetProvider()).create({"name": "ds", "schema_id": schema["schema_id"]}).outs
-    source = configured(SourceConnectionProvider()).create({"name": "src", "description": ""}).outs
-    target = (
-        configured(TargetConnectionProvider())
-        .create({"name": "tgt", "schema_id": schema["schema_id"], "dataset_id": dataset["dataset_id"]})
-        .outs
-    )
-    mapping = (
-        configured(MappingSetProvider()).create({"schema_id": schema["schema_id"], "mappings": build_mappings()}).outs
-    )
-    flow = (
-        configured(DataflowProvider())
-        .create(
-            {
-                "name": "flow",
-                "source_connection_id": source["connection_id"],
-                "target_connection_id": target["connection_id"],
-                "mapping_id": mapping["mapping_id"],
-                "mapping_version": mapping["version"],
-                "enabled": True,
-            }
-        )
-        .outs
-    )
-    return {"schema": schema, "dataset": dataset, "source": source, "target": target, "mapping": mapping, "flow": flow}
 
 
 def test_created_chain_returns_inputs_and_outputs(aep: AepEmulator, configured: Callable[..., Any]) -> None:

@@ -83,6 +83,7 @@ def post(url: str, body: bytes, deadline: float, timeout: float) -> int:
     """POST to the inlet, retrying 429/5xx/timeouts with backoff and jitter until `deadline` (monotonic)."""
     if not url.startswith(("https://", "http://")):
         raise _Permanent("the inlet URL is not an http(s) URL")
+    base_delay = float(os.environ.get("INLET_RETRY_BASE_SECONDS", "0.1"))
     attempt = 0
     while True:
         attempt += 1
@@ -105,7 +106,7 @@ def post(url: str, body: bytes, deadline: float, timeout: float) -> int:
         wait = (
             float(retry_after)
             if retry_after and retry_after.replace(".", "", 1).isdigit()
-            else random.uniform(0, min(5.0, 0.1 * 2**attempt))
+            else random.uniform(0, min(5.0, base_delay * 2**attempt))
         )
         if time.monotonic() + wait >= deadline:
             raise _Transient(reason)

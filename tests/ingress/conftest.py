@@ -1,0 +1,145 @@
+"""Handler tests: moto for SQS, DynamoDB, S3 and Secrets Manager; the AEP emulator's inlet for delivery."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from customerio_aep.ingress.lambdas import common, forwarder, receiver
+from tests.aep.chain import build_chain
+from tests.emulators.aep import AepEmulator
+from tests.emulators.customerio.events import sign
+
+SIGNING_KEY = "whsec-test-signing-key"
+
+
+@dataclass
+class Ingress:
+    """The AWS side of one test: queue, DLQ, table, bucket, and the flow it delivers to."""
+
+    queue_url: str
+    dlq_url: str
+    bucket: str
+    dataset_id: str
+    aep: AepEmulator
+
+    def messages(self, url: str) -> list[dict[str, Any]]:
+        sqs = boto3.client("sqs")
+        out: list[dict[str, Any]] = []
+        while True:
+            got = sqs.receive_message(
+                QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"], VisibilityTimeout=0
+            ).get("Messages", [])
+            if not got:
+                return out
+            for m in got:
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+            out.extend(got)
+
+    def quarantined(self) -> list[dict[str, Any]]:
+        s3 = boto3.client("s3")
+        keys = [o["Key"] for o in s3.list_objects_v2(Bucket=self.bucket).get("Contents", [])]
+        return [s3.head_object(Bucket=self.bucket, Key=k)["Metadata"] for k in keys]
+
+    def landed(self) -> list[dict[str, Any]]:
+        return self.aep.records[self.dataset_id]
+
+    def drain(self, max_rounds: int = 1000) -> int:
+        """Run the forwarder over the queue as Lambda's SQS poller would, until it is empty."""
+        sqs = boto3.client("sqs")
+        rounds = 0
+        while rounds < max_rounds:
+            got = sqs.receive_message(
+                QueueUrl=self.queue_url, MaxNumberOfMessages=10, VisibilityTimeout=30, MessageAttributeNames=["All"]
+            ).get("Messages", [])
+            if not got:
+                return rounds
+            rounds += 1
+            records = [
+                {"messageId": m["MessageId"], "body": m["Body"], "receiptHandle": m["ReceiptHandle"]} for m in got
+            ]
+            failed = {f["itemIdentifier"] for f in forwarder.handler({"Records": records}, None)["batchItemFailures"]}
+            for m in got:
+                if m["MessageId"] in failed:
+                    sqs.change_message_visibility(
+                        QueueUrl=self.queue_url, ReceiptHandle=m["ReceiptHandle"], VisibilityTimeout=0
+                    )
+                else:
+                    sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=m["ReceiptHandle"])
+        raise AssertionError("the queue did not drain")
+
+
+@pytest.fixture
+def flow(aep: AepEmulator, configured: Callable[..., Any]) -> dict[str, Any]:
+    return build_chain(configured)
+
+
+@pytest.fixture
+def ingress(flow: dict[str, Any], aep: AepEmulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[Ingress]:
+    for k, v in {
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+    }.items():
+        monkeypatch.setenv(k, v)
+    with mock_aws():
+        common._clients.clear()
+        common.forget_secrets()
+        sqs, ddb, s3, sm = (boto3.client(s) for s in ("sqs", "dynamodb", "s3", "secretsmanager"))
+        dlq = sqs.create_queue(QueueName="dlq")["QueueUrl"]
+        queue = sqs.create_queue(QueueName="events")["QueueUrl"]
+        ddb.create_table(
+            TableName="dedupe",
+            KeySchema=[{"AttributeName": "event_id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "event_id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        s3.create_bucket(Bucket="quarantine")
+        key_arn = sm.create_secret(Name="signing", SecretString=SIGNING_KEY)["ARN"]
+        inlet_arn = sm.create_secret(Name="inlet", SecretString=flow["flow"]["webhook_url"])["ARN"]
+        env = {
+            "QUEUE_URL": queue,
+            "DLQ_URL": dlq,
+            "DEDUPE_TABLE": "dedupe",
+            "QUARANTINE_BUCKET": "quarantine",
+            "SIGNING_SECRET_ARN": key_arn,
+            "INLET_SECRET_ARN": inlet_arn,
+            "INLET_TIMEOUT_SECONDS": "1",
+        }
+        for k, v in env.items():
+            monkeypatch.setenv(k, v)
+        yield Ingress(queue, dlq, "quarantine", flow["dataset"]["dataset_id"], aep)
+        common._clients.clear()
+
+
+def api_event(
+    body: bytes,
+    timestamp: int | None = None,
+    key: str = SIGNING_KEY,
+    base64: bool = False,
+    signature: str | None = None,
+) -> dict[str, Any]:
+    """An API Gateway HTTP API (payload 2.0) event as Customer.io's signed POST produces it."""
+    import base64 as b64
+    import time
+
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    sig = signature if signature is not None else sign(key, ts, body)
+    return {
+        "version": "2.0",
+        "routeKey": "POST /webhook",
+        "headers": {"x-cio-timestamp": ts, "x-cio-signature": sig, "content-type": "application/json"},
+        "body": b64.b64encode(body).decode() if base64 else body.decode(),
+        "isBase64Encoded": base64,
+    }
+
+
+def post_event(event: Any, **kwargs: Any) -> dict[str, Any]:
+    """Call the receiver with a signed body."""
+    return receiver.handler(api_event(json.dumps(event).encode(), **kwargs), None)

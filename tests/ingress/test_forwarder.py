@@ -1,0 +1,108 @@
+"""The forwarder: concurrent delivery, retries, partial batch failures, DLQ for permanent errors, dedupe."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+from typing import Any
+
+import pytest
+
+from tests.emulators.customerio.events import every_kind, make_event
+from tests.emulators.faults import Fault
+from tests.ingress.conftest import Ingress, post_event
+
+INLET = "inlet.post"
+
+
+def test_events_land_in_the_dataset_mapped_to_xdm(ingress: Ingress) -> None:
+    events = every_kind()
+    post_event(events)
+    ingress.drain()
+    assert len(ingress.landed()) == len(events)
+    clicked = next(r for r in ingress.landed() if r["eventType"] == "customerio.email.clicked")
+    assert clicked["_acme"]["customerio"]["href"] == "https://example.com/pricing"
+    assert clicked["timestamp"] == "2024-11-24T12:23:20.000Z"
+    assert ingress.aep.failed_records[ingress.dataset_id] == []
+
+
+def test_duplicates_from_customerio_or_sqs_land_once(ingress: Ingress) -> None:
+    event = make_event("email", "opened", 1)
+    for _ in range(3):
+        post_event(event)
+    ingress.drain()
+    post_event(event)  # a later Customer.io retry, after delivery
+    ingress.drain()
+    assert [r["_id"] for r in ingress.landed()] == [event["event_id"]]
+
+
+def test_429_and_5xx_are_retried_within_the_invocation(ingress: Ingress) -> None:
+    ingress.aep.faults.add(Fault("status", operation=INLET, status=429, retry_after=0.1, times=2))
+    ingress.aep.faults.add(Fault("status", operation=INLET, status=503, times=2))
+    post_event(make_event("push", "sent", 2))
+    assert ingress.drain() == 1
+    assert len(ingress.landed()) == 1
+
+
+def test_persistent_failure_reports_only_that_item_and_releases_its_claim(ingress: Ingress) -> None:
+    from customerio_aep.ingress.lambdas import forwarder
+
+    ingress.aep.faults.add(Fault("status", operation=INLET, status=503, times=1000))
+    records = [{"messageId": f"m{i}", "body": json.dumps(make_event("email", "sent", i))} for i in range(3)]
+
+    class ShortContext:
+        def get_remaining_time_in_millis(self) -> int:
+            return 4000
+
+    failures = forwarder.handler({"Records": records}, ShortContext())["batchItemFailures"]
+    assert sorted(f["itemIdentifier"] for f in failures) == ["m0", "m1", "m2"]
+    ingress.aep.faults.clear()
+    assert forwarder.handler({"Records": records}, ShortContext())["batchItemFailures"] == []
+    assert len(ingress.landed()) == 3
+
+
+def test_timeouts_are_retried(ingress: Ingress) -> None:
+    ingress.aep.faults.add(Fault("latency", operation=INLET, seconds=1.5, times=1))
+    post_event(make_event("email", "sent", 3))
+    ingress.drain()
+    assert len(ingress.landed()) == 1
+
+
+def test_permanent_400_goes_to_the_dlq_with_its_reason(ingress: Ingress) -> None:
+    ingress.aep.faults.add(Fault("status", operation=INLET, status=400, times=1))
+    post_event(make_event("email", "sent", 4))
+    assert ingress.drain() == 1  # not retried
+    [dead] = ingress.messages(ingress.dlq_url)
+    assert dead["MessageAttributes"]["reason"]["StringValue"] == "AEP answered 400"
+    assert ingress.landed() == []
+
+
+@pytest.mark.timeout(300)
+def test_nothing_is_lost_under_mixed_faults(ingress: Ingress) -> None:
+    """Accepted = landed + dead-lettered, with no duplicate landed, for a few thousand events."""
+    rng = random.Random(42)
+    for fault in (
+        Fault("status", operation=INLET, status=503, fraction=0.15),
+        Fault("status", operation=INLET, status=429, retry_after=0, fraction=0.05),
+        Fault("drop", operation=INLET, fraction=0.05),
+        Fault("status", operation=INLET, status=400, fraction=0.01),
+    ):
+        ingress.aep.faults.add(fault)
+    kinds = [(e["object_type"], e["metric"]) for e in every_kind()]
+    events: list[dict[str, Any]] = [
+        make_event(*kinds[i % len(kinds)], i) for i in range(int(os.environ.get("FAULT_RUN_EVENTS", "2000")))
+    ]
+    accepted = set()
+    for start in range(0, len(events), 25):
+        chunk = events[start : start + 25]
+        resent = [e for e in chunk if rng.random() < 0.05]  # Customer.io retries: duplicates
+        assert post_event(chunk + resent)["statusCode"] == 200
+        accepted.update(e["event_id"] for e in chunk)
+        ingress.drain()  # forward as we go, as the Lambda poller does (and keeps moto's queue scans short)
+    landed = [r["_id"] for r in ingress.landed()]
+    dead = {json.loads(m["Body"])["event_id"] for m in ingress.messages(ingress.dlq_url)}
+    assert len(landed) == len(set(landed)), "an event landed twice"
+    assert set(landed) | dead == accepted
+    assert not set(landed) & dead
+    print(f"accepted {len(accepted)}, landed {len(landed)}, dead-lettered {len(dead)}")
