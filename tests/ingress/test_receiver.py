@@ -39,8 +39,8 @@ def test_base64_body_from_api_gateway(ingress: Ingress) -> None:
         {"signature": "0" * 64},
         {"signature": ""},
         {"key": "another-key"},
-        {"timestamp": int(time.time()) - 310},
-        {"timestamp": int(time.time()) + 310},
+        {"timestamp": -310},
+        {"timestamp": +310},
     ],
     ids=["forged", "missing", "wrong-key", "stale", "future"],
 )
