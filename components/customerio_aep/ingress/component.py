@@ -1,0 +1,387 @@
+"""CustomerIoIngress: API Gateway → receiver Lambda → SQS (+DLQ) → forwarder Lambda → AEP inlet, on AWS."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from customerio_aep.ingress.package import PACKAGE, archive
+
+
+@dataclass
+class IngressArgs:
+    """Sizes, limits and names of the ingress; every field has a production default."""
+
+    signing_key: pulumi.Input[str]
+    """The Customer.io webhook signing key (secret)."""
+    inlet_url: pulumi.Input[str]
+    """The dataflow's webhook URL (inlet + flow id; secret)."""
+    runtime: str = "python3.13"
+    receiver_memory_mb: int = 256
+    forwarder_memory_mb: int = 256
+    forwarder_timeout_seconds: int = 60
+    forwarder_batch_size: int = 10
+    forwarder_batching_window_seconds: int = 1
+    forwarder_max_concurrency: int = 5
+    """Caps concurrent forwarders (SQS scaling config), protecting the AEP inlet."""
+    queue_retention_seconds: int = 14 * 86400
+    """Long enough to outlast an AEP outage (the SQS maximum)."""
+    max_receive_count: int = 10
+    dedupe_ttl_seconds: int = 7 * 86400
+    """Dedupe window: Customer.io retries for up to 7 days."""
+    timestamp_tolerance_seconds: int = 300
+    throttling_rate_limit: float = 500
+    throttling_burst_limit: int = 1000
+    log_retention_days: int = 30
+    quarantine_retention_days: int = 30
+    oldest_message_alarm_seconds: int = 900
+    alarm_topic_arn: pulumi.Input[str] | None = None
+    """SNS topic for alarms; None creates one."""
+    tags: dict[str, str] | None = None
+
+
+class CustomerIoIngress(pulumi.ComponentResource):
+    """The AWS half of the integration: verified, durable, deduplicated delivery to the AEP inlet."""
+
+    webhook_endpoint: pulumi.Output[str]
+    queue_name: pulumi.Output[str]
+    dlq_name: pulumi.Output[str]
+    quarantine_bucket: pulumi.Output[str]
+    alarm_topic_arn: pulumi.Output[str]
+
+    def __init__(self, name: str, args: IngressArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("customerio-aep:ingress:CustomerIoIngress", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        tags = args.tags or {}
+
+        # -- storage: queue, DLQ, dedupe table, quarantine bucket, secrets --------------------------------
+        dlq = aws.sqs.Queue(
+            f"{name}-dlq", message_retention_seconds=14 * 86400, sqs_managed_sse_enabled=True, tags=tags, opts=child
+        )
+        queue = aws.sqs.Queue(
+            f"{name}-events",
+            message_retention_seconds=args.queue_retention_seconds,
+            sqs_managed_sse_enabled=True,
+            # Six times the function timeout, as AWS advises for SQS event sources.
+            visibility_timeout_seconds=args.forwarder_timeout_seconds * 6,
+            redrive_policy=dlq.arn.apply(
+                lambda arn: json.dumps({"deadLetterTargetArn": arn, "maxReceiveCount": args.max_receive_count})
+            ),
+            tags=tags,
+            opts=child,
+        )
+        table = aws.dynamodb.Table(
+            f"{name}-dedupe",
+            billing_mode="PAY_PER_REQUEST",
+            hash_key="event_id",
+            attributes=[aws.dynamodb.TableAttributeArgs(name="event_id", type="S")],
+            ttl=aws.dynamodb.TableTtlArgs(attribute_name="expires_at", enabled=True),
+            server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(enabled=True),
+            point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(enabled=True),
+            tags=tags,
+            opts=child,
+        )
+        bucket = aws.s3.Bucket(f"{name}-quarantine", force_destroy=False, tags=tags, opts=child)
+        aws.s3.BucketPublicAccessBlock(
+            f"{name}-quarantine",
+            bucket=bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+            opts=child,
+        )
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{name}-quarantine",
+            bucket=bucket.id,
+            rules=[
+                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                        sse_algorithm="AES256"
+                    )
+                )
+            ],
+            opts=child,
+        )
+        aws.s3.BucketLifecycleConfiguration(
+            f"{name}-quarantine",
+            bucket=bucket.id,
+            rules=[
+                aws.s3.BucketLifecycleConfigurationRuleArgs(
+                    id="expire",
+                    status="Enabled",
+                    filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+                    expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
+                        days=args.quarantine_retention_days
+                    ),
+                )
+            ],
+            opts=child,
+        )
+        signing = aws.secretsmanager.Secret(f"{name}-signing-key", tags=tags, opts=child)
+        aws.secretsmanager.SecretVersion(
+            f"{name}-signing-key",
+            secret_id=signing.id,
+            secret_string=pulumi.Output.secret(args.signing_key),
+            opts=child,
+        )
+        inlet = aws.secretsmanager.Secret(f"{name}-inlet-url", tags=tags, opts=child)
+        aws.secretsmanager.SecretVersion(
+            f"{name}-inlet-url", secret_id=inlet.id, secret_string=pulumi.Output.secret(args.inlet_url), opts=child
+        )
+
+        # -- functions: one role each, scoped to its own queue, table, bucket and secret ---------------------
+        code = archive()
+        receiver_logs = aws.cloudwatch.LogGroup(
+            f"{name}-receiver", retention_in_days=args.log_retention_days, tags=tags, opts=child
+        )
+        forwarder_logs = aws.cloudwatch.LogGroup(
+            f"{name}-forwarder", retention_in_days=args.log_retention_days, tags=tags, opts=child
+        )
+        receiver_role = self._role(
+            f"{name}-receiver",
+            receiver_logs.arn,
+            [
+                ("sqs:SendMessage", queue.arn),
+                ("s3:PutObject", bucket.arn.apply(lambda a: f"{a}/quarantine/*")),
+                ("secretsmanager:GetSecretValue", signing.arn),
+            ],
+            tags,
+            child,
+        )
+        forwarder_role = self._role(
+            f"{name}-forwarder",
+            forwarder_logs.arn,
+            [
+                ("sqs:ReceiveMessage", queue.arn),
+                ("sqs:DeleteMessage", queue.arn),
+                ("sqs:GetQueueAttributes", queue.arn),
+                ("sqs:ChangeMessageVisibility", queue.arn),
+                ("sqs:SendMessage", dlq.arn),
+                ("dynamodb:PutItem", table.arn),
+                ("dynamodb:GetItem", table.arn),
+                ("dynamodb:UpdateItem", table.arn),
+                ("dynamodb:DeleteItem", table.arn),
+                ("secretsmanager:GetSecretValue", inlet.arn),
+            ],
+            tags,
+            child,
+        )
+        common_env = {"METRIC_NAMESPACE": "CustomerIoToAep"}
+        receiver = aws.lambda_.Function(
+            f"{name}-receiver",
+            runtime=args.runtime,
+            architectures=["arm64"],
+            handler=f"{PACKAGE}.receiver.handler",
+            code=code,
+            role=receiver_role.arn,
+            memory_size=args.receiver_memory_mb,
+            timeout=3,
+            logging_config=aws.lambda_.FunctionLoggingConfigArgs(log_format="Text", log_group=receiver_logs.name),
+            environment=aws.lambda_.FunctionEnvironmentArgs(
+                variables={
+                    **common_env,
+                    "QUEUE_URL": queue.url,
+                    "QUARANTINE_BUCKET": bucket.bucket,
+                    "SIGNING_SECRET_ARN": signing.arn,
+                    "TIMESTAMP_TOLERANCE_SECONDS": str(args.timestamp_tolerance_seconds),
+                }
+            ),
+            tags=tags,
+            opts=child,
+        )
+        forwarder = aws.lambda_.Function(
+            f"{name}-forwarder",
+            runtime=args.runtime,
+            architectures=["arm64"],
+            handler=f"{PACKAGE}.forwarder.handler",
+            code=code,
+            role=forwarder_role.arn,
+            memory_size=args.forwarder_memory_mb,
+            timeout=args.forwarder_timeout_seconds,
+            logging_config=aws.lambda_.FunctionLoggingConfigArgs(log_format="Text", log_group=forwarder_logs.name),
+            environment=aws.lambda_.FunctionEnvironmentArgs(
+                variables={
+                    **common_env,
+                    "DEDUPE_TABLE": table.name,
+                    "DLQ_URL": dlq.url,
+                    "INLET_SECRET_ARN": inlet.arn,
+                    "DEDUPE_TTL_SECONDS": str(args.dedupe_ttl_seconds),
+                }
+            ),
+            tags=tags,
+            opts=child,
+        )
+        aws.lambda_.EventSourceMapping(
+            f"{name}-forwarder",
+            event_source_arn=queue.arn,
+            function_name=forwarder.arn,
+            batch_size=args.forwarder_batch_size,
+            maximum_batching_window_in_seconds=args.forwarder_batching_window_seconds,
+            function_response_types=["ReportBatchItemFailures"],
+            scaling_config=aws.lambda_.EventSourceMappingScalingConfigArgs(
+                maximum_concurrency=args.forwarder_max_concurrency
+            ),
+            opts=child,
+        )
+
+        # -- API Gateway: one POST route, throttled, with access logs -------------------------------------
+        access_logs = aws.cloudwatch.LogGroup(
+            f"{name}-api", retention_in_days=args.log_retention_days, tags=tags, opts=child
+        )
+        api = aws.apigatewayv2.Api(f"{name}-api", protocol_type="HTTP", tags=tags, opts=child)
+        integration = aws.apigatewayv2.Integration(
+            f"{name}-receiver",
+            api_id=api.id,
+            integration_type="AWS_PROXY",
+            integration_uri=receiver.invoke_arn,
+            integration_method="POST",
+            payload_format_version="2.0",
+            timeout_milliseconds=4000,
+            opts=child,
+        )
+        route = aws.apigatewayv2.Route(
+            f"{name}-webhook",
+            api_id=api.id,
+            route_key="POST /webhook",
+            target=integration.id.apply(lambda i: f"integrations/{i}"),
+            opts=child,
+        )
+        stage = aws.apigatewayv2.Stage(
+            f"{name}-stage",
+            api_id=api.id,
+            name="$default",
+            auto_deploy=True,
+            default_route_settings=aws.apigatewayv2.StageDefaultRouteSettingsArgs(
+                throttling_rate_limit=args.throttling_rate_limit, throttling_burst_limit=args.throttling_burst_limit
+            ),
+            access_log_settings=aws.apigatewayv2.StageAccessLogSettingsArgs(
+                destination_arn=access_logs.arn,
+                format=json.dumps(
+                    {
+                        "requestId": "$context.requestId",
+                        "status": "$context.status",
+                        "latency": "$context.integrationLatency",
+                        "ip": "$context.identity.sourceIp",
+                    }
+                ),
+            ),
+            tags=tags,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[route]),
+        )
+        aws.lambda_.Permission(
+            f"{name}-apigw",
+            action="lambda:InvokeFunction",
+            function=receiver.name,
+            principal="apigateway.amazonaws.com",
+            source_arn=api.execution_arn.apply(lambda a: f"{a}/*/POST/webhook"),
+            opts=child,
+        )
+
+        # -- alarms ----------------------------------------------------------------------------------------
+        topic_arn: pulumi.Input[str] = (
+            args.alarm_topic_arn or aws.sns.Topic(f"{name}-alarms", tags=tags, opts=child).arn
+        )
+
+        def alarm(
+            suffix: str,
+            namespace: str,
+            metric: str,
+            dims: dict[str, pulumi.Input[str]],
+            threshold: float,
+            stat: str = "Sum",
+            period: int = 60,
+        ) -> None:
+            aws.cloudwatch.MetricAlarm(
+                f"{name}-{suffix}",
+                namespace=namespace,
+                metric_name=metric,
+                dimensions=dims,
+                statistic=stat,
+                period=period,
+                evaluation_periods=1,
+                threshold=threshold,
+                comparison_operator="GreaterThanOrEqualToThreshold",
+                treat_missing_data="notBreaching",
+                alarm_actions=[topic_arn],
+                ok_actions=[topic_arn],
+                tags=tags,
+                opts=child,
+            )
+
+        alarm("dlq-not-empty", "AWS/SQS", "ApproximateNumberOfMessagesVisible", {"QueueName": dlq.name}, 1, "Maximum")
+        alarm(
+            "oldest-message",
+            "AWS/SQS",
+            "ApproximateAgeOfOldestMessage",
+            {"QueueName": queue.name},
+            args.oldest_message_alarm_seconds,
+            "Maximum",
+        )
+        alarm("receiver-errors", "AWS/Lambda", "Errors", {"FunctionName": receiver.name}, 1)
+        alarm("forwarder-errors", "AWS/Lambda", "Errors", {"FunctionName": forwarder.name}, 1)
+        alarm("api-5xx", "AWS/ApiGateway", "5xx", {"ApiId": api.id, "Stage": "$default"}, 1)
+        # After a signing-key rotation every call fails and Customer.io stalls: page on the first 401s.
+        alarm("signature-rejected", "CustomerIoToAep", "SignatureRejected", {}, 5)
+        alarm("quarantined", "CustomerIoToAep", "Quarantined", {}, 1)
+
+        self.webhook_endpoint = pulumi.Output.concat(stage.invoke_url, "webhook")
+        self.queue_name = queue.name
+        self.dlq_name = dlq.name
+        self.quarantine_bucket = bucket.bucket
+        self.alarm_topic_arn = pulumi.Output.from_input(topic_arn)
+        self.register_outputs(
+            {
+                "webhook_endpoint": self.webhook_endpoint,
+                "queue_name": self.queue_name,
+                "dlq_name": self.dlq_name,
+                "quarantine_bucket": self.quarantine_bucket,
+            }
+        )
+
+    def _role(
+        self,
+        name: str,
+        log_group_arn: pulumi.Output[str],
+        grants: list[tuple[str, pulumi.Input[str]]],
+        tags: dict[str, str],
+        opts: pulumi.ResourceOptions,
+    ) -> aws.iam.Role:
+        """A role for one function: its log group plus exactly the (action, resource ARN) pairs given."""
+        role = aws.iam.Role(
+            name,
+            assume_role_policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "lambda.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                        }
+                    ],
+                }
+            ),
+            tags=tags,
+            opts=opts,
+        )
+        resources = [r for _, r in grants]
+
+        def document(args: list[str]) -> str:
+            log_arn, arns = args[0], args[1:]
+            statements = [
+                {"Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource": f"{log_arn}:*"}
+            ]
+            statements += [
+                {"Effect": "Allow", "Action": action, "Resource": arn}
+                for (action, _), arn in zip(grants, arns, strict=True)
+            ]
+            return json.dumps({"Version": "2012-10-17", "Statement": statements})
+
+        aws.iam.RolePolicy(
+            name, role=role.id, policy=pulumi.Output.all(log_group_arn, *resources).apply(document), opts=opts
+        )
+        return role
