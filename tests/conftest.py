@@ -8,8 +8,8 @@ from typing import Any, TypeVar
 import pytest
 from pulumi.dynamic import Config, ConfigureRequest
 
-from customerio_aep.aep.client import RetryPolicy
 from customerio_aep.aep.provider import AepProvider
+from customerio_aep.retry import RetryPolicy
 from tests.emulators.aep import AepEmulator
 
 P = TypeVar("P", bound=AepProvider)

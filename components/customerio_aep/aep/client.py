@@ -2,47 +2,16 @@
 
 from __future__ import annotations
 
-import email.utils
-import random
 import threading
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 import requests
 
 from customerio_aep.aep.errors import AepApiError
 from customerio_aep.aep.settings import AepSettings
-
-RETRYABLE = frozenset({429, 500, 502, 503, 504})
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Exponential backoff with full jitter, bounded by attempts and by total time."""
-
-    attempts: int = 6
-    base_delay: float = 0.5
-    max_delay: float = 20.0
-    budget: float = 120.0
-    timeout: float = 30.0
-
-    def delay(self, attempt: int, retry_after: float | None) -> float:
-        """Seconds to wait before retry number `attempt` (1-based), honouring Retry-After."""
-        if retry_after is not None:
-            return min(retry_after, self.max_delay)
-        return random.uniform(0, min(self.max_delay, self.base_delay * 2 ** (attempt - 1)))
-
-
-def _retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        when = email.utils.parsedate_to_datetime(value)
-        return max(0.0, when.timestamp() - time.time()) if when else None
+from customerio_aep.retry import RetryPolicy, send
 
 
 class AepClient:
@@ -136,30 +105,11 @@ class AepClient:
 
     def _send(self, resource: str, operation: str, method: str, url: str, **kwargs: Any) -> requests.Response:
         """One HTTP exchange with retries on 429, 5xx and connection errors."""
-        policy = self.retry
-        deadline = time.monotonic() + policy.budget
-        attempt = 0
-        while True:
-            attempt += 1
-            retry_after: float | None = None
-            try:
-                response = self.session.request(method, url, timeout=policy.timeout, **kwargs)
-            except (requests.ConnectionError, requests.Timeout) as e:
-                failure: AepApiError | None = AepApiError(
-                    resource, operation, 0, message=f"connection failed ({type(e).__name__})"
-                )
-            else:
-                if response.status_code not in RETRYABLE:
-                    return response
-                retry_after = _retry_after(response.headers.get("Retry-After"))
-                failure = None
-                last = response
-            wait = policy.delay(attempt, retry_after)
-            if attempt >= policy.attempts or time.monotonic() + wait > deadline:
-                if failure is not None:
-                    raise failure
-                return last
-            time.sleep(wait)
+
+        def connection_error(e: Exception) -> AepApiError:
+            return AepApiError(resource, operation, 0, message=f"connection failed ({type(e).__name__})")
+
+        return send(self.session, self.retry, connection_error, method, url, **kwargs)
 
 
 def _body(response: requests.Response) -> Any:

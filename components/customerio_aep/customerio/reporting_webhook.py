@@ -1,0 +1,188 @@
+"""The Customer.io reporting webhook, managed through the App API (reference/customerio.md §3)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+import pulumi
+import requests
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    ConfigureRequest,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    Resource,
+    ResourceProvider,
+    UpdateResult,
+)
+
+from customerio_aep.customerio.events import ALL_EVENTS
+from customerio_aep.retry import RetryPolicy, send
+
+REGION_URLS = {"us": "https://api.customer.io", "eu": "https://api-eu.customer.io"}
+FIELDS = ("name", "endpoint", "events", "disabled", "full_resolution", "with_content")
+
+
+class CustomerIoApiError(RuntimeError):
+    """A Customer.io App API call failed."""
+
+    def __init__(self, name: str, operation: str, status: int, detail: str) -> None:
+        hint = {
+            401: "Check customerio:appApiKey and that customerio:region matches the workspace (us or eu)",
+            404: "The webhook is gone; run `pulumi refresh`",
+        }.get(status, "")
+        super().__init__(
+            f"ReportingWebhook {name!r}: {operation} failed with HTTP {status}: {detail}"
+            + (f". {hint}" if hint else "")
+        )
+        self.status = status
+
+
+_sessions: dict[str, requests.Session] = {}
+_lock = threading.Lock()
+
+
+def _session(base_url: str) -> requests.Session:
+    with _lock:
+        return _sessions.setdefault(base_url, requests.Session())
+
+
+class ReportingWebhookProvider(ResourceProvider):
+    """Create, read, update (PUT) and delete of one reporting webhook; the App API key comes from config."""
+
+    serialize_as_secret_always = False
+    retry = RetryPolicy()
+
+    def configure(self, req: ConfigureRequest) -> None:
+        """Read `customerio:appApiKey` (secret), `customerio:region` and `customerio:apiUrl`."""
+        region = (req.config.get("customerio:region") or "us").lower()
+        if region not in REGION_URLS:
+            raise ValueError(f"customerio:region must be us or eu, got {region!r}")
+        self._base = (req.config.get("customerio:apiUrl") or REGION_URLS[region]).rstrip("/")
+        self._key = req.config.get("customerio:appApiKey") or ""
+
+    def _call(
+        self, name: str, operation: str, method: str, path: str, body: Any = None, ok: tuple[int, ...] = (200, 201, 204)
+    ) -> requests.Response:
+        if not getattr(self, "_key", ""):
+            raise ValueError("customerio:appApiKey is not set: `pulumi config set --secret customerio:appApiKey ...`")
+
+        def connection_error(e: Exception) -> Exception:
+            return CustomerIoApiError(name, operation, 0, f"connection failed ({type(e).__name__})")
+
+        response = send(
+            _session(self._base),
+            self.retry,
+            connection_error,
+            method,
+            f"{self._base}{path}",
+            json=body,
+            headers={"Authorization": f"Bearer {self._key}", "Accept": "application/json"},
+        )
+        if response.status_code not in ok:
+            try:
+                detail = str(response.json().get("meta", response.json()))
+            except ValueError:
+                detail = response.text[:200]
+            raise CustomerIoApiError(name, operation, response.status_code, detail)
+        return response
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        """name and endpoint are required; events must be Customer.io reporting events."""
+        failures = []
+        if not news.get("name"):
+            failures.append(CheckFailure("name", "is required"))
+        events = news.get("events")
+        if isinstance(events, list):
+            if not events:
+                failures.append(CheckFailure("events", "must name at least one event, e.g. email_opened"))
+            unknown = [e for e in events if isinstance(e, str) and e not in ALL_EVENTS]
+            if unknown:
+                failures.append(CheckFailure("events", f"unknown events {unknown}; use <object_type>_<metric>"))
+        return CheckResult(news, failures)
+
+    @staticmethod
+    def _body(props: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "name": props["name"],
+            "endpoint": props["endpoint"],
+            "events": list(props["events"]),
+            "disabled": bool(props.get("disabled")),
+            "full_resolution": bool(props.get("full_resolution", True)),
+            "with_content": bool(props.get("with_content")),
+        }
+
+    @staticmethod
+    def _object(response: requests.Response) -> dict[str, Any]:
+        body = response.json()  # tolerate a wrapped or a bare object (reference §3 [M])
+        return dict(body.get("reporting_webhook", body)) if isinstance(body, dict) else {}
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        """POST the webhook."""
+        created = self._object(self._call(props["name"], "create", "POST", "/v1/reporting_webhooks", self._body(props)))
+        return CreateResult(str(created["id"]), {**props, "webhook_id": int(created["id"])})
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        """GET the webhook; a deleted one reads as gone."""
+        try:
+            live = self._object(self._call(props.get("name", id_), "read", "GET", f"/v1/reporting_webhooks/{id_}"))
+        except CustomerIoApiError as e:
+            if e.status == 404:
+                return ReadResult(None, {})
+            raise
+        outs = {**props, **{f: live[f] for f in FIELDS if f in live}, "webhook_id": int(id_)}
+        return ReadResult(id_, outs, {f: outs.get(f) for f in FIELDS})
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        """Every field updates in place (PUT)."""
+        return DiffResult(changes=any(olds.get(f) != news.get(f) for f in FIELDS), replaces=[])
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        """PUT the full body."""
+        self._call(news["name"], "update", "PUT", f"/v1/reporting_webhooks/{id_}", self._body(news))
+        return UpdateResult({**news, "webhook_id": int(id_)})
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        """DELETE; already gone counts as deleted."""
+        try:
+            self._call(props.get("name", id_), "delete", "DELETE", f"/v1/reporting_webhooks/{id_}")
+        except CustomerIoApiError as e:
+            if e.status != 404:
+                raise
+
+
+class ReportingWebhook(Resource, module="customerio", name="ReportingWebhook"):
+    """A Customer.io reporting webhook posting the chosen events to `endpoint` (a secret)."""
+
+    webhook_id: pulumi.Output[int]
+
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        name: pulumi.Input[str],
+        endpoint: pulumi.Input[str],
+        events: pulumi.Input[Sequence[str]] = ALL_EVENTS,
+        disabled: pulumi.Input[bool] = False,
+        full_resolution: pulumi.Input[bool] = True,
+        with_content: pulumi.Input[bool] = False,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__(
+            ReportingWebhookProvider(),
+            resource_name,
+            {
+                "name": name,
+                "endpoint": pulumi.Output.secret(endpoint),
+                "events": list(events) if isinstance(events, tuple) else events,
+                "disabled": disabled,
+                "full_resolution": full_resolution,
+                "with_content": with_content,
+                "webhook_id": None,
+            },
+            opts,
+        )

@@ -1,0 +1,75 @@
+"""HTTP with bounded retries: exponential backoff with full jitter, honouring Retry-After (shared by clients)."""
+
+from __future__ import annotations
+
+import email.utils
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+
+RETRYABLE = frozenset({429, 500, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff with full jitter, bounded by attempts and by total time."""
+
+    attempts: int = 6
+    base_delay: float = 0.5
+    max_delay: float = 20.0
+    budget: float = 120.0
+    timeout: float = 30.0
+
+    def delay(self, attempt: int, retry_after: float | None) -> float:
+        """Seconds to wait before retry number `attempt` (1-based), honouring Retry-After."""
+        if retry_after is not None:
+            return min(retry_after, self.max_delay)
+        return random.uniform(0, min(self.max_delay, self.base_delay * 2 ** (attempt - 1)))
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """Parse a Retry-After header (seconds or an HTTP date)."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        when = email.utils.parsedate_to_datetime(value)
+        return max(0.0, when.timestamp() - time.time()) if when else None
+
+
+def send(
+    session: requests.Session,
+    policy: RetryPolicy,
+    connection_error: Callable[[Exception], Exception],
+    method: str,
+    url: str,
+    **kwargs: Any,
+) -> requests.Response:
+    """One logical HTTP call: retried on 429, 5xx and connection errors; the last answer is returned."""
+    deadline = time.monotonic() + policy.budget
+    attempt = 0
+    while True:
+        attempt += 1
+        retry_after: float | None = None
+        failure: Exception | None = None
+        response: requests.Response | None = None
+        try:
+            response = session.request(method, url, timeout=policy.timeout, **kwargs)
+        except (requests.ConnectionError, requests.Timeout) as e:
+            failure = connection_error(e)
+        else:
+            if response.status_code not in RETRYABLE:
+                return response
+            retry_after = retry_after_seconds(response.headers.get("Retry-After"))
+        wait = policy.delay(attempt, retry_after)
+        if attempt >= policy.attempts or time.monotonic() + wait > deadline:
+            if response is not None:
+                return response
+            assert failure is not None
+            raise failure
+        time.sleep(wait)

@@ -1,0 +1,94 @@
+"""The reporting-webhook provider against the Customer.io App API emulator."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from pulumi.dynamic import Config, ConfigureRequest
+
+from customerio_aep.customerio.reporting_webhook import CustomerIoApiError, ReportingWebhookProvider
+from customerio_aep.retry import RetryPolicy
+from tests.emulators.customerio.appapi import CustomerIoEmulator
+from tests.emulators.faults import Fault
+
+PROPS = {
+    "name": "to AEP",
+    "endpoint": "https://example.test/webhook",
+    "events": ["email_opened", "sms_sent"],
+    "disabled": False,
+    "full_resolution": True,
+    "with_content": False,
+}
+
+
+@pytest.fixture
+def cio() -> Iterator[CustomerIoEmulator]:
+    emulator = CustomerIoEmulator().start()
+    yield emulator
+    emulator.stop()
+
+
+def provider(cio: CustomerIoEmulator, key: str | None = None, region: str = "us") -> ReportingWebhookProvider:
+    p = ReportingWebhookProvider()
+    p.configure(
+        ConfigureRequest(
+            Config(
+                {
+                    "customerio:appApiKey": key or cio.app_api_key,
+                    "customerio:region": region,
+                    "customerio:apiUrl": cio.base_url(region),
+                },
+                "test",
+            )
+        )
+    )
+    p.retry = RetryPolicy(attempts=3, base_delay=0.01)
+    return p
+
+
+def test_full_lifecycle(cio: CustomerIoEmulator) -> None:
+    p = provider(cio)
+    created = p.create(dict(PROPS))
+    assert cio.webhooks[int(created.id)]["endpoint"] == PROPS["endpoint"]
+    news = {**created.outs, "events": ["email_clicked"]}
+    assert p.diff(created.id, created.outs, news).changes is True
+    p.update(created.id, created.outs, news)
+    assert cio.webhooks[int(created.id)]["events"] == ["email_clicked"]
+    cio.webhooks[int(created.id)]["disabled"] = True  # changed in the Customer.io UI
+    assert p.read(created.id, news).outs["disabled"] is True
+    p.delete(created.id, news)
+    p.delete(created.id, news)  # idempotent
+    assert cio.webhooks == {}
+    assert p.read(created.id, news).id is None
+
+
+def test_bad_key_names_the_config_key(cio: CustomerIoEmulator) -> None:
+    with pytest.raises(CustomerIoApiError) as e:
+        provider(cio, key="wrong").create(dict(PROPS))
+    assert e.value.status == 401 and "customerio:appApiKey" in str(e.value)
+    assert "wrong" not in str(e.value).replace("wrong)", "")
+
+
+def test_wrong_region_is_refused_with_a_region_hint(cio: CustomerIoEmulator) -> None:
+    with pytest.raises(CustomerIoApiError) as e:
+        provider(cio, region="eu").create(dict(PROPS))
+    assert "customerio:region" in str(e.value)
+
+
+def test_429_is_retried(cio: CustomerIoEmulator) -> None:
+    cio.faults.add(Fault("status", operation="appapi.create", status=429, retry_after=0.05, times=2))
+    provider(cio).create(dict(PROPS))
+    assert len(cio.webhooks) == 1 and cio.count("appapi.create") == 3
+
+
+def test_check_rejects_unknown_events_before_any_call(cio: CustomerIoEmulator) -> None:
+    failures = provider(cio).check({}, {**PROPS, "events": ["email_teleported"]}).failures
+    assert [f.property for f in failures] == ["events"]
+    assert cio.count() == 0
+
+
+def test_emulator_rejects_bad_bodies(cio: CustomerIoEmulator) -> None:
+    with pytest.raises(CustomerIoApiError) as e:
+        provider(cio).create({**PROPS, "endpoint": "ftp://x"})
+    assert e.value.status == 400 and "endpoint" in str(e.value)

@@ -1,0 +1,81 @@
+"""The ingress component under Pulumi mocks: least privilege, secrets, logs, alarms, wiring."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+
+import pulumi
+import pytest
+
+from customerio_aep.ingress.component import CustomerIoIngress, IngressArgs
+from tests.mocks import RecordingMocks, run_program
+
+
+@pytest.fixture
+def mocks() -> Iterator[RecordingMocks]:
+    m = RecordingMocks()
+    pulumi.runtime.set_mocks(m, project="customerio-aep", stack="test", preview=False)
+    yield m
+
+
+def build() -> None:
+    args = IngressArgs(signing_key=pulumi.Output.secret("sk-secret"), inlet_url=pulumi.Output.secret("https://inlet/x"))
+    run_program(lambda: CustomerIoIngress("in", args))
+
+
+def test_every_policy_is_scoped_to_specific_arns(mocks: RecordingMocks) -> None:
+    build()
+    policies = mocks.of_type("aws:iam/rolePolicy:RolePolicy")
+    assert len(policies) == 2  # one role per function
+    for p in policies:
+        for statement in json.loads(p.inputs["policy"])["Statement"]:
+            # A specific ARN; the only wildcards are log streams of its log group and keys under the quarantine prefix.
+            assert re.fullmatch(r"arn:aws:[^*]+(:\*|/quarantine/\*)?", statement["Resource"]), statement
+
+
+def test_functions_get_secrets_by_arn_only(mocks: RecordingMocks) -> None:
+    build()
+    for fn in mocks.of_type("aws:lambda/function:Function"):
+        env = json.dumps(fn.inputs["environment"]["variables"])
+        assert "sk-secret" not in env and "inlet/x" not in env
+        assert fn.inputs["architectures"] == ["arm64"]
+        assert fn.inputs["runtime"] == "python3.13"
+    versions = mocks.of_type("aws:secretsmanager/secretVersion:SecretVersion")
+    assert len(versions) == 2
+
+
+def test_every_function_has_log_retention_and_an_error_alarm(mocks: RecordingMocks) -> None:
+    build()
+    groups = {g.name: g for g in mocks.of_type("aws:cloudwatch/logGroup:LogGroup")}
+    for fn in mocks.of_type("aws:lambda/function:Function"):
+        group = fn.inputs["loggingConfig"]["logGroup"]
+        assert groups[group].inputs["retentionInDays"] == 30
+        alarms = [
+            a
+            for a in mocks.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+            if a.inputs.get("dimensions", {}).get("FunctionName") == fn.name
+        ]
+        assert alarms, fn.name
+    alarm_names = {a.name for a in mocks.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")}
+    assert {"in-dlq-not-empty", "in-oldest-message", "in-api-5xx", "in-signature-rejected"} <= alarm_names
+
+
+def test_route_is_wired_to_the_receiver(mocks: RecordingMocks) -> None:
+    build()
+    route = mocks.named("in-webhook")
+    assert route.inputs["routeKey"] == "POST /webhook"
+    assert route.inputs["target"] == "integrations/in-receiver-id"
+    integration = (
+        mocks.named("in-receiver")
+        if False
+        else next(r for r in mocks.of_type("aws:apigatewayv2/integration:Integration"))
+    )
+    assert integration.inputs["integrationUri"] == "arn:aws:apigateway:mock:in-receiver/invocations"
+    mapping = mocks.of_type("aws:lambda/eventSourceMapping:EventSourceMapping")[0]
+    assert mapping.inputs["functionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping.inputs["scalingConfig"]["maximumConcurrency"] == 5
+    queue = mocks.named("in-events")
+    assert json.loads(queue.inputs["redrivePolicy"])["maxReceiveCount"] == 10
+    assert queue.inputs["sqsManagedSseEnabled"] is True

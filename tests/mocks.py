@@ -1,0 +1,51 @@
+"""Pulumi mocks that record every resource, for tests of the component graph."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pulumi
+
+
+def run_program(program: Callable[[], object]) -> None:
+    """Run a program under the mocks and wait until every resource is registered."""
+    pulumi.runtime.test(lambda: program() and None)()
+
+
+class RecordingMocks(pulumi.runtime.Mocks):
+    """Answers every resource with its inputs plus plausible AWS/AEP outputs, and remembers it."""
+
+    def __init__(self) -> None:
+        self.resources: list[pulumi.runtime.MockResourceArgs] = []
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        self.resources.append(args)
+        name = args.name
+        outs = dict(args.inputs)
+        outs.update(
+            arn=f"arn:aws:mock:us-east-1:123456789012:{name}",
+            name=outs.get("name", name),
+            url=f"https://sqs.mock/{name}",
+            invoke_arn=f"arn:aws:apigateway:mock:{name}/invocations",
+            execution_arn=f"arn:aws:execute-api:mock:{name}",
+            invoke_url=f"https://{name}.mock/",
+            bucket=name,
+            flow_id=f"flow-{name}",
+            webhook_url=f"https://inlet.mock/{name}?x-adobe-flow-id=f",
+            connection_id=f"conn-{name}",
+            mapping_id=f"map-{name}",
+            version=0,
+            dataset_id=f"ds-{name}",
+            schema_id=f"https://ns.adobe.com/acme/schemas/{name}",
+        )
+        return f"{name}-id", outs
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+        return {}
+
+    def of_type(self, token: str) -> list[pulumi.runtime.MockResourceArgs]:
+        return [r for r in self.resources if r.typ == token]
+
+    def named(self, name: str) -> pulumi.runtime.MockResourceArgs:
+        return next(r for r in self.resources if r.name == name)

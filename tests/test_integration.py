@@ -1,0 +1,80 @@
+"""The CustomerIoToAep component graph under Pulumi mocks, in both ingress modes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pulumi
+import pytest
+
+from customerio_aep import CustomerIoToAep, CustomerIoToAepArgs
+from tests.mocks import RecordingMocks, run_program
+
+
+@pytest.fixture
+def mocks() -> Iterator[RecordingMocks]:
+    m = RecordingMocks()
+    pulumi.runtime.set_mocks(m, project="customerio-aep", stack="test", preview=False)
+    yield m
+
+
+def _children_of(mocks: RecordingMocks, component: str) -> set[str]:
+    return {r.typ for r in mocks.resources if r.custom and r.name.startswith(component)}
+
+
+def test_direct_mode_builds_aep_objects_and_the_webhook_without_aws(mocks: RecordingMocks) -> None:
+    run_program(lambda: CustomerIoToAep("cio", CustomerIoToAepArgs(ingress="direct", manage_reporting_webhook=True)))
+    types = _children_of(mocks, "cio")
+    assert types == {
+        "pulumi-python:dynamic/aep:XdmSchema",
+        "pulumi-python:dynamic/aep:Dataset",
+        "pulumi-python:dynamic/aep:SourceConnection",
+        "pulumi-python:dynamic/aep:TargetConnection",
+        "pulumi-python:dynamic/aep:MappingSet",
+        "pulumi-python:dynamic/aep:Dataflow",
+        "pulumi-python:dynamic/customerio:ReportingWebhook",
+    }
+    webhook = mocks.named("cio-webhook")
+    # secret inputs arrive wrapped under mocks
+    assert webhook.inputs["endpoint"]["value"].startswith("https://inlet.mock/cio-flow")  # straight to AEP
+    flow = mocks.named("cio-flow")
+    assert flow.inputs["mapping_id"] == "cio-mapping-id"  # the flow follows the mapping
+    assert flow.inputs["source_connection_id"] == "cio-source-id"
+
+
+def test_aws_mode_points_the_webhook_at_the_ingress(mocks: RecordingMocks) -> None:
+    args = CustomerIoToAepArgs(
+        signing_key=pulumi.Output.secret("k"),
+        manage_reporting_webhook=True,
+        schema_id="https://ns.adobe.com/acme/schemas/byo",
+        dataset_id="ds1",
+    )
+    run_program(lambda: CustomerIoToAep("cio", args))
+    assert mocks.named("cio-webhook").inputs["endpoint"]["value"] == "https://cio-ingress-stage.mock/webhook"
+    assert mocks.of_type("aws:sqs/queue:Queue")
+    assert not mocks.of_type("pulumi-python:dynamic/aep:XdmSchema")  # brought their own
+    assert mocks.named("cio-target").inputs["dataset_id"] == "ds1"
+    assert mocks.named("cio-ingress-inlet-url").typ in {
+        "aws:secretsmanager/secret:Secret",
+        "aws:secretsmanager/secretVersion:SecretVersion",
+    }
+
+
+def test_webhook_is_skipped_without_an_app_api_key(mocks: RecordingMocks) -> None:
+    run_program(lambda: CustomerIoToAep("cio", CustomerIoToAepArgs(ingress="direct")))
+    assert not mocks.of_type("pulumi-python:dynamic/customerio:ReportingWebhook")
+    assert mocks.of_type("pulumi-python:dynamic/aep:Dataflow")
+
+
+@pytest.mark.parametrize(
+    ("args", "field"),
+    [
+        (CustomerIoToAepArgs(ingress="lambda"), "ingress"),
+        (CustomerIoToAepArgs(ingress="aws"), "signing_key"),
+        (CustomerIoToAepArgs(ingress="direct", dataset_id="d"), "schema_id"),
+        (CustomerIoToAepArgs(ingress="direct", events=["email_teleported"]), "events"),
+    ],
+)
+def test_bad_args_name_the_field(mocks: RecordingMocks, args: CustomerIoToAepArgs, field: str) -> None:
+    with pytest.raises(ValueError, match=field):
+        CustomerIoToAep("bad", args)
