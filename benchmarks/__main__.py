@@ -1,0 +1,54 @@
+"""AEP calls per engine operation for the AEP-only stack, counted by the emulator; and up wall time with
+200 ms injected latency per call against the sum of call latencies. Prints figures; asserts nothing."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.emulators.aep import AepEmulator
+from tests.emulators.faults import Fault
+from tests.engine.harness import Stack, aep_config
+
+OBJECTS = 7  # field group, schema, dataset, source, target, mapping set, flow
+
+
+def measure(latency: float) -> None:
+    aep = AepEmulator().start()
+    try:
+        if latency:
+            aep.faults.add(Fault("latency", operation="*", seconds=latency))
+        stack = Stack.create(
+            "aep_only",
+            Path(tempfile.mkdtemp()),
+            aep_config(aep.url, aep.client_id, aep.org_id),
+            {"aep:clientSecret": aep.client_secret},
+        )
+        rows = []
+        for label, op in (
+            ("up from empty", stack.up),
+            ("no-op preview", stack.preview),
+            ("no-op up", stack.up),
+            ("refresh", stack.refresh),
+            ("destroy", stack.destroy),
+        ):
+            mark, started = aep.mark(), time.monotonic()
+            op()
+            wall = time.monotonic() - started
+            calls = aep.calls[mark:]
+            rows.append((label, len(calls), wall, sum(c.latency_ms for c in calls) / 1000))
+        print(f"\nAEP objects N = {OBJECTS}; injected latency per call = {latency * 1000:.0f} ms")
+        print(f"{'operation':16} {'AEP calls':>9} {'wall s':>7} {'sum of call latencies s':>24}")
+        for label, n, wall, total in rows:
+            print(f"{label:16} {n:9d} {wall:7.2f} {total:24.2f}")
+    finally:
+        aep.stop()
+
+
+if __name__ == "__main__":
+    measure(0.0)
+    measure(0.2)
