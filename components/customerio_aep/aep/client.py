@@ -103,6 +103,22 @@ class AepClient:
                 resource, operation, response.status_code, _body(response), response.headers
             )
 
+    def get(self, resource: str, operation: str, path: str, headers: dict[str, str] | None = None) -> Any | None:
+        """GET a path's JSON body, or None when the object does not exist (404)."""
+        response = self.call(resource, operation, "GET", path, headers=headers, ok=(200, 404))
+        return None if response.status_code == 404 else response.json()
+
+    def delete(
+        self,
+        resource: str,
+        operation: str,
+        path: str,
+        headers: dict[str, str] | None = None,
+        gone: tuple[int, ...] = (404,),
+    ) -> None:
+        """DELETE a path; an object already gone (a status in `gone`) counts as deleted."""
+        self.call(resource, operation, "DELETE", path, headers=headers, ok=(200, 202, 204, *gone))
+
     def _send(self, resource: str, operation: str, method: str, url: str, **kwargs: Any) -> requests.Response:
         """One HTTP exchange with retries on 429, 5xx and connection errors."""
 

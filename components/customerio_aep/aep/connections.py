@@ -81,22 +81,14 @@ class _ConnectionProvider(AepProvider):
     def delete(self, id_: str, props: Props) -> None:
         """DELETE with If-Match; already gone counts as deleted."""
         label = self.label(props)
-        self.delete_tolerant(
-            props,
-            "delete",
-            lambda: guarded(
-                self.client,
-                label,
-                self.collection,
-                id_,
-                props.get("etag", ""),
-                lambda tag: self.client.call(
-                    label,
-                    f"delete {self.collection}",
-                    "DELETE",
-                    f"{FLOW_SERVICE}/{self.collection}/{id_}",
-                    headers={"If-Match": tag},
-                ),
+        guarded(
+            self.client,
+            label,
+            self.collection,
+            id_,
+            props.get("etag", ""),
+            lambda tag: self.client.delete(
+                label, f"delete {self.collection}", f"{FLOW_SERVICE}/{self.collection}/{id_}", headers={"If-Match": tag}
             ),
         )
 

@@ -159,18 +159,14 @@ class DataflowProvider(AepProvider):
     def delete(self, id_: str, props: Props) -> None:
         """DELETE the flow (before its connections); already gone counts as deleted."""
         label = self.label(props)
-        self.delete_tolerant(
-            props,
-            "delete",
-            lambda: guarded(
-                self.client,
-                label,
-                "flows",
-                id_,
-                props.get("etag", ""),
-                lambda tag: self.client.call(
-                    label, "delete flow", "DELETE", f"{FLOW_SERVICE}/flows/{id_}", headers={"If-Match": tag}
-                ),
+        guarded(
+            self.client,
+            label,
+            "flows",
+            id_,
+            props.get("etag", ""),
+            lambda tag: self.client.delete(
+                label, "delete flow", f"{FLOW_SERVICE}/flows/{id_}", headers={"If-Match": tag}
             ),
         )
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
 
-from customerio_aep.aep.errors import AepApiError
 from customerio_aep.aep.provider import AepProvider, Props
 
 CATALOG = "/data/foundation/catalog/dataSets"
@@ -33,12 +32,9 @@ class DatasetProvider(AepProvider):
 
     def read(self, id_: str, props: Props) -> ReadResult:
         """GET the dataset (Catalog answers keyed by id)."""
-        try:
-            body = self.client.call(self.label(props), "read dataset", "GET", f"{CATALOG}/{id_}").json()
-        except AepApiError as e:
-            if e.status == 404:
-                return ReadResult(None, {})
-            raise
+        body = self.client.get(self.label(props), "read dataset", f"{CATALOG}/{id_}")
+        if body is None:
+            return ReadResult(None, {})
         live = body[id_]
         outs = {
             **props,
@@ -62,11 +58,7 @@ class DatasetProvider(AepProvider):
 
     def delete(self, id_: str, props: Props) -> None:
         """DELETE; already gone counts as deleted."""
-        self.delete_tolerant(
-            props,
-            "delete",
-            lambda: self.client.call(self.label(props), "delete dataset", "DELETE", f"{CATALOG}/{id_}"),
-        )
+        self.client.delete(self.label(props), "delete dataset", f"{CATALOG}/{id_}")
 
 
 class Dataset(Resource, module="aep", name="Dataset"):

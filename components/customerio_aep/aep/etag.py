@@ -3,25 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
-
-import requests
+from typing import Any, TypeVar
 
 from customerio_aep.aep.client import AepClient
 from customerio_aep.aep.errors import AepApiError
 
 FLOW_SERVICE = "/data/foundation/flowservice"
+T = TypeVar("T")
 
 
 def get_item(client: AepClient, label: str, kind: str, object_id: str) -> dict[str, Any] | None:
     """GET a Flow Service object (unwrapping `items`), or None when it no longer exists."""
-    try:
-        response = client.call(label, f"read {kind}", "GET", f"{FLOW_SERVICE}/{kind}/{object_id}")
-    except AepApiError as e:
-        if e.status == 404:
-            return None
-        raise
-    items = response.json().get("items") or []
+    body = client.get(label, f"read {kind}", f"{FLOW_SERVICE}/{kind}/{object_id}")
+    if body is None:
+        return None
+    items = body.get("items") or []
     return dict(items[0]) if items else None
 
 
@@ -31,8 +27,8 @@ def guarded(
     kind: str,
     object_id: str,
     etag: str,
-    send: Callable[[str], requests.Response],
-) -> requests.Response:
+    send: Callable[[str], T],
+) -> T:
     """Run `send(etag)`; on 412 (changed meanwhile) fetch the current etag and send once more."""
     try:
         return send(etag)

@@ -10,7 +10,6 @@ import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
 
 from customerio_aep.aep.default_mapping import REQUIRED_DESTINATIONS, resolve_tenant
-from customerio_aep.aep.errors import AepApiError
 from customerio_aep.aep.provider import AepProvider, Props
 
 DATA_PREP = "/data/foundation/conversion/mappingSets"
@@ -91,12 +90,9 @@ class MappingSetProvider(AepProvider):
 
     def read(self, id_: str, props: Props) -> ReadResult:
         """GET the latest version; an out-of-band edit shows as a new version and changed mappings."""
-        try:
-            live = self.client.call(self.label(props), "read mapping set", "GET", f"{DATA_PREP}/{id_}").json()
-        except AepApiError as e:
-            if e.status == 404:
-                return ReadResult(None, {})
-            raise
+        live = self.client.get(self.label(props), "read mapping set", f"{DATA_PREP}/{id_}")
+        if live is None:
+            return ReadResult(None, {})
         tenant = f"_{tenant_of(live['outputSchema']['schemaRef']['id'])}"
         mappings = [
             {
@@ -133,12 +129,7 @@ class MappingSetProvider(AepProvider):
 
     def delete(self, id_: str, props: Props) -> None:
         """Delete when the API allows it; a set that is gone or cannot be deleted never fails the destroy."""
-        self.delete_tolerant(
-            props,
-            "delete",
-            lambda: self.client.call(self.label(props), "delete mapping set", "DELETE", f"{DATA_PREP}/{id_}"),
-            gone=(404, 405),
-        )
+        self.client.delete(self.label(props), "delete mapping set", f"{DATA_PREP}/{id_}", gone=(404, 405))
 
 
 class MappingSet(Resource, module="aep", name="MappingSet"):

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from pulumi.dynamic import CheckFailure, CheckResult, ConfigureRequest, DiffResult, ResourceProvider
 from pulumi.output import Unknown
 
 from customerio_aep.aep.client import AepClient, client_for
-from customerio_aep.aep.errors import AepApiError, AepConfigError
+from customerio_aep.aep.errors import AepConfigError
 from customerio_aep.aep.settings import AepSettings
 
 Props = dict[str, Any]
@@ -80,20 +80,6 @@ class AepProvider(ResourceProvider):
     def inputs(self, props: Mapping[str, Any]) -> Props:
         """The input fields of props (what `read` reports back as inputs)."""
         return {f: props.get(f) for f in self.update_fields + self.replace_fields if f in props}
-
-    def delete_tolerant(
-        self,
-        props: Mapping[str, Any],
-        operation: str,
-        call: Callable[[], Any],
-        gone: tuple[int, ...] = (404,),
-    ) -> None:
-        """Run a delete; an object already gone counts as deleted."""
-        try:
-            call()
-        except AepApiError as e:
-            if e.status not in gone:
-                raise
 
 
 def _differs(old: Any, new: Any) -> bool:

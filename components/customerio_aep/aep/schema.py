@@ -91,32 +91,19 @@ class XdmSchemaProvider(AepProvider):
 
     def read(self, id_: str, props: Props) -> ReadResult:
         """GET the schema; a deleted one reads as gone."""
-        try:
-            live = self.client.call(
-                self.label(props),
-                "read schema",
-                "GET",
-                f"{REGISTRY}/tenant/schemas/{quote(id_, safe='')}",
-                headers={"Accept": "application/vnd.adobe.xed+json;version=1"},
-            ).json()
-        except AepApiError as e:
-            if e.status == 404:
-                return ReadResult(None, {})
-            raise
+        live = self.client.get(
+            self.label(props),
+            "read schema",
+            f"{REGISTRY}/tenant/schemas/{quote(id_, safe='')}",
+            headers={"Accept": "application/vnd.adobe.xed+json;version=1"},
+        )
+        if live is None:
+            return ReadResult(None, {})
         outs = {**props, "title": live["title"], "description": live.get("description") or ""}
         return ReadResult(id_, outs, self.inputs(outs))
 
     def _delete(self, label: str, kind: str, object_id: str) -> None:
-        try:
-            self.client.call(
-                label,
-                f"delete {kind[:-1]}",
-                "DELETE",
-                f"{REGISTRY}/tenant/{kind}/{quote(object_id, safe='')}",
-            )
-        except AepApiError as e:
-            if e.status != 404:
-                raise
+        self.client.delete(label, f"delete {kind[:-1]}", f"{REGISTRY}/tenant/{kind}/{quote(object_id, safe='')}")
 
     def delete(self, id_: str, props: Props) -> None:
         """Delete the schema, then its field group (a schema still used by a dataset cannot go)."""
