@@ -94,10 +94,12 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
             _quarantine(body, "body is not valid JSON")
             return _response(202, {"status": "quarantined"})
         events = parsed if isinstance(parsed, list) else [parsed]
-        usable = [e for e in events if common.shape_problem(e) is None]
-        unusable = [e for e in events if common.shape_problem(e) is not None]
+        problems = [common.shape_problem(e) for e in events]
+        usable = [e for e, p in zip(events, problems, strict=True) if p is None]
+        unusable = [e for e, p in zip(events, problems, strict=True) if p is not None]
         if unusable:
-            _quarantine(json.dumps(unusable).encode(), f"not a Customer.io event: {common.shape_problem(unusable[0])}")
+            first = next(p for p in problems if p is not None)
+            _quarantine(json.dumps(unusable).encode(), f"not a Customer.io event: {first}")
         if usable:
             _enqueue(usable)
     except Exception as e:  # SQS or S3 unavailable: a 5xx makes Customer.io retry, nothing is lost
