@@ -56,6 +56,10 @@ class CustomerIoIngress(pulumi.ComponentResource):
         super().__init__("customerio-aep:ingress:CustomerIoIngress", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         tags = args.tags or {}
+        self._name, self._args, self._tags, self._child = name, args, tags, child
+        self._topic_arn: pulumi.Input[str] = (
+            args.alarm_topic_arn or aws.sns.Topic(f"{name}-alarms", tags=tags, opts=child).arn
+        )
 
         # -- storage: queue, DLQ, dedupe table, quarantine bucket, secrets --------------------------------
         dlq = aws.sqs.Queue(
@@ -121,41 +125,34 @@ class CustomerIoIngress(pulumi.ComponentResource):
             ],
             opts=child,
         )
-        signing = aws.secretsmanager.Secret(f"{name}-signing-key", tags=tags, opts=child)
-        aws.secretsmanager.SecretVersion(
-            f"{name}-signing-key",
-            secret_id=signing.id,
-            secret_string=pulumi.Output.secret(args.signing_key),
-            opts=child,
-        )
-        inlet = aws.secretsmanager.Secret(f"{name}-inlet-url", tags=tags, opts=child)
-        aws.secretsmanager.SecretVersion(
-            f"{name}-inlet-url", secret_id=inlet.id, secret_string=pulumi.Output.secret(args.inlet_url), opts=child
-        )
+        signing = self._secret("signing-key", args.signing_key)
+        inlet = self._secret("inlet-url", args.inlet_url)
 
         # -- functions: one role each, scoped to its own queue, table, bucket and secret ---------------------
         code = archive()
-        receiver_logs = aws.cloudwatch.LogGroup(
-            f"{name}-receiver", retention_in_days=args.log_retention_days, tags=tags, opts=child
-        )
-        forwarder_logs = aws.cloudwatch.LogGroup(
-            f"{name}-forwarder", retention_in_days=args.log_retention_days, tags=tags, opts=child
-        )
-        receiver_role = self._role(
-            f"{name}-receiver",
-            receiver_logs.arn,
-            [
+        receiver = self._function(
+            "receiver",
+            code,
+            memory_mb=args.receiver_memory_mb,
+            timeout=3,
+            grants=[
                 ("sqs:SendMessage", queue.arn),
                 ("s3:PutObject", bucket.arn.apply(lambda a: f"{a}/quarantine/*")),
                 ("secretsmanager:GetSecretValue", signing.arn),
             ],
-            tags,
-            child,
+            env={
+                "QUEUE_URL": queue.url,
+                "QUARANTINE_BUCKET": bucket.bucket,
+                "SIGNING_SECRET_ARN": signing.arn,
+                "TIMESTAMP_TOLERANCE_SECONDS": str(args.timestamp_tolerance_seconds),
+            },
         )
-        forwarder_role = self._role(
-            f"{name}-forwarder",
-            forwarder_logs.arn,
-            [
+        forwarder = self._function(
+            "forwarder",
+            code,
+            memory_mb=args.forwarder_memory_mb,
+            timeout=args.forwarder_timeout_seconds,
+            grants=[
                 ("sqs:ReceiveMessage", queue.arn),
                 ("sqs:DeleteMessage", queue.arn),
                 ("sqs:GetQueueAttributes", queue.arn),
@@ -167,53 +164,12 @@ class CustomerIoIngress(pulumi.ComponentResource):
                 ("dynamodb:DeleteItem", table.arn),
                 ("secretsmanager:GetSecretValue", inlet.arn),
             ],
-            tags,
-            child,
-        )
-        common_env = {"METRIC_NAMESPACE": "CustomerIoToAep"}
-        receiver = aws.lambda_.Function(
-            f"{name}-receiver",
-            runtime=args.runtime,
-            architectures=["arm64"],
-            handler=f"{PACKAGE}.receiver.handler",
-            code=code,
-            role=receiver_role.arn,
-            memory_size=args.receiver_memory_mb,
-            timeout=3,
-            logging_config=aws.lambda_.FunctionLoggingConfigArgs(log_format="Text", log_group=receiver_logs.name),
-            environment=aws.lambda_.FunctionEnvironmentArgs(
-                variables={
-                    **common_env,
-                    "QUEUE_URL": queue.url,
-                    "QUARANTINE_BUCKET": bucket.bucket,
-                    "SIGNING_SECRET_ARN": signing.arn,
-                    "TIMESTAMP_TOLERANCE_SECONDS": str(args.timestamp_tolerance_seconds),
-                }
-            ),
-            tags=tags,
-            opts=child,
-        )
-        forwarder = aws.lambda_.Function(
-            f"{name}-forwarder",
-            runtime=args.runtime,
-            architectures=["arm64"],
-            handler=f"{PACKAGE}.forwarder.handler",
-            code=code,
-            role=forwarder_role.arn,
-            memory_size=args.forwarder_memory_mb,
-            timeout=args.forwarder_timeout_seconds,
-            logging_config=aws.lambda_.FunctionLoggingConfigArgs(log_format="Text", log_group=forwarder_logs.name),
-            environment=aws.lambda_.FunctionEnvironmentArgs(
-                variables={
-                    **common_env,
-                    "DEDUPE_TABLE": table.name,
-                    "DLQ_URL": dlq.url,
-                    "INLET_SECRET_ARN": inlet.arn,
-                    "DEDUPE_TTL_SECONDS": str(args.dedupe_ttl_seconds),
-                }
-            ),
-            tags=tags,
-            opts=child,
+            env={
+                "DEDUPE_TABLE": table.name,
+                "DLQ_URL": dlq.url,
+                "INLET_SECRET_ARN": inlet.arn,
+                "DEDUPE_TTL_SECONDS": str(args.dedupe_ttl_seconds),
+            },
         )
         aws.lambda_.EventSourceMapping(
             f"{name}-forwarder",
@@ -282,38 +238,10 @@ class CustomerIoIngress(pulumi.ComponentResource):
         )
 
         # -- alarms ----------------------------------------------------------------------------------------
-        topic_arn: pulumi.Input[str] = (
-            args.alarm_topic_arn or aws.sns.Topic(f"{name}-alarms", tags=tags, opts=child).arn
+        self._alarm(
+            "dlq-not-empty", "AWS/SQS", "ApproximateNumberOfMessagesVisible", {"QueueName": dlq.name}, 1, "Maximum"
         )
-
-        def alarm(
-            suffix: str,
-            namespace: str,
-            metric: str,
-            dims: dict[str, pulumi.Input[str]],
-            threshold: float,
-            stat: str = "Sum",
-            period: int = 60,
-        ) -> None:
-            aws.cloudwatch.MetricAlarm(
-                f"{name}-{suffix}",
-                namespace=namespace,
-                metric_name=metric,
-                dimensions=dims,
-                statistic=stat,
-                period=period,
-                evaluation_periods=1,
-                threshold=threshold,
-                comparison_operator="GreaterThanOrEqualToThreshold",
-                treat_missing_data="notBreaching",
-                alarm_actions=[topic_arn],
-                ok_actions=[topic_arn],
-                tags=tags,
-                opts=child,
-            )
-
-        alarm("dlq-not-empty", "AWS/SQS", "ApproximateNumberOfMessagesVisible", {"QueueName": dlq.name}, 1, "Maximum")
-        alarm(
+        self._alarm(
             "oldest-message",
             "AWS/SQS",
             "ApproximateAgeOfOldestMessage",
@@ -321,18 +249,16 @@ class CustomerIoIngress(pulumi.ComponentResource):
             args.oldest_message_alarm_seconds,
             "Maximum",
         )
-        alarm("receiver-errors", "AWS/Lambda", "Errors", {"FunctionName": receiver.name}, 1)
-        alarm("forwarder-errors", "AWS/Lambda", "Errors", {"FunctionName": forwarder.name}, 1)
-        alarm("api-5xx", "AWS/ApiGateway", "5xx", {"ApiId": api.id, "Stage": "$default"}, 1)
+        self._alarm("api-5xx", "AWS/ApiGateway", "5xx", {"ApiId": api.id, "Stage": "$default"}, 1)
         # After a signing-key rotation every call fails and Customer.io stalls: page on the first 401s.
-        alarm("signature-rejected", "CustomerIoToAep", "SignatureRejected", {}, 5)
-        alarm("quarantined", "CustomerIoToAep", "Quarantined", {}, 1)
+        self._alarm("signature-rejected", "CustomerIoToAep", "SignatureRejected", {}, 5)
+        self._alarm("quarantined", "CustomerIoToAep", "Quarantined", {}, 1)
 
         self.webhook_endpoint = pulumi.Output.concat(stage.invoke_url, "webhook")
         self.queue_name = queue.name
         self.dlq_name = dlq.name
         self.quarantine_bucket = bucket.bucket
-        self.alarm_topic_arn = pulumi.Output.from_input(topic_arn)
+        self.alarm_topic_arn = pulumi.Output.from_input(self._topic_arn)
         self.register_outputs(
             {
                 "webhook_endpoint": self.webhook_endpoint,
@@ -342,13 +268,82 @@ class CustomerIoIngress(pulumi.ComponentResource):
             }
         )
 
+    def _secret(self, suffix: str, value: pulumi.Input[str]) -> aws.secretsmanager.Secret:
+        """A Secrets Manager secret holding `value` (kept secret in state too)."""
+        secret = aws.secretsmanager.Secret(f"{self._name}-{suffix}", tags=self._tags, opts=self._child)
+        aws.secretsmanager.SecretVersion(
+            f"{self._name}-{suffix}",
+            secret_id=secret.id,
+            secret_string=pulumi.Output.secret(value),
+            opts=self._child,
+        )
+        return secret
+
+    def _function(
+        self,
+        kind: str,
+        code: pulumi.Archive,
+        memory_mb: int,
+        timeout: int,
+        grants: list[tuple[str, pulumi.Input[str]]],
+        env: dict[str, pulumi.Input[str]],
+    ) -> aws.lambda_.Function:
+        """One handler of the package: its log group with retention, its own role, and its error alarm."""
+        name, args = f"{self._name}-{kind}", self._args
+        logs = aws.cloudwatch.LogGroup(
+            name, retention_in_days=args.log_retention_days, tags=self._tags, opts=self._child
+        )
+        role = self._role(name, logs.arn, grants)
+        function = aws.lambda_.Function(
+            name,
+            runtime=args.runtime,
+            architectures=["arm64"],
+            handler=f"{PACKAGE}.{kind}.handler",
+            code=code,
+            role=role.arn,
+            memory_size=memory_mb,
+            timeout=timeout,
+            logging_config=aws.lambda_.FunctionLoggingConfigArgs(log_format="Text", log_group=logs.name),
+            environment=aws.lambda_.FunctionEnvironmentArgs(variables={"METRIC_NAMESPACE": "CustomerIoToAep", **env}),
+            tags=self._tags,
+            opts=self._child,
+        )
+        self._alarm(f"{kind}-errors", "AWS/Lambda", "Errors", {"FunctionName": function.name}, 1)
+        return function
+
+    def _alarm(
+        self,
+        suffix: str,
+        namespace: str,
+        metric: str,
+        dims: dict[str, pulumi.Input[str]],
+        threshold: float,
+        stat: str = "Sum",
+        period: int = 60,
+    ) -> None:
+        """An alarm on one metric, notifying the alarm topic."""
+        aws.cloudwatch.MetricAlarm(
+            f"{self._name}-{suffix}",
+            namespace=namespace,
+            metric_name=metric,
+            dimensions=dims,
+            statistic=stat,
+            period=period,
+            evaluation_periods=1,
+            threshold=threshold,
+            comparison_operator="GreaterThanOrEqualToThreshold",
+            treat_missing_data="notBreaching",
+            alarm_actions=[self._topic_arn],
+            ok_actions=[self._topic_arn],
+            tags=self._tags,
+            opts=self._child,
+        )
+
     def _role(
         self,
         name: str,
         log_group_arn: pulumi.Output[str],
         grants: list[tuple[str, pulumi.Input[str]]],
-        tags: dict[str, str],
-        opts: pulumi.ResourceOptions,
     ) -> aws.iam.Role:
         """A role for one function: its log group plus exactly the (action, resource ARN) pairs given."""
         role = aws.iam.Role(
@@ -365,8 +360,8 @@ class CustomerIoIngress(pulumi.ComponentResource):
                     ],
                 }
             ),
-            tags=tags,
-            opts=opts,
+            tags=self._tags,
+            opts=self._child,
         )
         resources = [r for _, r in grants]
 
@@ -382,6 +377,6 @@ class CustomerIoIngress(pulumi.ComponentResource):
             return json.dumps({"Version": "2012-10-17", "Statement": statements})
 
         aws.iam.RolePolicy(
-            name, role=role.id, policy=pulumi.Output.all(log_group_arn, *resources).apply(document), opts=opts
+            name, role=role.id, policy=pulumi.Output.all(log_group_arn, *resources).apply(document), opts=self._child
         )
         return role
