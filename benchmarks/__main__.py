@@ -12,7 +12,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.emulators.aep import AepEmulator
 from tests.emulators.faults import Fault
-from tests.engine.harness import Stack, aep_config
+from tests.engine.harness import Stack
 
 OBJECTS = 7  # field group, schema, dataset, source, target, mapping set, flow
 
@@ -22,12 +22,7 @@ def measure(latency: float) -> None:
     try:
         if latency:
             aep.faults.add(Fault("latency", operation="*", seconds=latency))
-        stack = Stack.create(
-            "aep_only",
-            Path(tempfile.mkdtemp()),
-            aep_config(aep.url, aep.client_id, aep.org_id),
-            {"aep:clientSecret": aep.client_secret},
-        )
+        stack = Stack.create("aep_only", Path(tempfile.mkdtemp()), aep)
         rows = []
         for label, op in (
             ("up from empty", stack.up),

@@ -5,14 +5,24 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
+import pulumi
 import pytest
 from pulumi.dynamic import Config, ConfigureRequest
 
 from customerio_aep.aep.provider import AepProvider
 from customerio_aep.retry import RetryPolicy
 from tests.emulators.aep import AepEmulator
+from tests.mocks import RecordingMocks
 
 P = TypeVar("P", bound=AepProvider)
+
+
+@pytest.fixture
+def mocks() -> Iterator[RecordingMocks]:
+    """Pulumi mocks that record every resource the test's program registers."""
+    m = RecordingMocks()
+    pulumi.runtime.set_mocks(m, project="customerio-aep", stack="test", preview=False)
+    yield m
 
 
 @pytest.fixture
@@ -26,26 +36,14 @@ def aep() -> Iterator[AepEmulator]:
 FAST_RETRY = RetryPolicy(attempts=4, base_delay=0.01, max_delay=1.0, budget=10.0, timeout=5.0)
 
 
-def emulator_config(aep: AepEmulator, **overrides: str) -> dict[str, Any]:
-    """The `aep:*` stack configuration for an emulator."""
-    config = {
-        "aep:clientId": aep.client_id,
-        "aep:clientSecret": aep.client_secret,
-        "aep:orgId": aep.org_id,
-        "aep:sandbox": "prod",
-        "aep:imsUrl": aep.url,
-        "aep:platformUrl": aep.url,
-    }
-    config.update({f"aep:{k}": v for k, v in overrides.items()})
-    return config
-
-
 @pytest.fixture
 def configured(aep: AepEmulator) -> Callable[..., Any]:
     """Configure a provider for the emulator, with fast retries."""
 
     def make(provider: P, **overrides: str) -> P:
-        provider.configure(ConfigureRequest(Config(emulator_config(aep, **overrides), "test")))
+        provider.configure(
+            ConfigureRequest(Config({**aep.stack_config(), **{f"aep:{k}": v for k, v in overrides.items()}}, "test"))
+        )
         provider.client.retry = FAST_RETRY
         return provider
 

@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pulumi
 import pytest
 
 from customerio_aep import CustomerIoToAep, CustomerIoToAepArgs
 from tests.mocks import RecordingMocks, run_program
-
-
-@pytest.fixture
-def mocks() -> Iterator[RecordingMocks]:
-    m = RecordingMocks()
-    pulumi.runtime.set_mocks(m, project="customerio-aep", stack="test", preview=False)
-    yield m
 
 
 def _children_of(mocks: RecordingMocks, component: str) -> set[str]:

@@ -16,7 +16,6 @@ from customerio_aep.aep.dataflow import DataflowProvider
 from customerio_aep.aep.errors import AepApiError, AepConfigError
 from customerio_aep.aep.mapping_set import MappingSetProvider
 from customerio_aep.aep.schema import XdmSchemaProvider
-from tests.conftest import emulator_config
 from tests.emulators.aep import AepEmulator
 from tests.emulators.faults import Fault
 
@@ -75,7 +74,7 @@ def test_short_lived_tokens_are_renewed_before_expiry(configured: Callable[..., 
     emulator = AepEmulator(token_lifetime=1).start()
     try:
         provider = SourceConnectionProvider()
-        provider.configure(ConfigureRequest(Config(emulator_config(emulator), "test")))
+        provider.configure(ConfigureRequest(Config(emulator.stack_config(), "test")))
         provider.create(SOURCE)
         time.sleep(1.1)
         provider.create(SOURCE)

@@ -6,13 +6,17 @@ import json
 import os
 import shutil
 import subprocess
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tests.emulators.aep import AepEmulator
+
 ROOT = Path(__file__).resolve().parents[2]
 PROGRAMS = Path(__file__).resolve().parent / "programs"
 ENGINE_VENV = ROOT / ".tools" / "engine-venv"
+SECRET_KEYS = ("aep:clientSecret",)
 
 
 def cli_bin() -> Path:
@@ -31,21 +35,23 @@ class Stack:
     name: str = "test"
 
     @classmethod
-    def create(cls, program: str, tmp: Path, config: dict[str, str], secrets: dict[str, str]) -> Stack:
-        """Copy `programs/<program>` into tmp with a Pulumi.yaml on the engine venv, init a stack, set config."""
+    def create(cls, program: str, tmp: Path, aep: AepEmulator) -> Stack:
+        """Copy `programs/<program>` into tmp with a Pulumi.yaml on the engine venv; a stack on the emulator."""
         workdir = tmp / program
         shutil.copytree(PROGRAMS / program, workdir)
         (workdir / "Pulumi.yaml").write_text(
             f"name: {program.replace('_', '-')}\nruntime:\n  name: python\n  options:\n    virtualenv: {ENGINE_VENV}\n"
         )
-        (tmp / "state").mkdir()
         stack = cls(workdir)
-        stack.run("stack", "init", stack.name)
-        for key, value in config.items():
-            stack.run("config", "set", key, value)
-        for key, value in secrets.items():
-            stack.run("config", "set", "--secret", key, value)
+        stack.init(aep.stack_config())
         return stack
+
+    def init(self, config: Mapping[str, str], secret: Collection[str] = SECRET_KEYS) -> None:
+        """`pulumi stack init` on the local backend beside the project, then set config (`secret` keys encrypted)."""
+        (self.workdir.parent / "state").mkdir(exist_ok=True)
+        self.run("stack", "init", self.name)
+        for key, value in config.items():
+            self.run("config", "set", *(["--secret"] if key in secret else []), key, value)
 
     def env(self) -> dict[str, str]:
         """The CLI's environment: local state, no prompts, no plugin downloads."""
@@ -113,14 +119,3 @@ class Stack:
     def set_config(self, key: str, value: str) -> None:
         """`pulumi config set`."""
         self.run("config", "set", key, value)
-
-
-def aep_config(url: str, client_id: str, org_id: str) -> dict[str, str]:
-    """Stack config pointing the providers at an AEP emulator."""
-    return {
-        "aep:clientId": client_id,
-        "aep:orgId": org_id,
-        "aep:sandbox": "prod",
-        "aep:imsUrl": url,
-        "aep:platformUrl": url,
-    }

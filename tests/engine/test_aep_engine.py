@@ -9,16 +9,14 @@ import pytest
 
 from tests.emulators.aep import AepEmulator
 from tests.emulators.faults import Fault
-from tests.engine.harness import Stack, aep_config
+from tests.engine.harness import Stack
 
 AEP_RESOURCES = 7  # schema, dataset, source, target, mapping, flow + the stack itself
 
 
 @pytest.fixture
 def stack(aep: AepEmulator, tmp_path: Path) -> Stack:
-    s = Stack.create(
-        "aep_only", tmp_path, aep_config(aep.url, aep.client_id, aep.org_id), {"aep:clientSecret": aep.client_secret}
-    )
+    s = Stack.create("aep_only", tmp_path, aep)
     s.up()
     return s
 
@@ -116,9 +114,7 @@ def test_destroy_leaves_nothing(stack: Stack, aep: AepEmulator) -> None:
 
 
 def test_interrupted_up_converges_without_duplicates(aep: AepEmulator, tmp_path: Path) -> None:
-    stack = Stack.create(
-        "aep_only", tmp_path, aep_config(aep.url, aep.client_id, aep.org_id), {"aep:clientSecret": aep.client_secret}
-    )
+    stack = Stack.create("aep_only", tmp_path, aep)
     aep.faults.add(Fault("status", operation="flowservice.flows.create", status=400, times=1))
     failed = stack.up(check=False)
     assert failed.returncode != 0

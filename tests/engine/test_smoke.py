@@ -6,7 +6,7 @@ import subprocess
 from pathlib import Path
 
 from tests.emulators.aep import AepEmulator
-from tests.engine.harness import ROOT, Stack, aep_config, cli_bin
+from tests.engine.harness import ROOT, Stack, cli_bin
 
 
 def pinned_sdk_version() -> str:
@@ -22,9 +22,7 @@ def test_cli_reports_the_pinned_version() -> None:
 
 
 def test_up_noop_preview_destroy(aep: AepEmulator, tmp_path: Path) -> None:
-    stack = Stack.create(
-        "smoke", tmp_path, aep_config(aep.url, aep.client_id, aep.org_id), {"aep:clientSecret": aep.client_secret}
-    )
+    stack = Stack.create("smoke", tmp_path, aep)
     stack.up()
     source_id = stack.outputs()["source_id"]
     assert source_id in aep.source_connections

@@ -4,20 +4,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 
 import pulumi
-import pytest
 
 from customerio_aep.ingress.component import CustomerIoIngress, IngressArgs
 from tests.mocks import RecordingMocks, run_program
-
-
-@pytest.fixture
-def mocks() -> Iterator[RecordingMocks]:
-    m = RecordingMocks()
-    pulumi.runtime.set_mocks(m, project="customerio-aep", stack="test", preview=False)
-    yield m
 
 
 def build() -> None:

@@ -90,6 +90,17 @@ class AepEmulator(Emulator):
             if "version" in obj and collection is self.flows:
                 obj["version"] = obj["etag"]
 
+    def stack_config(self, sandbox: str = "prod") -> dict[str, str]:
+        """The `aep:*` stack configuration that points the providers at this emulator."""
+        return {
+            "aep:clientId": self.client_id,
+            "aep:clientSecret": self.client_secret,
+            "aep:orgId": self.org_id,
+            "aep:sandbox": sandbox,
+            "aep:imsUrl": self.url,
+            "aep:platformUrl": self.url,
+        }
+
     def object_count(self) -> int:
         """How many objects of any kind the emulator holds."""
         with self._lock:
