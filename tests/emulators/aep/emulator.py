@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote
 
 from tests.emulators.aep import mapping
-from tests.emulators.aep.errors import bad_field, gateway, not_found, problem
+from tests.emulators.aep.errors import bad_field, gateway, not_found, problem, titled
 from tests.emulators.http import ApiError, Emulator, Request, Response
 
 CUSTOMERIO_PROVIDER_ID = "521eee4d-8cbe-4906-bb48-fb6bd4450033"
@@ -156,18 +156,22 @@ class AepEmulator(Emulator):
         ):
             raise problem(400, "1007-400", "Bad Request", "Content-Type: must be application/json")
 
+    @staticmethod
+    def _ims_error(status: int, error: str, description: str) -> ApiError:
+        return ApiError(status, {"error": error, "error_description": description})
+
     def _token(self, request: Request) -> Response:
         form = {k: v[0] for k, v in parse_qs(request.body.decode()).items()}
         if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
-            raise ApiError(400, {"error": "invalid_request", "error_description": "form-encoded body required"})
+            raise self._ims_error(400, "invalid_request", "form-encoded body required")
         if form.get("grant_type") != "client_credentials":
-            raise ApiError(400, {"error": "unsupported_grant_type", "error_description": "grant_type"})
+            raise self._ims_error(400, "unsupported_grant_type", "grant_type")
         if form.get("client_id") != self.client_id:
-            raise ApiError(400, {"error": "invalid_client", "error_description": "invalid client_id parameter"})
+            raise self._ims_error(400, "invalid_client", "invalid client_id parameter")
         if not secrets.compare_digest(form.get("client_secret", ""), self.client_secret):
-            raise ApiError(401, {"error": "invalid_client", "error_description": "invalid client_secret parameter"})
+            raise self._ims_error(401, "invalid_client", "invalid client_secret parameter")
         if not form.get("scope"):
-            raise ApiError(400, {"error": "invalid_scope", "error_description": "scope is required"})
+            raise self._ims_error(400, "invalid_scope", "scope is required")
         token = secrets.token_urlsafe(32)
         self.tokens[token] = time.time() + self.token_lifetime
         return Response(200, {"access_token": token, "token_type": "bearer", "expires_in": int(self.token_lifetime)})
@@ -704,14 +708,7 @@ class AepEmulator(Emulator):
     def _fieldgroup_delete(self, request: Request) -> Response:
         fg = self._lookup(self.fieldgroups, request.params["id"], "fieldgroups")
         if any(fg["$id"] in s["fieldGroups"] for s in self.schemas.values()):
-            raise ApiError(
-                409,
-                {
-                    "title": "Conflict",
-                    "status": 409,
-                    "detail": "the field group is used by a schema; delete the schema first",
-                },
-            )
+            raise titled(409, "Conflict", "the field group is used by a schema; delete the schema first")
         del self.fieldgroups[fg["$id"]]
         return Response(204)
 
@@ -733,14 +730,7 @@ class AepEmulator(Emulator):
 
     def _schema_create(self, request: Request) -> Response:
         if not request.headers.get("accept", "").startswith("application/vnd.adobe.xed+json"):
-            raise ApiError(
-                406,
-                {
-                    "title": "Not Acceptable",
-                    "status": 406,
-                    "detail": "Accept: must be application/vnd.adobe.xed+json",
-                },
-            )
+            raise titled(406, "Not Acceptable", "Accept: must be application/vnd.adobe.xed+json")
         body = request.json()
         if not isinstance(body, dict) or not body.get("title"):
             raise bad_field("title", "is required")
@@ -775,26 +765,12 @@ class AepEmulator(Emulator):
             return Response(200, {**self._public_schema(schema), "properties": self._full_properties(schema)})
         if accept.startswith("application/vnd.adobe.xed"):
             return Response(200, self._public_schema(schema))
-        raise ApiError(
-            406,
-            {
-                "title": "Not Acceptable",
-                "status": 406,
-                "detail": f"Accept: must be {XED_FULL} or another xed type",
-            },
-        )
+        raise titled(406, "Not Acceptable", f"Accept: must be {XED_FULL} or another xed type")
 
     def _schema_delete(self, request: Request) -> Response:
         schema = self._lookup(self.schemas, request.params["id"], "schemas")
         if any(d["schemaRef"]["id"] == schema["$id"] for d in self.datasets.values()):
-            raise ApiError(
-                409,
-                {
-                    "title": "Conflict",
-                    "status": 409,
-                    "detail": "the schema is used by a dataset; delete the dataset first",
-                },
-            )
+            raise titled(409, "Conflict", "the schema is used by a dataset; delete the dataset first")
         del self.schemas[schema["$id"]]
         return Response(204)
 
@@ -813,12 +789,12 @@ class AepEmulator(Emulator):
                 },
             )
         if not request.headers.get("content-type", "").startswith("application/json"):
-            raise ApiError(400, {"title": "Bad Request", "status": 400, "detail": "Content-Type: application/json"})
+            raise titled(400, "Bad Request", "Content-Type: application/json")
         if len(request.body) > MAX_INLET_BYTES:
-            raise ApiError(413, {"title": "Payload Too Large", "status": 413, "detail": "body over 1 MB"})
+            raise titled(413, "Payload Too Large", "body over 1 MB")
         event = request.json()
         if not isinstance(event, dict):
-            raise ApiError(400, {"title": "Bad Request", "status": 400, "detail": "body: must be a JSON object"})
+            raise titled(400, "Bad Request", "body: must be a JSON object")
         if flow["state"] == "enabled":
             self._ingest(flow, event)
         return Response(

@@ -37,3 +37,8 @@ def not_found(kind: str, resource_id: str) -> ApiError:
 def gateway(status: int, code: str, message: str) -> ApiError:
     """An Adobe I/O gateway error (auth and headers), which uses error_code/message, not problem details."""
     return ApiError(status, {"error_code": code, "message": message})
+
+
+def titled(status: int, title: str, detail: str) -> ApiError:
+    """The plain {title, status, detail} body of the Schema Registry and the streaming inlet."""
+    return ApiError(status, {"title": title, "status": status, "detail": detail})
