@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 import requests
 
+from tests.aep.chain import build_chain
 from tests.emulators.aep import AepEmulator
 from tests.emulators.aep.emulator import (
     CUSTOMERIO_FLOW_SPEC,
@@ -15,6 +17,7 @@ from tests.emulators.aep.emulator import (
     CUSTOMERIO_SOURCE_SPEC,
     FLOW,
 )
+from tests.emulators.customerio.events import make_event
 from tests.emulators.faults import Fault
 
 
@@ -207,3 +210,39 @@ def test_calls_are_recorded_and_countable(aep: AepEmulator) -> None:
     last = aep.calls[-1]
     assert (last.method, last.status, last.path) == ("GET", 404, f"{FLOW}/flows/nope")
     assert last.latency_ms >= 0
+
+
+def test_inlet_applies_the_flows_current_mapping_and_keeps_failures_apart(
+    aep: AepEmulator, configured: Callable[..., Any]
+) -> None:
+    flow = build_chain(configured)["flow"]
+    dataset = aep.target_connections[flow["target_connection_id"]]["params"]["dataSetId"]
+    event = make_event("email", "clicked", 1)
+    assert requests.post(flow["webhook_url"], json=event).status_code == 200
+    [record] = aep.records[dataset]
+    assert record["_id"] == event["event_id"] and record["eventType"] == "customerio.email.clicked"
+    assert record["_acme"]["customerio"]["machine"] is False
+    # Accepted but unusable: 200 (ingestion is asynchronous), kept as a failed record like a dataflow run error.
+    no_id = {k: v for k, v in event.items() if k != "event_id"}
+    assert requests.post(flow["webhook_url"], json=no_id).status_code == 200
+    assert len(aep.records[dataset]) == 1 and "_id" in aep.failed_records[dataset][0]
+
+
+def test_inlet_is_strict_about_flow_body_and_size(aep: AepEmulator, configured: Callable[..., Any]) -> None:
+    flow = build_chain(configured)["flow"]
+    inlet = flow["inlet_url"]
+    assert requests.post(f"{inlet}?x-adobe-flow-id=other", json={}).status_code == 404
+    assert requests.post(flow["webhook_url"], data=b"{}", headers={"Content-Type": "text/plain"}).status_code == 400
+    assert (
+        requests.post(flow["webhook_url"], data=b"[1,", headers={"Content-Type": "application/json"}).status_code == 400
+    )
+    big = make_event("email", "sent", 2, pad=1_000_001)
+    assert requests.post(flow["webhook_url"], json=big).status_code == 413
+
+
+def test_disabled_flow_accepts_but_lands_nothing(aep: AepEmulator, configured: Callable[..., Any]) -> None:
+    flow = build_chain(configured)["flow"]
+    dataset = aep.target_connections[flow["target_connection_id"]]["params"]["dataSetId"]
+    aep.flows[flow["flow_id"]]["state"] = "disabled"
+    assert requests.post(flow["webhook_url"], json=make_event("sms", "sent", 3)).status_code == 200
+    assert aep.records[dataset] == []
