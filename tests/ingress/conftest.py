@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
+from unittest import mock
 
 import boto3
 import pytest
@@ -80,15 +83,15 @@ def flow(aep: AepEmulator, configured: Callable[..., Any]) -> dict[str, Any]:
     return build_chain(configured)
 
 
-@pytest.fixture
-def ingress(flow: dict[str, Any], aep: AepEmulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[Ingress]:
-    for k, v in {
+@contextmanager
+def moto_ingress(webhook_url: str, dataset_id: str, aep: AepEmulator) -> Iterator[Ingress]:
+    """Queue, DLQ, dedupe table, quarantine bucket and secrets in moto, with the handlers' environment set."""
+    fake_credentials = {
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
-    }.items():
-        monkeypatch.setenv(k, v)
-    with mock_aws():
+    }
+    with mock.patch.dict(os.environ, fake_credentials), mock_aws():
         common._clients.clear()
         common.forget_secrets()
         sqs, ddb, s3, sm = (boto3.client(s) for s in ("sqs", "dynamodb", "s3", "secretsmanager"))
@@ -101,21 +104,28 @@ def ingress(flow: dict[str, Any], aep: AepEmulator, monkeypatch: pytest.MonkeyPa
             BillingMode="PAY_PER_REQUEST",
         )
         s3.create_bucket(Bucket="quarantine")
-        key_arn = sm.create_secret(Name="signing", SecretString=SIGNING_KEY)["ARN"]
-        inlet_arn = sm.create_secret(Name="inlet", SecretString=flow["flow"]["webhook_url"])["ARN"]
         env = {
             "QUEUE_URL": queue,
             "DLQ_URL": dlq,
             "DEDUPE_TABLE": "dedupe",
             "QUARANTINE_BUCKET": "quarantine",
-            "SIGNING_SECRET_ARN": key_arn,
-            "INLET_SECRET_ARN": inlet_arn,
+            "SIGNING_SECRET_ARN": sm.create_secret(Name="signing", SecretString=SIGNING_KEY)["ARN"],
+            "INLET_SECRET_ARN": sm.create_secret(Name="inlet", SecretString=webhook_url)["ARN"],
             "INLET_TIMEOUT_SECONDS": "1",
+            "INLET_RETRY_BASE_SECONDS": "0.005",
         }
-        for k, v in env.items():
-            monkeypatch.setenv(k, v)
-        yield Ingress(queue, dlq, "quarantine", flow["dataset"]["dataset_id"], aep)
-        common._clients.clear()
+        try:
+            with mock.patch.dict(os.environ, env):
+                yield Ingress(queue, dlq, "quarantine", dataset_id, aep)
+        finally:
+            common._clients.clear()
+            common.forget_secrets()
+
+
+@pytest.fixture
+def ingress(flow: dict[str, Any], aep: AepEmulator) -> Iterator[Ingress]:
+    with moto_ingress(flow["flow"]["webhook_url"], flow["dataset"]["dataset_id"], aep) as ingress:
+        yield ingress
 
 
 def api_event(
