@@ -45,5 +45,8 @@ def measure(latency: float) -> None:
 
 
 if __name__ == "__main__":
+    from benchmarks import ingress
+
+    ingress.main()
     measure(0.0)
     measure(0.2)

@@ -1,0 +1,134 @@
+"""Ingress handler figures: receiver throughput and latency, forwarder batch vs one-by-one, cold start, sizes.
+
+Runs the real handler code against moto (SQS, DynamoDB, S3, Secrets Manager) and the AEP emulator's inlet.
+moto is much slower than SQS itself, so the share of time outside the SQS call is the figure to compare.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from pulumi.dynamic import Config, ConfigureRequest
+
+from customerio_aep.aep.provider import AepProvider
+from customerio_aep.ingress.lambdas import common, forwarder
+from customerio_aep.ingress.package import LAMBDAS, MODULES, PACKAGE
+from tests.aep.chain import build_chain
+from tests.emulators.aep import AepEmulator
+from tests.emulators.customerio.events import make_event
+from tests.emulators.faults import Fault
+from tests.ingress.conftest import Ingress, moto_ingress, post_event
+
+
+def package_zip() -> bytes:
+    """The deployment package as Pulumi zips it."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
+        for module in MODULES:
+            z.write(LAMBDAS / module, f"{PACKAGE}/{module}")
+    return buffer.getvalue()
+
+
+def import_seconds(module: str, package_dir: Path) -> float:
+    """Median time to import a handler module in a fresh interpreter, as a Lambda cold start does."""
+    code = f"import time; t = time.perf_counter(); import {PACKAGE}.{module}; print(time.perf_counter() - t)"
+    runs = [
+        float(
+            subprocess.run(
+                [sys.executable, "-c", code], cwd=package_dir, capture_output=True, text=True, check=True
+            ).stdout
+        )
+        for _ in range(5)
+    ]
+    return statistics.median(runs)
+
+
+def receiver(ingress: Ingress, size: int, n: int = 300) -> None:
+    sqs_seconds = 0.0
+    sqs = common.client("sqs")
+    original = sqs.send_message_batch
+
+    def timed(**kwargs: Any) -> Any:
+        nonlocal sqs_seconds
+        started = time.perf_counter()
+        try:
+            return original(**kwargs)
+        finally:
+            sqs_seconds += time.perf_counter() - started
+
+    sqs.send_message_batch = timed
+    base = len(json.dumps(make_event("email", "sent", 0)))
+    durations = []
+    for i in range(n):
+        event = make_event("email", "sent", i, pad=max(0, size - base))
+        started = time.perf_counter()
+        assert post_event(event)["statusCode"] == 200
+        durations.append(time.perf_counter() - started)
+        if i % 50 == 49:
+            ingress.messages(ingress.queue_url)  # keep moto's queue short: its scans grow with it
+    sqs.send_message_batch = original
+    total = sum(durations)
+    q = statistics.quantiles(durations, n=100)
+    print(
+        f"receiver {size // 1024:>2} KB: {n / total:7.0f} events/s  p50 {q[49] * 1000:6.2f} ms  "
+        f"p99 {q[98] * 1000:6.2f} ms  outside the SQS call {100 * (1 - sqs_seconds / total):4.1f}%"
+    )
+
+
+def forwarder_batch(ingress: Ingress, aep: AepEmulator) -> None:
+    aep.faults.add(Fault("latency", operation="inlet.post", seconds=0.05))
+    records = [{"messageId": f"b{i}", "body": json.dumps(make_event("email", "sent", 10_000 + i))} for i in range(10)]
+    started = time.perf_counter()
+    assert forwarder.handler({"Records": records}, None)["batchItemFailures"] == []
+    batch = time.perf_counter() - started
+    records = [{"messageId": f"s{i}", "body": json.dumps(make_event("email", "sent", 20_000 + i))} for i in range(10)]
+    started = time.perf_counter()
+    for record in records:
+        assert forwarder.handler({"Records": [record]}, None)["batchItemFailures"] == []
+    one_by_one = time.perf_counter() - started
+    aep.faults.clear()
+    print(
+        f"forwarder, 10-message batch, inlet +50 ms: {10 / batch:6.1f} events/s in one invocation vs "
+        f"{10 / one_by_one:6.1f} events/s one by one ({one_by_one / batch:.1f}x faster)"
+    )
+
+
+def main() -> None:
+    """Print every ingress figure."""
+    aep = AepEmulator().start()
+    try:
+
+        def configured(provider: AepProvider) -> AepProvider:
+            provider.configure(ConfigureRequest(Config(aep.stack_config(), "bench")))
+            return provider
+
+        chain = build_chain(configured)
+        with moto_ingress(chain["flow"]["webhook_url"], chain["dataset"]["dataset_id"], aep) as ingress:
+            started = time.perf_counter()
+            post_event(make_event("email", "sent", 99_999))  # first call: clients and the secret are fetched
+            first_call = time.perf_counter() - started
+            for size in (1024, 16 * 1024):
+                receiver(ingress, size)
+            forwarder_batch(ingress, aep)
+    finally:
+        aep.stop()
+    zipped = package_zip()
+    with tempfile.TemporaryDirectory() as tmp:
+        zipfile.ZipFile(io.BytesIO(zipped)).extractall(tmp)
+        receiver_import = import_seconds("receiver", Path(tmp))
+        forwarder_import = import_seconds("forwarder", Path(tmp))
+    print(
+        f"cold start: import {PACKAGE}.receiver {receiver_import * 1000:.0f} ms, "
+        f"{PACKAGE}.forwarder {forwarder_import * 1000:.0f} ms (boto3 included); first receiver call "
+        f"{first_call * 1000:.0f} ms (client set-up and secret fetch, against moto)"
+    )
+    print(f"deployment package: {len(zipped)} bytes zipped, shared by both functions (stdlib + runtime boto3 only)")
