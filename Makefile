@@ -7,7 +7,7 @@ setup:
 setup-dev:
 	scripts/setup --dev
 
-demo: setup
+demo: setup-dev
 	venv/bin/python scripts/demo.py
 
 lint: setup-dev

@@ -1,5 +1,7 @@
-"""The embedded demo: the real `pulumi up` of this project (direct ingress) against the local AEP emulator,
-signed sample events of every Customer.io object type into the dataflow's inlet, a no-op preview, destroy.
+"""The embedded demo: the real `pulumi up` of this project against the local AEP emulator, signed sample events
+of every Customer.io object type through the receiver and forwarder code (AWS stood in for by moto) into the
+dataflow's inlet, a no-op preview, destroy. The stack runs in `direct` mode, because the AWS provider plugin
+cannot be installed offline; the ingress handlers run as they would in Lambda.
 
 Run by `make demo`. Leaves no process running. Point the same stack at real AEP by setting the aep:* keys
 (see README, "Deploying for real").
@@ -8,6 +10,8 @@ Run by `make demo`. Leaves no process running. Point the same stack at real AEP 
 from __future__ import annotations
 
 import collections
+import contextlib
+import io
 import shutil
 import sys
 import tempfile
@@ -16,10 +20,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from customerio_aep.ingress.lambdas import receiver  # noqa: E402
 from tests.emulators.aep import AepEmulator  # noqa: E402
 from tests.emulators.customerio.events import every_kind  # noqa: E402
 from tests.emulators.customerio.sender import WebhookSender  # noqa: E402
 from tests.engine.harness import Stack  # noqa: E402
+from tests.ingress.conftest import SIGNING_KEY, moto_ingress  # noqa: E402
+
+
+def receiver_transport(headers: dict[str, str], body: bytes) -> int:
+    """Deliver a Customer.io POST to the receiver as API Gateway (HTTP API, payload 2.0) would."""
+    event = {"headers": {k.lower(): v for k, v in headers.items()}, "body": body.decode(), "isBase64Encoded": False}
+    return int(receiver.handler(event, None)["statusCode"])
 
 
 def main() -> int:
@@ -42,14 +54,24 @@ def main() -> int:
         print("\n".join(pulumi("up", "--yes", "--skip-preview").splitlines()[-6:]))
         outputs = stack.outputs(show_secrets=True)
         events = every_kind()
-        print(f"3. Sending {len(events)} signed Customer.io events (every object type and metric) to the webhook")
-        sender = WebhookSender.to_url(outputs["webhook_url"], signing_key="demo-signing-key")
-        sender.send_all(events)
+        print(f"3. {len(events)} signed Customer.io events (every object type and metric) through the ingress code:")
+        print("   receiver Lambda (signature check) → SQS → forwarder Lambda (dedupe) → the dataflow's inlet")
+        with moto_ingress(outputs["webhook_url"], outputs["dataset_id"], aep) as ingress:
+            # The handlers' JSON logs (ids and outcomes, never payloads) would bury the summary; count them.
+            with contextlib.redirect_stdout(io.StringIO()) as logs:
+                sender = WebhookSender(receiver_transport, signing_key=SIGNING_KEY)
+                sender.send_all(events)
+                ingress.drain()
+            dead = len(ingress.messages(ingress.dlq_url))
         per_type = collections.Counter(
             r["_acme"]["customerio"]["objectType"] for r in aep.records[outputs["dataset_id"]]
         )
         for object_type, count in sorted(per_type.items()):
-            print(f"   {object_type:9} {count} records landed in dataset {outputs['dataset_id']}")
+            print(f"   {object_type:9} {count:3} records landed in dataset {outputs['dataset_id']}")
+        print(
+            f"   accepted {len(sender.delivered)}, landed {sum(per_type.values())}, dead-lettered {dead}"
+            f" ({len(logs.getvalue().splitlines())} structured log lines from the handlers)"
+        )
         print(f"4. pulumi preview: {stack.preview()} (no changes)")
         print("5. pulumi destroy ...")
         stack.destroy()
