@@ -30,7 +30,7 @@ class Ingress:
     dlq_url: str
     bucket: str
     dataset_id: str
-    aep: AepEmulator
+    aep: AepEmulator | None  # None when AEP runs in another process
 
     def messages(self, url: str) -> list[dict[str, Any]]:
         sqs = boto3.client("sqs")
@@ -51,6 +51,7 @@ class Ingress:
         return [s3.head_object(Bucket=self.bucket, Key=k)["Metadata"] for k in keys]
 
     def landed(self) -> list[dict[str, Any]]:
+        assert self.aep is not None, "the records live in another process"
         return self.aep.records[self.dataset_id]
 
     def drain(self, max_rounds: int = 1000) -> int:
@@ -84,7 +85,7 @@ def flow(aep: AepEmulator, configured: Callable[..., Any]) -> dict[str, Any]:
 
 
 @contextmanager
-def moto_ingress(webhook_url: str, dataset_id: str, aep: AepEmulator) -> Iterator[Ingress]:
+def moto_ingress(webhook_url: str, dataset_id: str, aep: AepEmulator | None) -> Iterator[Ingress]:
     """Queue, DLQ, dedupe table, quarantine bucket and secrets in moto, with the handlers' environment set."""
     fake_credentials = {
         "AWS_DEFAULT_REGION": "us-east-1",

@@ -90,15 +90,16 @@ class AepEmulator(Emulator):
             if "version" in obj and collection is self.flows:
                 obj["version"] = obj["etag"]
 
-    def stack_config(self, sandbox: str = "prod") -> dict[str, str]:
-        """The `aep:*` stack configuration that points the providers at this emulator."""
+    def stack_config(self, sandbox: str = "prod", url: str | None = None) -> dict[str, str]:
+        """The `aep:*` stack configuration that points the providers at this emulator (or one like it at `url`)."""
+        url = url or self.url
         return {
             "aep:clientId": self.client_id,
             "aep:clientSecret": self.client_secret,
             "aep:orgId": self.org_id,
             "aep:sandbox": sandbox,
-            "aep:imsUrl": self.url,
-            "aep:platformUrl": self.url,
+            "aep:imsUrl": url,
+            "aep:platformUrl": url,
         }
 
     def object_count(self) -> int:
