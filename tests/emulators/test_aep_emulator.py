@@ -11,12 +11,8 @@ import requests
 
 from tests.aep.chain import build_chain
 from tests.emulators.aep import AepEmulator
-from tests.emulators.aep.emulator import (
-    CUSTOMERIO_FLOW_SPEC,
-    CUSTOMERIO_PROVIDER_ID,
-    CUSTOMERIO_SOURCE_SPEC,
-    FLOW,
-)
+from tests.emulators.aep.core import FLOW
+from tests.emulators.aep.flow_service import CUSTOMERIO_FLOW_SPEC, CUSTOMERIO_PROVIDER_ID, CUSTOMERIO_SOURCE_SPEC
 from tests.emulators.customerio.events import make_event
 from tests.emulators.faults import Fault
 

@@ -1,0 +1,77 @@
+"""The streaming inlet (reference §7): accepts Customer.io events for a flow and runs its mapping into the dataset."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from tests.emulators.aep import mapping
+from tests.emulators.aep.catalog import CatalogApi
+from tests.emulators.aep.core import now_ms
+from tests.emulators.aep.errors import titled
+from tests.emulators.http import ApiError, Request, Response
+
+MAX_INLET_BYTES = 1_000_000  # reference §7: keep one event well under 1 MB
+
+
+class InletApi(CatalogApi):
+    """`POST /collection/<inlet>?x-adobe-flow-id=`: maps each event and writes it (and its batch) to the dataset."""
+
+    def _inlet_routes(self) -> None:
+        self.route("POST", "/collection/{inlet}", "inlet.post", self._inlet_post)
+
+    def _inlet_post(self, request: Request) -> Response:
+        flow_id = request.query.get("x-adobe-flow-id", "")
+        flow = self.flows.get(flow_id)
+        if flow is None or flow["options"]["inletId"] != request.params["inlet"]:
+            raise ApiError(
+                404,
+                {
+                    "type": "https://ns.adobe.com/adobecloud/problem/data-collection-service",
+                    "title": "Not Found",
+                    "status": 404,
+                    "detail": "x-adobe-flow-id: no such dataflow on this inlet",
+                },
+            )
+        if not request.headers.get("content-type", "").startswith("application/json"):
+            raise titled(400, "Bad Request", "Content-Type: application/json")
+        if len(request.body) > MAX_INLET_BYTES:
+            raise titled(413, "Payload Too Large", "body over 1 MB")
+        event = request.json()
+        if not isinstance(event, dict):
+            raise titled(400, "Bad Request", "body: must be a JSON object")
+        if flow["state"] == "enabled":
+            self._ingest(flow, event)
+        return Response(
+            200,
+            {
+                "inletId": flow["options"]["inletId"],
+                "xactionId": uuid.uuid4().hex,
+                "receivedTimeMs": now_ms(),
+            },
+        )
+
+    def _ingest(self, flow: dict[str, Any], event: dict[str, Any]) -> None:
+        params = flow["transformations"][0]["params"]
+        version = self.mapping_sets[params["mappingId"]][params["mappingVersion"]]
+        dataset_id = self.target_connections[flow["targetConnectionIds"][0]]["params"]["dataSetId"]
+        types = mapping.schema_paths(self.full_properties(self.schemas[version["schemaRef"]["id"]]))
+        record: dict[str, Any] = {}
+        try:
+            for entry in version["mappings"]:
+                if entry["sourceType"] == "EXPRESSION":
+                    value = mapping.evaluate(mapping.parse(entry["source"]), event)
+                else:
+                    value = mapping.get_path(event, entry["source"])
+                value = mapping.coerce(value, types[entry["destination"]])
+                if value is not None:
+                    mapping.set_path(record, entry["destination"], value)
+            missing = [f for f in ("_id", "timestamp") if f not in record]
+            if missing:
+                raise ValueError(f"required XDM field {missing[0]} is not mapped or empty")
+        except (ValueError, TypeError, mapping.ExpressionError) as e:
+            self.failed_records[dataset_id].append(str(e))
+            self.record_ingested(dataset_id, written=False)
+            return
+        self.records[dataset_id].append(record)
+        self.record_ingested(dataset_id, written=True)

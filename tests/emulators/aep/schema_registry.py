@@ -1,0 +1,274 @@
+"""Schema Registry (reference §6, §9): field groups and schemas, and AEP's rules for changing them.
+
+Before a schema has been used to ingest data any change is allowed; after that only additive ones: a field may be
+added or deprecated (`meta:status: deprecated`), never removed, retyped or moved (§9).
+"""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from typing import Any
+from urllib.parse import unquote
+
+from tests.emulators.aep import jsonpatch
+from tests.emulators.aep.core import EXPERIENCE_EVENT, SCHEMAS, XED_FULL, AepCore
+from tests.emulators.aep.errors import bad_field, not_found, titled
+from tests.emulators.aep.mapping import schema_paths
+from tests.emulators.http import Request, Response
+
+XDM_JSON_TYPES = ("string", "integer", "number", "boolean", "object", "array")
+FIELDGROUP_EDITABLE = ("title", "description", "definitions", "allOf", "meta:intendedToExtend", "type")
+SCHEMA_PATCHABLE = ("/title", "/description")
+
+
+def _next_version(version: str) -> str:
+    major, minor = version.split(".")
+    return f"{major}.{int(minor) + 1}"
+
+
+class SchemaRegistryApi(AepCore):
+    """`/data/foundation/schemaregistry`: the tenant id, field groups (create, read, PATCH, PUT, DELETE) and
+    ExperienceEvent schemas (create, read, PATCH, DELETE)."""
+
+    def _schema_registry_routes(self) -> None:
+        r = self.route
+        r("GET", f"{SCHEMAS}/stats", "schemas.stats", lambda _: Response(200, {"tenantId": self.tenant}))
+        groups = f"{SCHEMAS}/tenant/fieldgroups"
+        r("POST", groups, "schemas.fieldgroups.create", self._fieldgroup_create)
+        r("GET", f"{groups}/{{id}}", "schemas.fieldgroups.get", self._fieldgroup_get)
+        r("PATCH", f"{groups}/{{id}}", "schemas.fieldgroups.patch", self._fieldgroup_patch)
+        r("PUT", f"{groups}/{{id}}", "schemas.fieldgroups.put", self._fieldgroup_put)
+        r("DELETE", f"{groups}/{{id}}", "schemas.fieldgroups.delete", self._fieldgroup_delete)
+        r("POST", f"{SCHEMAS}/tenant/schemas", "schemas.create", self._schema_create)
+        r("GET", f"{SCHEMAS}/tenant/schemas/{{id}}", "schemas.get", self._schema_get)
+        r("PATCH", f"{SCHEMAS}/tenant/schemas/{{id}}", "schemas.patch", self._schema_patch)
+        r("DELETE", f"{SCHEMAS}/tenant/schemas/{{id}}", "schemas.delete", self._schema_delete)
+
+    # -- test helpers ------------------------------------------------------------------------------------
+    def add_schema(self, title: str, fields: dict[str, Any]) -> str:
+        """Seed a tenant schema (as if the user brought their own); returns its $id."""
+        with self._lock:
+            fg = self._store_fieldgroup(
+                {
+                    "title": f"{title} fields",
+                    "definitions": {"f": {"properties": {f"_{self.tenant}": {"type": "object", "properties": fields}}}},
+                }
+            )
+            return str(self._store_schema(title, "", [fg["$id"]])["$id"])
+
+    def edit_fieldgroup(self, fieldgroup_id: str, path: list[str], value: dict[str, Any] | None) -> None:
+        """Change a field group out of band (as a user in the Schema Editor would): set or drop the node at
+        `path` under its first definition's tenant object, e.g. (["customerio", "properties", "x"], {...})."""
+        with self._lock:
+            fg = self.fieldgroups[fieldgroup_id]
+            node = next(iter(fg["definitions"].values()))["properties"][f"_{self.tenant}"]["properties"]
+            for token in path[:-1]:
+                node = node[token]
+            if value is None:
+                del node[path[-1]]
+            else:
+                node[path[-1]] = value
+            self._bump(fg)
+
+    # -- field groups ------------------------------------------------------------------------------------------
+    def _store_fieldgroup(self, body: dict[str, Any]) -> dict[str, Any]:
+        alt = f"_{self.tenant}.mixins.{uuid.uuid4().hex}"
+        fg = {
+            **body,
+            "$id": f"https://ns.adobe.com/{self.tenant}/mixins/{alt.rsplit('.', 1)[1]}",
+            "meta:altId": alt,
+            "version": "1.0",
+            "meta:intendedToExtend": [EXPERIENCE_EVENT],
+        }
+        self.fieldgroups[fg["$id"]] = fg
+        return fg
+
+    def _check_fieldgroup(self, body: Any) -> None:
+        if not isinstance(body, dict) or not body.get("title"):
+            raise bad_field("title", "is required")
+        if EXPERIENCE_EVENT not in (body.get("meta:intendedToExtend") or []):
+            raise bad_field("meta:intendedToExtend", f"must contain {EXPERIENCE_EVENT}")
+        definitions = body.get("definitions")
+        if not isinstance(definitions, dict) or not definitions:
+            raise bad_field("definitions", "is required")
+        for name, d in definitions.items():
+            props = (d or {}).get("properties") or {}
+            if set(props) != {f"_{self.tenant}"}:
+                raise bad_field(
+                    f"definitions.{name}.properties",
+                    f"custom fields must sit under the tenant namespace _{self.tenant}",
+                )
+            self._check_fields(props, f"definitions.{name}.properties")
+
+    def _check_fields(self, properties: Any, where: str) -> None:
+        if not isinstance(properties, dict):
+            raise bad_field(where, "must be an object of fields")
+        for name, spec in properties.items():
+            if not isinstance(spec, dict) or spec.get("type") not in XDM_JSON_TYPES:
+                raise bad_field(f"{where}.{name}.type", f"must be one of {', '.join(XDM_JSON_TYPES)}")
+            if spec.get("meta:status", "deprecated") != "deprecated":
+                raise bad_field(f"{where}.{name}.meta:status", 'the only status a field can have is "deprecated"')
+            if spec["type"] == "object":
+                self._check_fields(spec.get("properties", {}), f"{where}.{name}.properties")
+
+    def _fieldgroup_fields(self, fg: dict[str, Any]) -> dict[str, str]:
+        merged: dict[str, Any] = {}
+        for d in fg["definitions"].values():
+            for key, value in d["properties"].items():
+                merged.setdefault(key, {"type": "object", "properties": {}})["properties"].update(
+                    value.get("properties", {})
+                )
+        return schema_paths(merged)
+
+    def _replace_fieldgroup(self, fg: dict[str, Any], document: dict[str, Any]) -> Response:
+        """Store a changed field group after AEP's checks; schemas using it see the change at once (§9)."""
+        self._check_fieldgroup(document)
+        users = [s for s in self.schemas.values() if fg["$id"] in s["fieldGroups"]]
+        if any(self.schema_holds_data(s["$id"]) for s in users):
+            before, after = self._fieldgroup_fields(fg), self._fieldgroup_fields(document)
+            for path, kind in sorted(before.items()):
+                if path not in after:
+                    raise titled(
+                        400,
+                        "Bad Request",
+                        f"breaking change: field {path} cannot be removed or moved, because data has been "
+                        "ingested with a schema that uses this field group; deprecate it "
+                        "(meta:status: deprecated) instead",
+                    )
+                if after[path] != kind:
+                    raise titled(
+                        400,
+                        "Bad Request",
+                        f"breaking change: field {path} cannot change type from {kind} to {after[path]}, because "
+                        "data has been ingested with a schema that uses this field group",
+                    )
+        fg.update({k: copy.deepcopy(document[k]) for k in FIELDGROUP_EDITABLE if k in document})
+        self._bump(fg)
+        for schema in users:
+            self._bump(schema)
+        return Response(200, copy.deepcopy(fg))
+
+    @staticmethod
+    def _bump(obj: dict[str, Any]) -> None:
+        obj["version"] = _next_version(obj["version"])
+
+    def _fieldgroup_create(self, request: Request) -> Response:
+        body = request.json()
+        self._check_fieldgroup(body)
+        return Response(201, self._store_fieldgroup(body))
+
+    def _lookup(self, store: dict[str, dict[str, Any]], raw: str, kind: str) -> dict[str, Any]:
+        key = unquote(raw)
+        for obj in store.values():
+            if key in (obj["$id"], obj["meta:altId"]):
+                return obj
+        raise not_found(kind, key)
+
+    @staticmethod
+    def _require_xed_accept(request: Request) -> None:
+        if not request.headers.get("accept", "").startswith("application/vnd.adobe.xed"):
+            raise titled(406, "Not Acceptable", "Accept: must be an application/vnd.adobe.xed type")
+
+    def _fieldgroup_get(self, request: Request) -> Response:
+        self._require_xed_accept(request)
+        return Response(200, copy.deepcopy(self._lookup(self.fieldgroups, request.params["id"], "fieldgroups")))
+
+    def _fieldgroup_patch(self, request: Request) -> Response:
+        fg = self._lookup(self.fieldgroups, request.params["id"], "fieldgroups")
+        ops = request.json()
+        for i, op in enumerate(ops if isinstance(ops, list) else []):
+            path = str((op or {}).get("path", "")) if isinstance(op, dict) else ""
+            if path not in ("/title", "/description") and not path.startswith("/definitions/"):
+                raise bad_field(f"[{i}].path", f"{path!r} cannot be changed (title, description, definitions can)")
+        try:
+            patched = jsonpatch.apply(fg, ops)
+        except jsonpatch.PatchError as e:
+            raise bad_field("body", str(e)) from e
+        return self._replace_fieldgroup(fg, patched)
+
+    def _fieldgroup_put(self, request: Request) -> Response:
+        fg = self._lookup(self.fieldgroups, request.params["id"], "fieldgroups")
+        body = request.json()
+        if isinstance(body, dict):
+            body = {**body, "meta:intendedToExtend": body.get("meta:intendedToExtend") or []}
+        return self._replace_fieldgroup(fg, body)
+
+    def _fieldgroup_delete(self, request: Request) -> Response:
+        fg = self._lookup(self.fieldgroups, request.params["id"], "fieldgroups")
+        if any(fg["$id"] in s["fieldGroups"] for s in self.schemas.values()):
+            raise titled(409, "Conflict", "the field group is used by a schema; delete the schema first")
+        del self.fieldgroups[fg["$id"]]
+        return Response(204)
+
+    # -- schemas ---------------------------------------------------------------------------------------------
+    def _store_schema(self, title: str, description: str, fieldgroups: list[str]) -> dict[str, Any]:
+        alt = f"_{self.tenant}.schemas.{uuid.uuid4().hex}"
+        schema = {
+            "$id": f"https://ns.adobe.com/{self.tenant}/schemas/{alt.rsplit('.', 1)[1]}",
+            "meta:altId": alt,
+            "version": "1.0",
+            "title": title,
+            "description": description,
+            "type": "object",
+            "meta:class": EXPERIENCE_EVENT,
+            "fieldGroups": fieldgroups,
+            "allOf": [{"$ref": EXPERIENCE_EVENT}] + [{"$ref": f} for f in fieldgroups],
+        }
+        self.schemas[schema["$id"]] = schema
+        return schema
+
+    def _schema_create(self, request: Request) -> Response:
+        if not request.headers.get("accept", "").startswith("application/vnd.adobe.xed+json"):
+            raise titled(406, "Not Acceptable", "Accept: must be application/vnd.adobe.xed+json")
+        body = request.json()
+        if not isinstance(body, dict) or not body.get("title"):
+            raise bad_field("title", "is required")
+        refs = [(a or {}).get("$ref") for a in body.get("allOf") or []]
+        if EXPERIENCE_EVENT not in refs:
+            raise bad_field("allOf", f"must reference the class {EXPERIENCE_EVENT}")
+        groups = [r for r in refs if r != EXPERIENCE_EVENT]
+        for ref in groups:
+            if ref not in self.fieldgroups:
+                raise bad_field("allOf", f"field group {ref!r} does not exist")
+        return Response(
+            201, self._public_schema(self._store_schema(body["title"], body.get("description", ""), groups))
+        )
+
+    def _public_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        return {k: copy.deepcopy(v) for k, v in schema.items() if k != "fieldGroups"}
+
+    def _schema_get(self, request: Request) -> Response:
+        schema = self._lookup(self.schemas, request.params["id"], "schemas")
+        accept = request.headers.get("accept", "")
+        if accept == XED_FULL:
+            return Response(200, {**self._public_schema(schema), "properties": self.full_properties(schema)})
+        if accept.startswith("application/vnd.adobe.xed"):
+            return Response(200, self._public_schema(schema))
+        raise titled(406, "Not Acceptable", f"Accept: must be {XED_FULL} or another xed type")
+
+    def _schema_patch(self, request: Request) -> Response:
+        schema = self._lookup(self.schemas, request.params["id"], "schemas")
+        ops = request.json()
+        for i, op in enumerate(ops if isinstance(ops, list) else []):
+            if not isinstance(op, dict) or op.get("path") not in SCHEMA_PATCHABLE:
+                path = op.get("path") if isinstance(op, dict) else None
+                raise bad_field(f"[{i}].path", f"{path!r} cannot be changed here (title, description can)")
+            if op.get("op") != "remove" and not isinstance(op.get("value"), str):
+                raise bad_field(f"[{i}].value", "must be a string")
+            if op.get("path") == "/title" and (op.get("op") == "remove" or not op.get("value")):
+                raise bad_field(f"[{i}].value", "a schema needs a title")
+        try:
+            patched = jsonpatch.apply(schema, ops)
+        except jsonpatch.PatchError as e:
+            raise bad_field("body", str(e)) from e
+        schema.update(title=patched["title"], description=patched.get("description", ""))
+        self._bump(schema)
+        return Response(200, self._public_schema(schema))
+
+    def _schema_delete(self, request: Request) -> Response:
+        schema = self._lookup(self.schemas, request.params["id"], "schemas")
+        if any(d["schemaRef"]["id"] == schema["$id"] for d in self.datasets.values()):
+            raise titled(409, "Conflict", "the schema is used by a dataset; delete the dataset first")
+        del self.schemas[schema["$id"]]
+        return Response(204)
