@@ -33,8 +33,12 @@ class CustomerIoToAepArgs:
     """$id of an existing tenant ExperienceEvent schema holding the Customer.io fields; None creates one."""
     dataset_id: pulumi.Input[str] | None = None
     """Id of an existing dataset on `schema_id`; None creates one."""
+    force_destroy: bool = False
+    """Let `destroy` (or a replacement) delete the created dataset although it holds events. Takes effect once a
+    `pulumi up` has recorded it, as S3's force_destroy does."""
     extra_fields: Mapping[str, str] = field(default_factory=dict)
-    """More custom fields (name → XDM type) for the created schema, for `mapping_extra` to fill."""
+    """More custom fields (name → XDM type) for the created schema, for `mapping_extra` to fill. Added in place;
+    a field dropped later is deprecated in place (its data kept); a type change is refused."""
     mapping_extra: Sequence[Mapping[str, Any]] = ()
     """Mapping entries added to (or, for the same destination, replacing) the default mapping."""
     mapping_remove: Sequence[str] = ()
@@ -91,7 +95,11 @@ class CustomerIoToAep(pulumi.ComponentResource):
         dataset_id: pulumi.Input[str]
         if args.dataset_id is None:
             dataset_id = Dataset(
-                f"{name}-dataset", name=f"{prefix} Customer.io events", schema_id=schema_id, opts=child
+                f"{name}-dataset",
+                name=f"{prefix} Customer.io events",
+                schema_id=schema_id,
+                force_destroy=args.force_destroy,
+                opts=child,
             ).id
         else:
             dataset_id = args.dataset_id

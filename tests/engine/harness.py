@@ -46,6 +46,19 @@ class Stack:
         stack.init(aep.stack_config())
         return stack
 
+    @classmethod
+    def create_project(cls, tmp: Path, aep: AepEmulator, config: Mapping[str, str]) -> Stack:
+        """This project itself (its Pulumi.yaml and __main__.py) on the engine venv, a stack on the emulator."""
+        workdir = tmp / "project"
+        workdir.mkdir()
+        shutil.copy(ROOT / "__main__.py", workdir)
+        project = (ROOT / "Pulumi.yaml").read_text()
+        assert "virtualenv: venv\n" in project, "Pulumi.yaml no longer names venv/; update the harness"
+        (workdir / "Pulumi.yaml").write_text(project.replace("virtualenv: venv\n", f"virtualenv: {ENGINE_VENV}\n"))
+        stack = cls(workdir)
+        stack.init({**aep.stack_config(), **config})
+        return stack
+
     def init(self, config: Mapping[str, str], secret: Collection[str] = SECRET_KEYS) -> None:
         """`pulumi stack init` on the local backend beside the project, then set config (`secret` keys encrypted)."""
         (self.workdir.parent / "state").mkdir(exist_ok=True)
@@ -116,6 +129,10 @@ class Stack:
         state = self.workdir.parent / "state"
         return "\n".join(p.read_text(errors="replace") for p in state.rglob("*") if p.is_file())
 
-    def set_config(self, key: str, value: str) -> None:
-        """`pulumi config set`."""
-        self.run("config", "set", key, value)
+    def set_config(self, key: str, value: str, path: bool = False) -> None:
+        """`pulumi config set` (`--path` for a key inside a structured value)."""
+        self.run("config", "set", *(["--path"] if path else []), key, value)
+
+    def preview_ops(self) -> dict[str, str]:
+        """`pulumi preview --json`: each planned step's op by resource name, e.g. {'cio-aep-schema': 'update'}."""
+        return {s["urn"].rsplit("::", 1)[1]: s["op"] for s in self.preview_steps()}

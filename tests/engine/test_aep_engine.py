@@ -45,7 +45,7 @@ def test_mapping_change_updates_in_place_and_keeps_the_webhook_url(stack: Stack,
     extra = [{"source": "data.journey_id", "destination": "_{tenant}.customerio.subject"}]
     stack.set_config("mappingExtra", json.dumps(extra))
 
-    steps = {s["urn"].rsplit("::", 1)[1]: s["op"] for s in stack.preview_steps()}
+    steps = stack.preview_ops()
     assert steps["mapping"] == "update"
     assert steps["flow"] == "update"
 
@@ -62,7 +62,7 @@ def test_mapping_change_updates_in_place_and_keeps_the_webhook_url(stack: Stack,
 def test_connection_rename_is_in_place_and_keeps_the_flow(stack: Stack, aep: AepEmulator) -> None:
     flow_id = stack.outputs()["flow_id"]
     stack.set_config("sourceName", "renamed source")
-    steps = {s["urn"].rsplit("::", 1)[1]: s["op"] for s in stack.preview_steps()}
+    steps = stack.preview_ops()
     assert steps["source"] == "update"
     assert steps.get("flow", "same") == "same"
     stack.up()

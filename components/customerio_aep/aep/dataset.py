@@ -1,23 +1,68 @@
-"""Catalog datasets (optional: only when the user brings none)."""
+"""Catalog datasets (optional: only when the user brings none), guarded so that stored events are never lost."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
 import pulumi
-from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
+from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, UpdateResult
 
-from customerio_aep.aep.provider import AepProvider, Props
+from customerio_aep.aep.client import AepClient
+from customerio_aep.aep.errors import DataSafetyError
+from customerio_aep.aep.provider import AepProvider, Props, is_unknown
 
-CATALOG = "/data/foundation/catalog/dataSets"
+CATALOG = "/data/foundation/catalog"
 XED = "application/vnd.adobe.xed+json;version=1"
+BATCH_PAGE = 100  # Catalog's largest page
+
+
+@dataclass(frozen=True)
+class StoredData:
+    """What a dataset holds, from its newest Catalog batches (one page of them)."""
+
+    records: int
+    batches: int
+    more: bool
+    """True when there are more batches than one page: the figures are then lower bounds."""
+
+    def __bool__(self) -> bool:
+        return self.records > 0
+
+    def __str__(self) -> str:
+        at_least = "at least " if self.more else ""
+        plural = "" if self.batches == 1 else "es"
+        return f"{at_least}{self.records:,} records in {self.batches:,}{'+' if self.more else ''} batch{plural}"
+
+
+def stored_data(client: AepClient, label: str, dataset_id: str) -> StoredData:
+    """Sum the records written by the dataset's batches (GET /batches?dataSet=, reference/aep.md §9)."""
+    batches = client.call(
+        label,
+        "list the dataset's batches",
+        "GET",
+        f"{CATALOG}/batches",
+        params={"dataSet": dataset_id, "limit": str(BATCH_PAGE)},
+    ).json()
+    written = [int((b.get("metrics") or {}).get("recordsWritten") or 0) for b in batches.values()]
+    return StoredData(sum(written), sum(1 for n in written if n), len(batches) >= BATCH_PAGE)
 
 
 class DatasetProvider(AepProvider):
-    """Name and description update in place; another schema means another dataset."""
+    """Name and description update in place; another schema means another dataset. A dataset that holds records
+    is deleted (by destroy or by a replacement) only when `force_destroy` was set by an earlier `pulumi up`."""
 
     kind = "Dataset"
-    update_fields = ("name", "description")
+    update_fields = ("name", "description", "force_destroy")
     replace_fields = ("schema_id",)
     required_fields = ("name", "schema_id")
+    input_defaults: ClassVar[dict[str, Any]] = {"force_destroy": False}
+
+    def validate(self, news: Props) -> list[tuple[str, str]]:
+        """force_destroy is a boolean."""
+        if not isinstance(news.get("force_destroy", False), bool):
+            return [("force_destroy", "must be true or false")]
+        return []
 
     def create(self, props: Props) -> CreateResult:
         """POST the dataset (Catalog answers 201 with ["@/dataSets/<id>"])."""
@@ -26,13 +71,31 @@ class DatasetProvider(AepProvider):
             "description": props.get("description") or "",
             "schemaRef": {"id": props["schema_id"], "contentType": XED},
         }
-        paths = self.client.call(self.label(props), "create dataset", "POST", CATALOG, json=body).json()
+        paths = self.client.call(self.label(props), "create dataset", "POST", f"{CATALOG}/dataSets", json=body).json()
         dataset_id = str(paths[0]).rsplit("/", 1)[-1]
         return CreateResult(dataset_id, {**props, "dataset_id": dataset_id})
 
+    def diff(self, id_: str, olds: Props, news: Props) -> DiffResult:
+        """A schema change replaces the dataset: refused at preview while the dataset holds records, unless the
+        opt-in is already in the state (the replacement's delete runs with the state's inputs)."""
+        result = super().diff(id_, olds, news)
+        if result.replaces and not olds.get("force_destroy"):
+            held = stored_data(self.client, self.label(olds), id_)
+            if held:
+                new_schema = "a schema not known yet" if is_unknown(news.get("schema_id")) else news["schema_id"]
+                raise DataSafetyError(
+                    f"{self.label(olds)} (id {id_}) holds {held}. Moving it to {new_schema} means a new dataset "
+                    "and deleting this one with its records, so the change was refused and nothing was changed. "
+                    "Either keep the dataset's schema; or bring a dataset on the new schema (datasetId) and keep "
+                    "this one outside the stack (`pulumi state delete <its URN>`); or, to delete its records for "
+                    "good, first record the opt-in alone (force_destroy=True, config key forceDestroy) with "
+                    "`pulumi up`, then make the change"
+                )
+        return result
+
     def read(self, id_: str, props: Props) -> ReadResult:
         """GET the dataset (Catalog answers keyed by id)."""
-        body = self.client.get(self.label(props), "read dataset", f"{CATALOG}/{id_}")
+        body = self.client.get(self.label(props), "read dataset", f"{CATALOG}/dataSets/{id_}")
         if body is None:
             return ReadResult(None, {})
         live = body[id_]
@@ -46,23 +109,35 @@ class DatasetProvider(AepProvider):
         return ReadResult(id_, outs, self.inputs(outs))
 
     def update(self, id_: str, olds: Props, news: Props) -> UpdateResult:
-        """PATCH name and description."""
-        self.client.call(
-            self.label(news),
-            "update dataset",
-            "PATCH",
-            f"{CATALOG}/{id_}",
-            json={"name": news["name"], "description": news.get("description") or ""},
-        )
+        """PATCH name and description; the opt-in lives in the state only (no API call)."""
+        if (olds.get("name"), olds.get("description") or "") != (news["name"], news.get("description") or ""):
+            self.client.call(
+                self.label(news),
+                "update dataset",
+                "PATCH",
+                f"{CATALOG}/dataSets/{id_}",
+                json={"name": news["name"], "description": news.get("description") or ""},
+            )
         return UpdateResult({**news, "dataset_id": id_})
 
     def delete(self, id_: str, props: Props) -> None:
-        """DELETE; already gone counts as deleted."""
-        self.client.delete(self.label(props), "delete dataset", f"{CATALOG}/{id_}")
+        """DELETE, unless the dataset holds records and the opt-in is off; already gone counts as deleted."""
+        label = self.label(props)
+        if not props.get("force_destroy"):
+            held = stored_data(self.client, label, id_)
+            if held:
+                raise DataSafetyError(
+                    f"{label} (id {id_}) holds {held}; deleting the dataset deletes them for good, so it was not "
+                    "deleted and nothing of it was changed. Either delete it with its records: set "
+                    "force_destroy=True (config key forceDestroy: `pulumi config set forceDestroy true`), run "
+                    "`pulumi up` to record the opt-in, then run this again; or keep it: `pulumi state delete <its "
+                    "URN>` (see `pulumi stack --show-urns`) leaves it in AEP and drops it from the stack"
+                )
+        self.client.delete(label, "delete dataset", f"{CATALOG}/dataSets/{id_}")
 
 
 class Dataset(Resource, module="aep", name="Dataset"):
-    """A streaming-capable AEP dataset on an XDM schema."""
+    """A streaming-capable AEP dataset on an XDM schema; never deleted with records in it unless `force_destroy`."""
 
     dataset_id: pulumi.Output[str]
 
@@ -73,11 +148,18 @@ class Dataset(Resource, module="aep", name="Dataset"):
         name: pulumi.Input[str],
         schema_id: pulumi.Input[str],
         description: pulumi.Input[str] = "",
+        force_destroy: pulumi.Input[bool] = False,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__(
             DatasetProvider(),
             resource_name,
-            {"name": name, "description": description, "schema_id": schema_id, "dataset_id": None},
+            {
+                "name": name,
+                "description": description,
+                "schema_id": schema_id,
+                "force_destroy": force_destroy,
+                "dataset_id": None,
+            },
             opts,
         )

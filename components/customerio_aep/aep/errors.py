@@ -9,6 +9,10 @@ class AepConfigError(ValueError):
     """Stack configuration for AEP is missing or malformed."""
 
 
+class DataSafetyError(RuntimeError):
+    """A change or delete was refused because it would lose or break stored data; says the way forward."""
+
+
 class AepApiError(RuntimeError):
     """An AEP API call failed: resource, operation, HTTP status, AEP error code and message, request id."""
 

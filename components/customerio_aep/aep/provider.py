@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from pulumi.dynamic import CheckFailure, CheckResult, ConfigureRequest, DiffResult, ResourceProvider
+from pulumi.dynamic import CheckResult, ConfigureRequest, DiffResult, ResourceProvider
 from pulumi.output import Unknown
 
 from customerio_aep.aep.client import AepClient, client_for
 from customerio_aep.aep.errors import AepConfigError
 from customerio_aep.aep.settings import AepSettings
+from customerio_aep.failures import input_failure
 
 Props = dict[str, Any]
 
@@ -35,6 +36,8 @@ class AepProvider(ResourceProvider):
     update_fields: ClassVar[tuple[str, ...]] = ()
     replace_fields: ClassVar[tuple[str, ...]] = ()
     required_fields: ClassVar[tuple[str, ...]] = ()
+    # Inputs added in a later release: state written before them compares as if it held these values.
+    input_defaults: ClassVar[dict[str, Any]] = {}
 
     def configure(self, req: ConfigureRequest) -> None:
         """Read the `aep:*` stack configuration (decrypted by the engine, never stored in state)."""
@@ -59,11 +62,11 @@ class AepProvider(ResourceProvider):
     def check(self, _olds: Props, news: Props) -> CheckResult:
         """Validate inputs before any API call; values not known yet (preview) are skipped."""
         failures = [
-            CheckFailure(f, "is required")
+            input_failure(f, "is required")
             for f in self.required_fields
             if not is_unknown(news.get(f)) and news.get(f) in (None, "")
         ]
-        failures += [CheckFailure(f, reason) for f, reason in self.validate(news) if not is_unknown(news.get(f))]
+        failures += [input_failure(f, reason) for f, reason in self.validate(news) if not is_unknown(news.get(f))]
         return CheckResult(news, failures)
 
     def validate(self, news: Props) -> list[tuple[str, str]]:
@@ -72,9 +75,17 @@ class AepProvider(ResourceProvider):
 
     def diff(self, _id: str, olds: Props, news: Props) -> DiffResult:
         """Only real input changes count; fields the API cannot update in place force replacement."""
-        changed = [f for f in self.update_fields + self.replace_fields if _differs(olds.get(f), news.get(f))]
+        changed = self.changed_fields(olds, news)
         replaces = [f for f in changed if f in self.replace_fields]
         return DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=False)
+
+    def changed_fields(self, olds: Props, news: Props) -> list[str]:
+        """The input fields whose values differ (a value not known yet counts as changed)."""
+        return [
+            f
+            for f in self.update_fields + self.replace_fields
+            if _differs(olds.get(f, self.input_defaults.get(f)), news.get(f, self.input_defaults.get(f)))
+        ]
 
     # -- helpers for subclasses -------------------------------------------------------------------------------
     def inputs(self, props: Mapping[str, Any]) -> Props:

@@ -6,33 +6,53 @@ from typing import Any
 from urllib.parse import quote
 
 import pulumi
-from pulumi.dynamic import CreateResult, ReadResult, Resource
+from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, Resource, UpdateResult
 
-from customerio_aep.aep.errors import AepApiError
-from customerio_aep.aep.provider import AepProvider, Props
+from customerio_aep.aep.errors import AepApiError, DataSafetyError
+from customerio_aep.aep.provider import AepProvider, Props, is_unknown
+from customerio_aep.aep.schema_evolution import field_problems, plan_changes, refused_changes
+from customerio_aep.failures import input_failure
 
 REGISTRY = "/data/foundation/schemaregistry"
 EXPERIENCE_EVENT = "https://ns.adobe.com/xdm/context/experienceevent"
-XDM_TYPES = ("string", "integer", "number", "boolean")
+XED = "application/vnd.adobe.xed+json;version=1"
+# Where the Customer.io fields sit in the field group: definitions/<DEFINITION>/properties/_<tenant>/properties/
+# <GROUP>/properties/<field>, so records hold them as _<tenant>.customerio.<field>.
+DEFINITION = GROUP = "customerio"
+
+
+def _field_path(tenant: str, name: str) -> str:
+    return f"/definitions/{DEFINITION}/properties/_{tenant}/properties/{GROUP}/properties/{name}"
 
 
 class XdmSchemaProvider(AepProvider):
-    """Creates a field group and a schema on the ExperienceEvent class; any change replaces both."""
+    """A field group and a schema on the ExperienceEvent class. Everything changes in place: titles by PATCH,
+    fields additively (added, deprecated, restored); a field's type never changes."""
 
     kind = "XdmSchema"
-    replace_fields = ("title", "description", "fields")
+    update_fields = ("title", "description", "fields")
     required_fields = ("title", "fields")
 
     def validate(self, news: Props) -> list[tuple[str, str]]:
-        """Fields map names to XDM scalar types."""
-        fields = news.get("fields")
-        if not isinstance(fields, dict) or not fields:
-            return [("fields", "must map field names to XDM types, e.g. {'email': 'string'}")]
-        return [
-            ("fields", f"{name!r} has type {kind!r}; use one of {', '.join(XDM_TYPES)}")
-            for name, kind in fields.items()
-            if kind not in XDM_TYPES
-        ]
+        """Fields map valid names to XDM scalar types."""
+        return [("fields", problem) for problem in field_problems(news.get("fields"))]
+
+    def check(self, olds: Props, news: Props) -> CheckResult:
+        """Input checks, and a type change against the previous inputs, refused before any API call."""
+        result = super().check(olds, news)
+        old_fields, new_fields = olds.get("fields"), news.get("fields")
+        if isinstance(old_fields, dict) and isinstance(new_fields, dict) and not is_unknown(new_fields):
+            result.failures += [input_failure("fields", m) for m in refused_changes(old_fields, {}, new_fields)]
+        return result
+
+    def diff(self, id_: str, olds: Props, news: Props) -> DiffResult:
+        """In place; a type change against a field AEP holds (deprecated ones too) is refused at preview."""
+        new_fields = news.get("fields")
+        if isinstance(new_fields, dict) and not is_unknown(new_fields):
+            refused = refused_changes(olds.get("fields") or {}, olds.get("deprecated_fields") or {}, new_fields)
+            if refused:
+                raise DataSafetyError(f"{self.label(news)}: " + "; ".join(refused))
+        return super().diff(id_, olds, news)
 
     def create(self, props: Props) -> CreateResult:
         """Find the tenant, POST the field group, then the schema."""
@@ -41,7 +61,7 @@ class XdmSchemaProvider(AepProvider):
         custom: dict[str, Any] = {
             "type": "object",
             "properties": {
-                "customerio": {
+                GROUP: {
                     "type": "object",
                     "properties": {n: {"type": t} for n, t in props["fields"].items()},
                 }
@@ -53,12 +73,12 @@ class XdmSchemaProvider(AepProvider):
             "POST",
             f"{REGISTRY}/tenant/fieldgroups",
             json={
-                "title": f"{props['title']} fields",
+                "title": _fieldgroup_title(props["title"]),
                 "description": "Customer.io reporting webhook fields",
                 "type": "object",
                 "meta:intendedToExtend": [EXPERIENCE_EVENT],
-                "definitions": {"customerio": {"properties": {f"_{tenant}": custom}}},
-                "allOf": [{"$ref": "#/definitions/customerio"}],
+                "definitions": {DEFINITION: {"properties": {f"_{tenant}": custom}}},
+                "allOf": [{"$ref": f"#/definitions/{DEFINITION}"}],
             },
         ).json()
         try:
@@ -86,24 +106,70 @@ class XdmSchemaProvider(AepProvider):
                 "alt_id": schema["meta:altId"],
                 "fieldgroup_id": group["$id"],
                 "tenant_id": tenant,
+                "deprecated_fields": {},
             },
         )
 
     def read(self, id_: str, props: Props) -> ReadResult:
-        """GET the schema; a deleted one reads as gone."""
-        live = self.client.get(
-            self.label(props),
-            "read schema",
-            f"{REGISTRY}/tenant/schemas/{quote(id_, safe='')}",
-            headers={"Accept": "application/vnd.adobe.xed+json;version=1"},
-        )
+        """GET the schema and its field group: titles and fields as AEP has them; a deleted schema reads as gone."""
+        label = self.label(props)
+        live = self.client.get(label, "read schema", self._path("schemas", id_), headers={"Accept": XED})
         if live is None:
             return ReadResult(None, {})
         outs = {**props, "title": live["title"], "description": live.get("description") or ""}
+        group = self.client.get(
+            label, "read field group", self._path("fieldgroups", props["fieldgroup_id"]), headers={"Accept": XED}
+        )
+        if group is not None:
+            active, deprecated = _live_fields(group, props["tenant_id"])
+            outs.update(fields=active, deprecated_fields=deprecated)
         return ReadResult(id_, outs, self.inputs(outs))
 
+    def update(self, id_: str, olds: Props, news: Props) -> UpdateResult:
+        """PATCH the schema's title/description and the field group (its title and the additive field changes)."""
+        label, tenant = self.label(news), olds["tenant_id"]
+        deprecated = dict(olds.get("deprecated_fields") or {})
+        changes = plan_changes(olds.get("fields") or {}, deprecated, news["fields"])
+        schema_ops = [
+            {"op": "replace", "path": f"/{f}", "value": news.get(f) or ""}
+            for f in ("title", "description")
+            if (olds.get(f) or "") != (news.get(f) or "")
+        ]
+        group_ops: list[dict[str, Any]] = []
+        if olds.get("title") != news["title"]:
+            group_ops.append({"op": "replace", "path": "/title", "value": _fieldgroup_title(news["title"])})
+        group_ops += [
+            {"op": "add", "path": _field_path(tenant, n), "value": {"type": t}} for n, t in changes.added.items()
+        ]
+        group_ops += [
+            {"op": "add", "path": f"{_field_path(tenant, n)}/meta:status", "value": "deprecated"}
+            for n in changes.deprecated
+        ]
+        group_ops += [{"op": "remove", "path": f"{_field_path(tenant, n)}/meta:status"} for n in changes.restored]
+        # The field group first: a schema title change is worth nothing if AEP refuses the fields.
+        if group_ops:
+            self.client.call(
+                label, "update field group", "PATCH", self._path("fieldgroups", olds["fieldgroup_id"]), json=group_ops
+            )
+        if schema_ops:
+            self.client.call(label, "update schema", "PATCH", self._path("schemas", id_), json=schema_ops)
+        deprecated.update(changes.deprecated)
+        for name in changes.restored:
+            deprecated.pop(name)
+        return UpdateResult(
+            {
+                **news,
+                **{k: olds[k] for k in ("schema_id", "alt_id", "fieldgroup_id", "tenant_id")},
+                "deprecated_fields": deprecated,
+            }
+        )
+
+    @staticmethod
+    def _path(kind: str, object_id: str) -> str:
+        return f"{REGISTRY}/tenant/{kind}/{quote(object_id, safe='')}"
+
     def _delete(self, label: str, kind: str, object_id: str) -> None:
-        self.client.delete(label, f"delete {kind[:-1]}", f"{REGISTRY}/tenant/{kind}/{quote(object_id, safe='')}")
+        self.client.delete(label, f"delete {kind[:-1]}", self._path(kind, object_id))
 
     def delete(self, id_: str, props: Props) -> None:
         """Delete the schema, then its field group (a schema still used by a dataset cannot go)."""
@@ -113,13 +179,30 @@ class XdmSchemaProvider(AepProvider):
             self._delete(label, "fieldgroups", props["fieldgroup_id"])
 
 
+def _fieldgroup_title(schema_title: str) -> str:
+    return f"{schema_title} fields"
+
+
+def _live_fields(group: dict[str, Any], tenant: str) -> tuple[dict[str, str], dict[str, str]]:
+    """The Customer.io fields of a live field group: (active, deprecated), each name → type."""
+    definition = (group.get("definitions") or {}).get(DEFINITION) or {}
+    tenant_object = (definition.get("properties") or {}).get(f"_{tenant}") or {}
+    fields = ((tenant_object.get("properties") or {}).get(GROUP) or {}).get("properties") or {}
+    active = {n: str(f.get("type")) for n, f in fields.items() if f.get("meta:status") != "deprecated"}
+    deprecated = {n: str(f.get("type")) for n, f in fields.items() if f.get("meta:status") == "deprecated"}
+    return active, deprecated
+
+
 class XdmSchema(Resource, module="aep", name="XdmSchema"):
-    """An XDM ExperienceEvent schema holding Customer.io fields under `_<tenant>.customerio`."""
+    """An XDM ExperienceEvent schema holding Customer.io fields under `_<tenant>.customerio`; fields evolve in
+    place (added, deprecated, restored), never removed or retyped."""
 
     schema_id: pulumi.Output[str]
     alt_id: pulumi.Output[str]
     fieldgroup_id: pulumi.Output[str]
     tenant_id: pulumi.Output[str]
+    deprecated_fields: pulumi.Output[dict[str, str]]
+    """Fields that left the inputs: deprecated in AEP, kept with their data (name → XDM type)."""
 
     def __init__(
         self,
@@ -141,6 +224,7 @@ class XdmSchema(Resource, module="aep", name="XdmSchema"):
                 "alt_id": None,
                 "fieldgroup_id": None,
                 "tenant_id": None,
+                "deprecated_fields": None,
             },
             opts,
         )

@@ -9,7 +9,6 @@ from typing import Any
 import pulumi
 import requests
 from pulumi.dynamic import (
-    CheckFailure,
     CheckResult,
     ConfigureRequest,
     CreateResult,
@@ -21,6 +20,7 @@ from pulumi.dynamic import (
 )
 
 from customerio_aep.customerio.events import ALL_EVENTS
+from customerio_aep.failures import input_failure
 from customerio_aep.retry import RetryPolicy, send
 
 REGION_URLS = {"us": "https://api.customer.io", "eu": "https://api-eu.customer.io"}
@@ -95,14 +95,14 @@ class ReportingWebhookProvider(ResourceProvider):
         """name and endpoint are required; events must be Customer.io reporting events."""
         failures = []
         if not news.get("name"):
-            failures.append(CheckFailure("name", "is required"))
+            failures.append(input_failure("name", "is required"))
         events = news.get("events")
         if isinstance(events, list):
             if not events:
-                failures.append(CheckFailure("events", "must name at least one event, e.g. email_opened"))
+                failures.append(input_failure("events", "must name at least one event, e.g. email_opened"))
             unknown = [e for e in events if isinstance(e, str) and e not in ALL_EVENTS]
             if unknown:
-                failures.append(CheckFailure("events", f"unknown events {unknown}; use <object_type>_<metric>"))
+                failures.append(input_failure("events", f"unknown events {unknown}; use <object_type>_<metric>"))
         return CheckResult(news, failures)
 
     @staticmethod
