@@ -1,8 +1,10 @@
-"""AEP calls per engine operation for the AEP-only stack, counted by the emulator; and up wall time with
-200 ms injected latency per call against the sum of call latencies. Prints figures; asserts nothing."""
+"""AEP calls per engine operation for the AEP-only stack, counted by the emulator, against the AEP objects each
+operation really changes; and up wall time with 200 ms injected latency per call against the sum of call
+latencies. Prints figures; asserts nothing."""
 
 from __future__ import annotations
 
+import json
 import sys
 import tempfile
 import time
@@ -15,6 +17,7 @@ from tests.emulators.faults import Fault
 from tests.engine.harness import Stack
 
 OBJECTS = 7  # field group, schema, dataset, source, target, mapping set, flow
+PLAN_FIELD = [{"source": "data.plan", "destination": "_{tenant}.customerio.plan"}]
 
 
 def measure(latency: float) -> None:
@@ -24,22 +27,32 @@ def measure(latency: float) -> None:
             aep.faults.add(Fault("latency", operation="*", seconds=latency))
         stack = Stack.create("aep_only", Path(tempfile.mkdtemp()), aep)
         rows = []
-        for label, op in (
-            ("up from empty", stack.up),
-            ("no-op preview", stack.preview),
-            ("no-op up", stack.up),
-            ("refresh", stack.refresh),
-            ("destroy", stack.destroy),
+        # (operation, config set before it, the AEP objects it really changes)
+        for label, op, config, changes in (
+            ("up from empty", stack.up, {}, OBJECTS),
+            ("no-op preview", stack.preview, {}, 0),
+            ("no-op up", stack.up, {}, 0),
+            ("rename up", stack.up, {"prefix": "renamed"}, 6),  # schema, field group, dataset, source, target, flow
+            (
+                "add-field up",  # field group, mapping set (new version), flow (moves to it)
+                stack.up,
+                {"extraFields": json.dumps({"plan": "string"}), "mappingExtra": json.dumps(PLAN_FIELD)},
+                3,
+            ),
+            ("refresh", stack.refresh, {}, OBJECTS),
+            ("destroy", stack.destroy, {}, OBJECTS),
         ):
+            for key, value in config.items():
+                stack.set_config(key, value)
             mark, started = aep.mark(), time.monotonic()
             op()
             wall = time.monotonic() - started
             calls = aep.calls[mark:]
-            rows.append((label, len(calls), wall, sum(c.latency_ms for c in calls) / 1000))
+            rows.append((label, changes, len(calls), wall, sum(c.latency_ms for c in calls) / 1000))
         print(f"\nAEP objects N = {OBJECTS}; injected latency per call = {latency * 1000:.0f} ms")
-        print(f"{'operation':16} {'AEP calls':>9} {'wall s':>7} {'sum of call latencies s':>24}")
-        for label, n, wall, total in rows:
-            print(f"{label:16} {n:9d} {wall:7.2f} {total:24.2f}")
+        print(f"{'operation':16} {'objects':>7} {'AEP calls':>9} {'wall s':>7} {'sum of call latencies s':>24}")
+        for label, changes, n, wall, total in rows:
+            print(f"{label:16} {changes:7d} {n:9d} {wall:7.2f} {total:24.2f}")
     finally:
         aep.stop()
 

@@ -1,7 +1,8 @@
 """The embedded demo: the real `pulumi up` of this project against the local AEP emulator, signed sample events
 of every Customer.io object type through the receiver and forwarder code (AWS stood in for by moto) into the
-dataflow's inlet, a no-op preview, destroy. The stack runs in `direct` mode, because the AWS provider plugin
-cannot be installed offline; the ingress handlers run as they would in Lambda.
+dataflow's inlet, a no-op preview, a rename that keeps the dataset, its records and the webhook URL, a destroy that
+refuses to delete a dataset holding records, and the opt-in that lets it. The stack runs in `direct` mode, because
+the AWS provider plugin cannot be installed offline; the ingress handlers run as they would in Lambda.
 
 Run by `make demo`. Leaves no process running. Point the same stack at real AEP by setting the aep:* keys
 (see README, "Deploying for real").
@@ -73,7 +74,25 @@ def main() -> int:
             f" ({len(logs.getvalue().splitlines())} structured log lines from the handlers)"
         )
         print(f"4. pulumi preview: {stack.preview()} (no changes)")
-        print("5. pulumi destroy ...")
+        landed = len(aep.records[outputs["dataset_id"]])
+        print("5. pulumi config set namePrefix renamed-team; pulumi up")
+        stack.set_config("namePrefix", "renamed-team")
+        print(f"   preview: {stack.preview()} (renames are updates in place)")
+        stack.up()
+        after = stack.outputs(show_secrets=True)
+        same = all(after[k] == outputs[k] for k in ("dataset_id", "flow_id", "webhook_url"))
+        print(
+            f"   same dataset, dataflow and webhook URL: {same}; the dataset still holds "
+            f"{len(aep.records[outputs['dataset_id']])} of {landed} records"
+        )
+        print("6. pulumi destroy (the dataset holds records, forceDestroy is not set) ...")
+        refused = stack.run("destroy", "--yes", "--skip-preview", check=False)
+        reason = next(line for line in refused.stdout.splitlines() if "DataSafetyError: " in line)
+        print(f"   refused: {reason.split('DataSafetyError: ', 1)[1].split(';')[0]}")
+        print(f"   the dataset still holds {len(aep.records[outputs['dataset_id']])} records")
+        print("7. pulumi config set forceDestroy true; pulumi up; pulumi destroy ...")
+        stack.set_config("forceDestroy", "true")
+        stack.up()
         stack.destroy()
         print(f"   the emulator holds {aep.object_count()} objects")
         print(

@@ -1,4 +1,5 @@
-"""`make demo`'s program: real engine, emulator, every event type through the ingress code, clean teardown."""
+"""`make demo`'s program: real engine, emulator, every event type through the ingress code, a rename that keeps
+the data, a destroy that refuses to delete it, then the opt-in and a clean teardown."""
 
 from __future__ import annotations
 
@@ -20,5 +21,8 @@ def test_demo_lands_every_object_type_and_leaves_nothing() -> None:
     total = sum(len(m) for m in METRICS_BY_OBJECT_TYPE.values())
     assert f"accepted {total}, landed {total}, dead-lettered 0" in out
     assert "{'same': 8} (no changes)" in out
+    assert "preview: {'same': 3, 'update': 5} (renames are updates in place)" in out
+    assert f"same dataset, dataflow and webhook URL: True; the dataset still holds {total} of {total} records" in out
+    assert f"holds {total} records in 1 batch\n   the dataset still holds {total} records" in out
     assert "the emulator holds 0 objects" in out
     assert "@example.com" not in out + result.stderr  # no personal data printed

@@ -132,6 +132,7 @@ def test_state_from_release_0_1_updates_without_replacement(
 ) -> None:
     provider = configured(XdmSchemaProvider())
     old = {k: v for k, v in landed["schema"].items() if k != "deprecated_fields"}
+    assert provider.diff(old["schema_id"], old, dict(old)).changes is False  # the upgrade's first preview
     outs = provider.update(old["schema_id"], old, {**old, "title": "renamed"}).outs
     assert outs["deprecated_fields"] == {} and aep.schemas[old["schema_id"]]["title"] == "renamed"
 

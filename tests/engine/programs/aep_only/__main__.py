@@ -18,8 +18,9 @@ from customerio_aep.aep import (
 config = pulumi.Config()
 prefix = config.get("prefix") or "engine"
 extra = json.loads(config.get("mappingExtra") or "[]")
+extra_fields = json.loads(config.get("extraFields") or "{}")
 
-schema = XdmSchema("schema", title=f"{prefix} events", fields=DEFAULT_FIELDS)
+schema = XdmSchema("schema", title=f"{prefix} events", fields={**DEFAULT_FIELDS, **extra_fields})
 # Wiring uses resource ids, which stay known in a preview of an in-place update (outputs would not).
 if config.get_bool("secondDataset"):
     dataset = Dataset("dataset-2", name=f"{prefix} dataset 2", schema_id=schema.id)
