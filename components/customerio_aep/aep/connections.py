@@ -8,7 +8,7 @@ import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
 
 from customerio_aep.aep.etag import FLOW_SERVICE, get_item, guarded
-from customerio_aep.aep.provider import AepProvider, Props
+from customerio_aep.aep.provider import AepProvider, Props, replace_ops
 
 CUSTOMERIO_PROVIDER_ID = "521eee4d-8cbe-4906-bb48-fb6bd4450033"
 CUSTOMERIO_SOURCE_SPEC = "96479064-7b8a-4d69-b9ed-21c5683837ea"
@@ -53,11 +53,7 @@ class _ConnectionProvider(AepProvider):
 
     def update(self, id_: str, olds: Props, news: Props) -> UpdateResult:
         """PATCH name/description, guarded by the etag."""
-        ops = [
-            {"op": "replace", "path": f"/{f}", "value": news.get(f) or ""}
-            for f in ("name", "description")
-            if (olds.get(f) or "") != (news.get(f) or "")
-        ]
+        ops = replace_ops(olds, news, ("name", "description"))
         etag = olds["etag"]
         if ops:
             label = self.label(news)

@@ -10,7 +10,7 @@ from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
 
 from customerio_aep.aep.errors import AepApiError
 from customerio_aep.aep.etag import FLOW_SERVICE, get_item, guarded
-from customerio_aep.aep.provider import AepProvider, Props
+from customerio_aep.aep.provider import AepProvider, Props, replace_ops
 
 CUSTOMERIO_FLOW_SPEC = "e77fde5a-22a8-11ed-861d-0242ac120002"
 INLET_WAIT_SECONDS = 30.0
@@ -123,11 +123,7 @@ class DataflowProvider(AepProvider):
     def update(self, id_: str, olds: Props, news: Props) -> UpdateResult:
         """PATCH name/description/mapping (If-Match), then enable or disable; the flow id is kept."""
         label = self.label(news)
-        ops: list[dict[str, Any]] = [
-            {"op": "replace", "path": f"/{f}", "value": news.get(f) or ""}
-            for f in ("name", "description")
-            if (olds.get(f) or "") != (news.get(f) or "")
-        ]
+        ops = replace_ops(olds, news, ("name", "description"))
         if (olds.get("mapping_id"), olds.get("mapping_version")) != (
             news["mapping_id"],
             news["mapping_version"],

@@ -10,7 +10,7 @@ from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, Updat
 
 from customerio_aep.aep.client import AepClient
 from customerio_aep.aep.errors import DataSafetyError
-from customerio_aep.aep.provider import AepProvider, Props, is_unknown
+from customerio_aep.aep.provider import AepProvider, Props, is_unknown, replace_ops
 
 CATALOG = "/data/foundation/catalog"
 XED = "application/vnd.adobe.xed+json;version=1"
@@ -110,7 +110,7 @@ class DatasetProvider(AepProvider):
 
     def update(self, id_: str, olds: Props, news: Props) -> UpdateResult:
         """PATCH name and description; the opt-in lives in the state only (no API call)."""
-        if (olds.get("name"), olds.get("description") or "") != (news["name"], news.get("description") or ""):
+        if replace_ops(olds, news, ("name", "description")):
             self.client.call(
                 self.label(news),
                 "update dataset",

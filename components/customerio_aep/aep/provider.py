@@ -93,6 +93,15 @@ class AepProvider(ResourceProvider):
         return {f: props.get(f) for f in self.update_fields + self.replace_fields if f in props}
 
 
+def replace_ops(olds: Props, news: Props, fields: tuple[str, ...]) -> list[dict[str, Any]]:
+    """JSON Patch `replace` operations for the text fields that differ (absent counts as empty)."""
+    return [
+        {"op": "replace", "path": f"/{f}", "value": news.get(f) or ""}
+        for f in fields
+        if (olds.get(f) or "") != (news.get(f) or "")
+    ]
+
+
 def _differs(old: Any, new: Any) -> bool:
     if is_unknown(new):
         return True

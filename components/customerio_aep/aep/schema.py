@@ -9,7 +9,7 @@ import pulumi
 from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, Resource, UpdateResult
 
 from customerio_aep.aep.errors import AepApiError, DataSafetyError
-from customerio_aep.aep.provider import AepProvider, Props, is_unknown
+from customerio_aep.aep.provider import AepProvider, Props, is_unknown, replace_ops
 from customerio_aep.aep.schema_evolution import field_problems, plan_changes, refused_changes
 from customerio_aep.failures import input_failure
 
@@ -130,11 +130,7 @@ class XdmSchemaProvider(AepProvider):
         label, tenant = self.label(news), olds["tenant_id"]
         deprecated = dict(olds.get("deprecated_fields") or {})
         changes = plan_changes(olds.get("fields") or {}, deprecated, news["fields"])
-        schema_ops = [
-            {"op": "replace", "path": f"/{f}", "value": news.get(f) or ""}
-            for f in ("title", "description")
-            if (olds.get(f) or "") != (news.get(f) or "")
-        ]
+        schema_ops = replace_ops(olds, news, ("title", "description"))
         group_ops: list[dict[str, Any]] = []
         if olds.get("title") != news["title"]:
             group_ops.append({"op": "replace", "path": "/title", "value": _fieldgroup_title(news["title"])})
