@@ -124,3 +124,22 @@ def test_destroy_keeps_a_dataset_with_records_until_the_opt_in(stack: Stack, aep
     assert aep.count(since=mark) == 0  # recording the opt-in is no AEP call
     stack.destroy()
     assert aep.object_count() == 0 and before["dataset_id"] not in aep.records
+
+
+def test_moving_to_another_dataset_never_deletes_the_one_with_records(aep: AepEmulator, tmp_path: Path) -> None:
+    stack = Stack.create("aep_only", tmp_path, aep)
+    stack.up()
+    first = stack.outputs(show_secrets=True)
+    post_events(first["webhook_url"], 0, LANDED)
+    stack.set_config("secondDataset", "true")
+    steps = {s["urn"].rsplit("::", 1)[1]: s for s in stack.preview_steps() if s["op"] != "same"}
+    assert "dataset_id" in steps["target"]["replaceReasons"]
+    assert "target_connection_id" in steps["flow"]["replaceReasons"]
+    assert steps["dataset"]["op"] == "delete" and steps["dataset-2"]["op"] == "create"
+
+    failed = stack.up(check=False)
+    assert failed.returncode != 0 and f"holds {LANDED} records in 1 batch" in failed.stdout + failed.stderr
+    assert len(aep.records[first["dataset_id"]]) == LANDED
+    [flow] = aep.flows.values()  # the new flow runs, into the new dataset
+    new_dataset = aep.target_connections[flow["targetConnectionIds"][0]]["params"]["dataSetId"]
+    assert new_dataset != first["dataset_id"] and set(aep.datasets) == {first["dataset_id"], new_dataset}

@@ -130,9 +130,9 @@ class DatasetProvider(AepProvider):
                     f"{label} (id {id_}) holds {held}; deleting the dataset deletes them for good, so it was not "
                     "deleted and nothing of it was changed. Either delete it with its records: set "
                     "force_destroy=True (config key forceDestroy: `pulumi config set forceDestroy true`), run "
-                    "`pulumi up` to record the opt-in, then run this again; or keep it: `pulumi state delete <URN>` "
-                    "of the dataset, and of its schema if the stack made it (`pulumi stack --show-urns`), leaves "
-                    "them in AEP and drops them from the stack"
+                    "`pulumi up` to record the opt-in (while the dataset is still in the program), then run this "
+                    "again; or keep it: `pulumi state delete <URN>` of the dataset, and of its schema if the stack "
+                    "made it (`pulumi stack --show-urns`), leaves them in AEP and drops them from the stack"
                 )
         self.client.delete(label, "delete dataset", f"{CATALOG}/dataSets/{id_}")
 
