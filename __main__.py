@@ -18,6 +18,7 @@ integration = CustomerIoToAep(
         ingress=config.get("ingress") or "aws",
         signing_key=config.get_secret("signingKey"),
         flow_enabled=config.get_bool("flowEnabled") is not False,
+        profile=config.get_bool("profile") is True,
     ),
 )
 

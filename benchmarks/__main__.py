@@ -57,9 +57,33 @@ def measure(latency: float) -> None:
         aep.stop()
 
 
+def measure_profile() -> None:
+    """This project with `profile: true` (direct mode): calls for `up` against the objects it creates or changes."""
+    aep = AepEmulator().start()
+    try:
+        stack = Stack.create_project(Path(tempfile.mkdtemp()), aep, {"ingress": "direct", "profile": "true"})
+        # field group, schema, namespace, 2 identity descriptors, the schema's Profile tag, dataset, source, target,
+        # mapping set, flow
+        objects = 11
+        mark = aep.mark()
+        stack.up()
+        calls = aep.calls[mark:]
+        print(f"\nup with profile on: {objects} AEP objects created or changed, {len(calls)} AEP calls")
+        by_operation: dict[str, int] = {}
+        for call in calls:
+            by_operation[call.operation] = by_operation.get(call.operation, 0) + 1
+        print("  " + ", ".join(f"{op} {n}" for op, n in by_operation.items()))
+        mark = aep.mark()
+        stack.preview()
+        print(f"no-op preview with profile on: {len(aep.calls[mark:])} AEP calls")
+    finally:
+        aep.stop()
+
+
 if __name__ == "__main__":
     from benchmarks import ingress
 
     ingress.main()
     measure(0.0)
     measure(0.2)
+    measure_profile()

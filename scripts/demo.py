@@ -17,6 +17,7 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -35,6 +36,62 @@ def receiver_transport(headers: dict[str, str], body: bytes) -> int:
     return int(receiver.handler(event, None)["statusCode"])
 
 
+def send_events(aep: AepEmulator, outputs: dict[str, Any]) -> None:
+    """Step 3: every event type through the ingress code into the inlet; what landed, on which profiles."""
+    events = every_kind()
+    print(f"3. {len(events)} signed Customer.io events (every object type and metric) through the ingress code:")
+    print("   receiver Lambda (signature check) → SQS → forwarder Lambda (dedupe) → the dataflow's inlet")
+    with moto_ingress(outputs["webhook_url"], outputs["dataset_id"], aep) as ingress:
+        # The handlers' JSON logs (ids and outcomes, never payloads) would bury the summary; count them.
+        with contextlib.redirect_stdout(io.StringIO()) as logs:
+            sender = WebhookSender(receiver_transport, signing_key=SIGNING_KEY)
+            sender.send_all(events)
+            ingress.drain()
+        dead = len(ingress.messages(ingress.dlq_url))
+    per_type = collections.Counter(r["_acme"]["customerio"]["objectType"] for r in aep.records[outputs["dataset_id"]])
+    for object_type, count in sorted(per_type.items()):
+        print(f"   {object_type:9} {count:3} records landed in dataset {outputs['dataset_id']}")
+    print(
+        f"   accepted {len(sender.delivered)}, landed {sum(per_type.values())}, dead-lettered {dead}"
+        f" ({len(logs.getvalue().splitlines())} structured log lines from the handlers)"
+    )
+    for namespace in sorted({ns for ns, _ in aep.profiles}):
+        profiles = [p for (ns, _), p in aep.profiles.items() if ns == namespace]
+        print(
+            f"   Real-Time Customer Profile: {len(profiles)} profiles keyed by {namespace} identity, "
+            f"{sum('Email' in p['identities'] for p in profiles)} linked to an Email identity, "
+            f"{sum(len(p['events']) for p in profiles)} events on them"
+        )
+
+
+def safe_changes(stack: Stack, aep: AepEmulator, outputs: dict[str, Any]) -> None:
+    """Steps 5-7: a rename keeps the data; destroy refuses to delete it; the opt-in lets it."""
+    landed = len(aep.records[outputs["dataset_id"]])
+    print("5. pulumi config set namePrefix renamed-team; pulumi up")
+    stack.set_config("namePrefix", "renamed-team")
+    print(f"   preview: {stack.preview()} (renames are updates in place)")
+    stack.up()
+    after = stack.outputs(show_secrets=True)
+    same = all(after[k] == outputs[k] for k in ("dataset_id", "flow_id", "webhook_url"))
+    print(
+        f"   same dataset, dataflow and webhook URL: {same}; the dataset still holds "
+        f"{len(aep.records[outputs['dataset_id']])} of {landed} records"
+    )
+    print("6. pulumi destroy (the dataset holds records, forceDestroy is not set) ...")
+    refused = stack.run("destroy", "--yes", "--skip-preview", check=False)
+    reason = next(line for line in refused.stdout.splitlines() if "DataSafetyError: " in line)
+    print(f"   refused: {reason.split('DataSafetyError: ', 1)[1].split(';')[0]}")
+    print(f"   the dataset still holds {len(aep.records[outputs['dataset_id']])} records")
+    print("7. pulumi config set forceDestroy true; pulumi up; pulumi destroy ...")
+    stack.set_config("forceDestroy", "true")
+    stack.up()
+    stack.destroy()
+    print(
+        f"   the emulator holds {aep.object_count()} objects (the CustomerIO identity namespace stays: AEP "
+        "cannot delete namespaces)"
+    )
+
+
 def main() -> int:
     """Run the demo; returns the exit code."""
     work = Path(tempfile.mkdtemp(prefix="cio-aep-demo-"))
@@ -43,58 +100,16 @@ def main() -> int:
     shutil.copytree(ROOT, project, ignore=shutil.ignore_patterns(".git", ".tools", "venv", ".pulumi-state", "*.pyc"))
     (project / "venv").symlink_to(ROOT / "venv")
     stack = Stack(project, name="demo")
-
-    def pulumi(*args: str) -> str:
-        return stack.run(*args).stdout
-
     aep = AepEmulator().start()
     try:
         print(f"1. AEP emulator on {aep.url}")
-        stack.init({"ingress": "direct", **aep.stack_config()})
-        print("2. pulumi up (schema, dataset, source, target, mapping, dataflow) ...")
-        print("\n".join(pulumi("up", "--yes", "--skip-preview").splitlines()[-6:]))
+        stack.init({"ingress": "direct", "profile": "true", **aep.stack_config()})
+        print("2. pulumi up (schema, identities, Profile, dataset, source, target, mapping, dataflow) ...")
+        print("\n".join(stack.up().stdout.splitlines()[-6:]))
         outputs = stack.outputs(show_secrets=True)
-        events = every_kind()
-        print(f"3. {len(events)} signed Customer.io events (every object type and metric) through the ingress code:")
-        print("   receiver Lambda (signature check) → SQS → forwarder Lambda (dedupe) → the dataflow's inlet")
-        with moto_ingress(outputs["webhook_url"], outputs["dataset_id"], aep) as ingress:
-            # The handlers' JSON logs (ids and outcomes, never payloads) would bury the summary; count them.
-            with contextlib.redirect_stdout(io.StringIO()) as logs:
-                sender = WebhookSender(receiver_transport, signing_key=SIGNING_KEY)
-                sender.send_all(events)
-                ingress.drain()
-            dead = len(ingress.messages(ingress.dlq_url))
-        per_type = collections.Counter(
-            r["_acme"]["customerio"]["objectType"] for r in aep.records[outputs["dataset_id"]]
-        )
-        for object_type, count in sorted(per_type.items()):
-            print(f"   {object_type:9} {count:3} records landed in dataset {outputs['dataset_id']}")
-        print(
-            f"   accepted {len(sender.delivered)}, landed {sum(per_type.values())}, dead-lettered {dead}"
-            f" ({len(logs.getvalue().splitlines())} structured log lines from the handlers)"
-        )
+        send_events(aep, outputs)
         print(f"4. pulumi preview: {stack.preview()} (no changes)")
-        landed = len(aep.records[outputs["dataset_id"]])
-        print("5. pulumi config set namePrefix renamed-team; pulumi up")
-        stack.set_config("namePrefix", "renamed-team")
-        print(f"   preview: {stack.preview()} (renames are updates in place)")
-        stack.up()
-        after = stack.outputs(show_secrets=True)
-        same = all(after[k] == outputs[k] for k in ("dataset_id", "flow_id", "webhook_url"))
-        print(
-            f"   same dataset, dataflow and webhook URL: {same}; the dataset still holds "
-            f"{len(aep.records[outputs['dataset_id']])} of {landed} records"
-        )
-        print("6. pulumi destroy (the dataset holds records, forceDestroy is not set) ...")
-        refused = stack.run("destroy", "--yes", "--skip-preview", check=False)
-        reason = next(line for line in refused.stdout.splitlines() if "DataSafetyError: " in line)
-        print(f"   refused: {reason.split('DataSafetyError: ', 1)[1].split(';')[0]}")
-        print(f"   the dataset still holds {len(aep.records[outputs['dataset_id']])} records")
-        print("7. pulumi config set forceDestroy true; pulumi up; pulumi destroy ...")
-        stack.set_config("forceDestroy", "true")
-        stack.up()
-        stack.destroy()
-        print(f"   the emulator holds {aep.object_count()} objects")
+        safe_changes(stack, aep, outputs)
         print(
             "\nDone. To deploy for real: set the aep:* and customerio:* keys on a stack of this project (README,"
             " 'Deploying for real'), `pulumi config set ingress aws`, and run `pulumi up` with AWS credentials."

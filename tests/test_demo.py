@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 from customerio_aep.customerio.events import METRICS_BY_OBJECT_TYPE
+from tests.emulators.customerio.events import every_kind
 from tests.engine.harness import ROOT
 
 
@@ -20,8 +21,13 @@ def test_demo_lands_every_object_type_and_leaves_nothing() -> None:
         assert f"{object_type:9} {len(metrics):3} records landed" in out
     total = sum(len(m) for m in METRICS_BY_OBJECT_TYPE.values())
     assert f"accepted {total}, landed {total}, dead-lettered 0" in out
-    assert "{'same': 8} (no changes)" in out
-    assert "preview: {'same': 3, 'update': 5} (renames are updates in place)" in out
+    assert "{'same': 12} (no changes)" in out
+    people = len({e["data"]["identifiers"]["id"] for e in every_kind()})
+    assert (
+        f"Real-Time Customer Profile: {people} profiles keyed by CustomerIO identity, {people} linked to an Email "
+        f"identity, {total} events on them"
+    ) in out
+    assert "preview: {'same': 7, 'update': 5} (renames are updates in place)" in out
     assert f"same dataset, dataflow and webhook URL: True; the dataset still holds {total} of {total} records" in out
     assert f"holds {total} records in 1 batch\n   the dataset still holds {total} records" in out
     assert "the emulator holds 0 objects" in out

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pulumi
 import pytest
 
-from customerio_aep import CustomerIoToAep, CustomerIoToAepArgs
+from customerio_aep import CustomerIoToAep, CustomerIoToAepArgs, IdentityField
 from tests.mocks import RecordingMocks, run_program
 
 
@@ -68,4 +68,54 @@ def test_webhook_is_skipped_without_an_app_api_key(mocks: RecordingMocks) -> Non
 )
 def test_bad_args_name_the_field(mocks: RecordingMocks, args: CustomerIoToAepArgs, field: str) -> None:
     with pytest.raises(ValueError, match=field):
+        CustomerIoToAep("bad", args)
+
+
+def test_profile_adds_identities_and_enables_schema_then_dataset(mocks: RecordingMocks) -> None:
+    run_program(lambda: CustomerIoToAep("cio", CustomerIoToAepArgs(ingress="direct", profile=True)))
+    [namespace] = mocks.of_type("pulumi-python:dynamic/aep:IdentityNamespace")
+    assert (namespace.inputs["code"], namespace.inputs["name"]) == ("CustomerIO", "Customer.io")  # Email is standard
+    descriptors = {d.name: d.inputs for d in mocks.of_type("pulumi-python:dynamic/aep:IdentityDescriptor")}
+    assert descriptors["cio-identity-id"]["field"] == "_{tenant}.customerio.id"
+    assert descriptors["cio-identity-id"]["primary"] is True
+    assert descriptors["cio-identity-email"]["namespace"] == "Email"
+    assert not descriptors["cio-identity-email"].get("primary")
+    assert mocks.named("cio-profile").inputs["schema_id"] == "cio-schema-id"
+    assert mocks.named("cio-dataset").inputs["profile_enabled"] is True  # ordering is proven by the engine test
+
+
+def test_without_profile_nothing_of_it_is_made(mocks: RecordingMocks) -> None:
+    run_program(lambda: CustomerIoToAep("cio", CustomerIoToAepArgs(ingress="direct")))
+    assert not mocks.of_type("pulumi-python:dynamic/aep:IdentityDescriptor")
+    assert not mocks.of_type("pulumi-python:dynamic/aep:ProfileEnablement")
+    assert not mocks.named("cio-dataset").inputs.get("profile_enabled")
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (CustomerIoToAepArgs(ingress="direct", profile=True, schema_id="s", dataset_id="d"), "create the schema"),
+        (
+            CustomerIoToAepArgs(
+                ingress="direct",
+                profile=True,
+                identities=[
+                    IdentityField("id", "CustomerIO", True, "Customer.io"),
+                    IdentityField("email", "Email", True),
+                ],
+            ),
+            "exactly one identity must be primary",
+        ),
+        (
+            CustomerIoToAepArgs(ingress="direct", profile=True, identities=[IdentityField("plan", "Email", True)]),
+            "'plan' must be a string field",
+        ),
+        (
+            CustomerIoToAepArgs(ingress="direct", profile=True, identities=[IdentityField("id", "Loyalty", True)]),
+            "give namespace_name",
+        ),
+    ],
+)
+def test_bad_profile_args_say_what_to_do(mocks: RecordingMocks, args: CustomerIoToAepArgs, says: str) -> None:
+    with pytest.raises(ValueError, match=says):
         CustomerIoToAep("bad", args)

@@ -12,14 +12,19 @@ from customerio_aep.aep import (
     DEFAULT_FIELDS,
     Dataflow,
     Dataset,
+    IdentityDescriptor,
+    IdentityNamespace,
     MappingSet,
+    ProfileEnablement,
     SourceConnection,
     TargetConnection,
     XdmSchema,
     build_mappings,
 )
+from customerio_aep.aep.default_mapping import NAMESPACE
 from customerio_aep.customerio.events import ALL_EVENTS
 from customerio_aep.customerio.reporting_webhook import ReportingWebhook
+from customerio_aep.identities import DEFAULT_IDENTITIES, IdentityField, identity_problems
 
 INGRESS_MODES = ("aws", "direct")
 
@@ -54,6 +59,11 @@ class CustomerIoToAepArgs:
     flow_enabled: pulumi.Input[bool] = True
     manage_reporting_webhook: bool | None = None
     """Create the Customer.io reporting webhook; None = when customerio:appApiKey is configured."""
+    profile: bool = False
+    """Put the events on Real-Time Customer Profile: identities on the schema, schema and dataset enabled for
+    Profile. Cannot be turned off again (AEP cannot)."""
+    identities: Sequence[IdentityField] = DEFAULT_IDENTITIES
+    """The identity fields when `profile` is on; exactly one primary."""
 
 
 class CustomerIoToAep(pulumi.ComponentResource):
@@ -76,82 +86,15 @@ class CustomerIoToAep(pulumi.ComponentResource):
         args = args or CustomerIoToAepArgs()
         _validate(args)
         super().__init__("customerio-aep:index:CustomerIoToAep", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        prefix = args.name_prefix
+        self._name, self._args, self._child = name, args, pulumi.ResourceOptions(parent=self)
 
         # Wiring uses resource ids: they stay known when a preview updates a resource in place.
-        schema_id: pulumi.Input[str]
-        if args.schema_id is None:
-            schema = XdmSchema(
-                f"{name}-schema",
-                title=f"{prefix} Customer.io events",
-                fields={**DEFAULT_FIELDS, **args.extra_fields},
-                description="Customer.io reporting webhook events",
-                opts=child,
-            )
-            schema_id = schema.id
-        else:
-            schema_id = args.schema_id
-        dataset_id: pulumi.Input[str]
-        if args.dataset_id is None:
-            dataset_id = Dataset(
-                f"{name}-dataset",
-                name=f"{prefix} Customer.io events",
-                schema_id=schema_id,
-                force_destroy=args.force_destroy,
-                opts=child,
-            ).id
-        else:
-            dataset_id = args.dataset_id
-        source = SourceConnection(f"{name}-source", name=f"{prefix} Customer.io source", opts=child)
-        target = TargetConnection(
-            f"{name}-target", name=f"{prefix} data lake target", schema_id=schema_id, dataset_id=dataset_id, opts=child
-        )
-        mapping = MappingSet(
-            f"{name}-mapping",
-            schema_id=schema_id,
-            mappings=build_mappings(args.mapping_extra, args.mapping_remove),
-            opts=child,
-        )
-        flow = Dataflow(
-            f"{name}-flow",
-            name=f"{prefix} Customer.io dataflow",
-            source_connection_id=source.id,
-            target_connection_id=target.id,
-            mapping_id=mapping.id,
-            mapping_version=mapping.version,
-            enabled=args.flow_enabled,
-            opts=child,
-        )
-
-        queue_name: pulumi.Input[str | None] = None
-        dlq_name: pulumi.Input[str | None] = None
-        if args.ingress == "aws":
-            # Imported here so direct mode runs without pulumi-aws installed.
-            from customerio_aep.ingress.component import CustomerIoIngress, IngressArgs
-
-            assert args.signing_key is not None
-            ingress = CustomerIoIngress(
-                f"{name}-ingress",
-                IngressArgs(signing_key=args.signing_key, inlet_url=flow.webhook_url, **dict(args.ingress_options)),
-                opts=child,
-            )
-            endpoint: pulumi.Output[str] = pulumi.Output.secret(ingress.webhook_endpoint)
-            queue_name, dlq_name = ingress.queue_name, ingress.dlq_name
-        else:
-            endpoint = flow.webhook_url
-
-        manage = args.manage_reporting_webhook
-        if manage is None:
-            manage = pulumi.Config("customerio").get("appApiKey") is not None
-        if manage:
-            ReportingWebhook(
-                f"{name}-webhook",
-                name=f"{prefix} → Adobe Experience Platform",
-                endpoint=endpoint,
-                events=list(args.events),
-                opts=child,
-            )
+        schema_id = self._schema()
+        profile_ready = self._profile(schema_id) if args.profile else []
+        dataset_id = self._dataset(schema_id, profile_ready)
+        flow, source, target, mapping = self._dataflow(schema_id, dataset_id)
+        endpoint, queue_name, dlq_name = self._ingress(flow)
+        self._reporting_webhook(endpoint)
 
         self.webhook_url = pulumi.Output.secret(endpoint)
         self.flow_id = flow.flow_id
@@ -172,6 +115,133 @@ class CustomerIoToAep(pulumi.ComponentResource):
             }
         )
 
+    def _after(self, resources: list[pulumi.Resource]) -> pulumi.ResourceOptions:
+        """Child options that order a resource after `resources` (and its deletion before theirs)."""
+        return pulumi.ResourceOptions.merge(self._child, pulumi.ResourceOptions(depends_on=resources))
+
+    def _schema(self) -> pulumi.Input[str]:
+        """The brought schema, or an ExperienceEvent schema with the Customer.io fields."""
+        if self._args.schema_id is not None:
+            return self._args.schema_id
+        return XdmSchema(
+            f"{self._name}-schema",
+            title=f"{self._args.name_prefix} Customer.io events",
+            fields=_fields(self._args),
+            description="Customer.io reporting webhook events",
+            opts=self._child,
+        ).id
+
+    def _profile(self, schema_id: pulumi.Input[str]) -> list[pulumi.Resource]:
+        """Namespaces, identity descriptors and the schema's Profile enablement (after its primary identity).
+        Returns what the dataset must wait for."""
+        descriptors: list[pulumi.Resource] = []
+        primary: pulumi.Resource | None = None
+        for identity in self._args.identities:
+            needs: list[pulumi.Resource] = []
+            if identity.namespace_name is not None:
+                needs.append(
+                    IdentityNamespace(
+                        f"{self._name}-namespace-{identity.namespace.lower()}",
+                        code=identity.namespace,
+                        name=identity.namespace_name,
+                        id_type=identity.id_type,
+                        description="Customer.io people",
+                        opts=self._child,
+                    )
+                )
+            descriptor = IdentityDescriptor(
+                f"{self._name}-identity-{identity.field}",
+                schema_id=schema_id,
+                field=f"{NAMESPACE}.{identity.field}",
+                namespace=identity.namespace,
+                primary=identity.primary,
+                opts=self._after(needs),
+            )
+            descriptors.append(descriptor)
+            primary = descriptor if identity.primary else primary
+        enablement = ProfileEnablement(
+            f"{self._name}-profile",
+            schema_id=schema_id,
+            opts=self._after([primary] if primary else []),
+        )
+        return [enablement, *descriptors]
+
+    def _dataset(self, schema_id: pulumi.Input[str], profile_ready: list[pulumi.Resource]) -> pulumi.Input[str]:
+        """The brought dataset, or a streaming dataset on the schema (in Profile once the schema is)."""
+        if self._args.dataset_id is not None:
+            return self._args.dataset_id
+        return Dataset(
+            f"{self._name}-dataset",
+            name=f"{self._args.name_prefix} Customer.io events",
+            schema_id=schema_id,
+            force_destroy=self._args.force_destroy,
+            profile_enabled=self._args.profile,
+            # Created after (and destroyed before) the schema's Profile enablement and identities.
+            opts=self._after(profile_ready),
+        ).id
+
+    def _dataflow(
+        self, schema_id: pulumi.Input[str], dataset_id: pulumi.Input[str]
+    ) -> tuple[Dataflow, SourceConnection, TargetConnection, MappingSet]:
+        """Source, target, mapping and the dataflow joining them."""
+        name, prefix, child = self._name, self._args.name_prefix, self._child
+        source = SourceConnection(f"{name}-source", name=f"{prefix} Customer.io source", opts=child)
+        target = TargetConnection(
+            f"{name}-target", name=f"{prefix} data lake target", schema_id=schema_id, dataset_id=dataset_id, opts=child
+        )
+        mapping = MappingSet(
+            f"{name}-mapping",
+            schema_id=schema_id,
+            mappings=build_mappings(self._args.mapping_extra, self._args.mapping_remove),
+            opts=child,
+        )
+        flow = Dataflow(
+            f"{name}-flow",
+            name=f"{prefix} Customer.io dataflow",
+            source_connection_id=source.id,
+            target_connection_id=target.id,
+            mapping_id=mapping.id,
+            mapping_version=mapping.version,
+            enabled=self._args.flow_enabled,
+            opts=child,
+        )
+        return flow, source, target, mapping
+
+    def _ingress(self, flow: Dataflow) -> tuple[pulumi.Output[str], pulumi.Input[str | None], pulumi.Input[str | None]]:
+        """Where Customer.io posts: the AWS ingress in front of the inlet, or the inlet itself (direct)."""
+        if self._args.ingress != "aws":
+            return flow.webhook_url, None, None
+        # Imported here so direct mode runs without pulumi-aws installed.
+        from customerio_aep.ingress.component import CustomerIoIngress, IngressArgs
+
+        assert self._args.signing_key is not None
+        ingress = CustomerIoIngress(
+            f"{self._name}-ingress",
+            IngressArgs(
+                signing_key=self._args.signing_key, inlet_url=flow.webhook_url, **dict(self._args.ingress_options)
+            ),
+            opts=self._child,
+        )
+        return pulumi.Output.secret(ingress.webhook_endpoint), ingress.queue_name, ingress.dlq_name
+
+    def _reporting_webhook(self, endpoint: pulumi.Output[str]) -> None:
+        """The Customer.io reporting webhook, when managed (default: when customerio:appApiKey is set)."""
+        manage = self._args.manage_reporting_webhook
+        if manage is None:
+            manage = pulumi.Config("customerio").get("appApiKey") is not None
+        if manage:
+            ReportingWebhook(
+                f"{self._name}-webhook",
+                name=f"{self._args.name_prefix} → Adobe Experience Platform",
+                endpoint=endpoint,
+                events=list(self._args.events),
+                opts=self._child,
+            )
+
+
+def _fields(args: CustomerIoToAepArgs) -> dict[str, str]:
+    return {**DEFAULT_FIELDS, **args.extra_fields}
+
 
 def _validate(args: CustomerIoToAepArgs) -> None:
     if args.ingress not in INGRESS_MODES:
@@ -186,3 +256,12 @@ def _validate(args: CustomerIoToAepArgs) -> None:
     unknown = [e for e in args.events if e not in ALL_EVENTS]
     if unknown or not args.events:
         raise ValueError(f"events must be Customer.io reporting events (<object_type>_<metric>); bad: {unknown}")
+    if args.profile:
+        if args.schema_id is not None or args.dataset_id is not None:
+            raise ValueError(
+                "profile needs the stack to create the schema and dataset (no schema_id / dataset_id): enable "
+                "Profile on a brought schema and dataset in AEP itself"
+            )
+        problems = identity_problems(args.identities, _fields(args))
+        if problems:
+            raise ValueError("identities: " + "; ".join(problems))

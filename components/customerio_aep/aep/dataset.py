@@ -6,15 +6,21 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import pulumi
-from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, UpdateResult
+from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, Resource, UpdateResult
 
 from customerio_aep.aep.client import AepClient
 from customerio_aep.aep.errors import DataSafetyError
 from customerio_aep.aep.provider import AepProvider, Props, is_unknown, replace_ops
+from customerio_aep.failures import input_failure
 
 CATALOG = "/data/foundation/catalog"
 XED = "application/vnd.adobe.xed+json;version=1"
 BATCH_PAGE = 100  # Catalog's largest page
+PROFILE_TAGS = {"unifiedProfile": ["enabled:true"], "unifiedIdentity": ["enabled:true"]}
+PROFILE_IS_FOR_GOOD = (
+    "a dataset enabled for Real-Time Customer Profile cannot leave it (AEP cannot undo it), so the stack refuses; "
+    "keep profile on"
+)
 
 
 @dataclass(frozen=True)
@@ -31,8 +37,9 @@ class StoredData:
 
     def __str__(self) -> str:
         at_least = "at least " if self.more else ""
-        plural = "" if self.batches == 1 else "es"
-        return f"{at_least}{self.records:,} records in {self.batches:,}{'+' if self.more else ''} batch{plural}"
+        records = "record" if self.records == 1 else "records"
+        batches = "batch" if self.batches == 1 else "batches"
+        return f"{at_least}{self.records:,} {records} in {self.batches:,}{'+' if self.more else ''} {batches}"
 
 
 def stored_data(client: AepClient, label: str, dataset_id: str) -> StoredData:
@@ -53,24 +60,35 @@ class DatasetProvider(AepProvider):
     is deleted (by destroy or by a replacement) only when `force_destroy` was set by an earlier `pulumi up`."""
 
     kind = "Dataset"
-    update_fields = ("name", "description", "force_destroy")
+    update_fields = ("name", "description", "force_destroy", "profile_enabled")
     replace_fields = ("schema_id",)
     required_fields = ("name", "schema_id")
-    input_defaults: ClassVar[dict[str, Any]] = {"force_destroy": False}
+    input_defaults: ClassVar[dict[str, Any]] = {"force_destroy": False, "profile_enabled": False}
 
     def validate(self, news: Props) -> list[tuple[str, str]]:
-        """force_destroy is a boolean."""
-        if not isinstance(news.get("force_destroy", False), bool):
-            return [("force_destroy", "must be true or false")]
-        return []
+        """force_destroy and profile_enabled are booleans."""
+        return [
+            (f, "must be true or false")
+            for f in ("force_destroy", "profile_enabled")
+            if not isinstance(news.get(f, False), bool)
+        ]
+
+    def check(self, olds: Props, news: Props) -> CheckResult:
+        """Input checks, and Profile turned off refused before any API call."""
+        result = super().check(olds, news)
+        if olds.get("profile_enabled") is True and news.get("profile_enabled") is False:
+            result.failures.append(input_failure("profile_enabled", PROFILE_IS_FOR_GOOD))
+        return result
 
     def create(self, props: Props) -> CreateResult:
         """POST the dataset (Catalog answers 201 with ["@/dataSets/<id>"])."""
-        body = {
+        body: dict[str, Any] = {
             "name": props["name"],
             "description": props.get("description") or "",
             "schemaRef": {"id": props["schema_id"], "contentType": XED},
         }
+        if props.get("profile_enabled"):
+            body["tags"] = PROFILE_TAGS
         paths = self.client.call(self.label(props), "create dataset", "POST", f"{CATALOG}/dataSets", json=body).json()
         dataset_id = str(paths[0]).rsplit("/", 1)[-1]
         return CreateResult(dataset_id, {**props, "dataset_id": dataset_id})
@@ -78,6 +96,8 @@ class DatasetProvider(AepProvider):
     def diff(self, id_: str, olds: Props, news: Props) -> DiffResult:
         """A schema change replaces the dataset: refused at preview while the dataset holds records, unless the
         opt-in is already in the state (the replacement's delete runs with the state's inputs)."""
+        if olds.get("profile_enabled") is True and news.get("profile_enabled") is False:
+            raise DataSafetyError(f"{self.label(olds)}: {PROFILE_IS_FOR_GOOD}")
         result = super().diff(id_, olds, news)
         if result.replaces and not olds.get("force_destroy"):
             held = stored_data(self.client, self.label(olds), id_)
@@ -104,19 +124,25 @@ class DatasetProvider(AepProvider):
             "name": live["name"],
             "description": live.get("description") or "",
             "schema_id": live["schemaRef"]["id"],
+            "profile_enabled": "enabled:true" in (live.get("tags") or {}).get("unifiedProfile", []),
             "dataset_id": id_,
         }
         return ReadResult(id_, outs, self.inputs(outs))
 
     def update(self, id_: str, olds: Props, news: Props) -> UpdateResult:
-        """PATCH name and description; the opt-in lives in the state only (no API call)."""
-        if replace_ops(olds, news, ("name", "description")):
+        """PATCH name, description and the Profile tags (JSON Patch, so other tags stay); the opt-in lives in the
+        state only (no API call)."""
+        ops = replace_ops(olds, news, ("name", "description"))
+        if news.get("profile_enabled") and not olds.get("profile_enabled"):
+            ops += [{"op": "add", "path": f"/tags/{tag}", "value": value} for tag, value in PROFILE_TAGS.items()]
+        if ops:
             self.client.call(
                 self.label(news),
                 "update dataset",
                 "PATCH",
                 f"{CATALOG}/dataSets/{id_}",
-                json={"name": news["name"], "description": news.get("description") or ""},
+                json=ops,
+                headers={"Content-Type": "application/json-patch+json"},
             )
         return UpdateResult({**news, "dataset_id": id_})
 
@@ -150,6 +176,7 @@ class Dataset(Resource, module="aep", name="Dataset"):
         schema_id: pulumi.Input[str],
         description: pulumi.Input[str] = "",
         force_destroy: pulumi.Input[bool] = False,
+        profile_enabled: pulumi.Input[bool] = False,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__(
@@ -160,6 +187,7 @@ class Dataset(Resource, module="aep", name="Dataset"):
                 "description": description,
                 "schema_id": schema_id,
                 "force_destroy": force_destroy,
+                "profile_enabled": profile_enabled,
                 "dataset_id": None,
             },
             opts,

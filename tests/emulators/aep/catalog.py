@@ -6,12 +6,15 @@ import copy
 import uuid
 from typing import Any
 
+from tests.emulators.aep import jsonpatch
 from tests.emulators.aep.core import CATALOG, XED, AepCore, new_etag, now_ms, require
 from tests.emulators.aep.errors import bad_field, not_found, problem
 from tests.emulators.http import Request, Response
 
 DEFAULT_LIST_LIMIT = 20  # Catalog answers at most 20 objects when no limit is given, at most 100 with one
 MAX_LIST_LIMIT = 100
+PROFILE_TAGS = ("unifiedProfile", "unifiedIdentity")
+ENABLED = "enabled:true"
 
 
 class CatalogApi(AepCore):
@@ -39,13 +42,15 @@ class CatalogApi(AepCore):
             raise bad_field("schemaRef.id", f"schema {ref.get('id')!r} does not exist")
         if ref.get("contentType") != XED:
             raise bad_field("schemaRef.contentType", f"must be {XED!r}")
+        tags = body.get("tags", {})
+        self._check_profile_tags({}, tags, ref["id"])
         dataset_id = uuid.uuid4().hex[:24]
         self.datasets[dataset_id] = {
             "id": dataset_id,
             "name": name,
             "description": body.get("description", ""),
             "schemaRef": {"id": ref["id"], "contentType": XED},
-            "tags": body.get("tags", {}),
+            "tags": tags,
             "etag": new_etag(),
             "created": now_ms(),
             "updated": now_ms(),
@@ -69,11 +74,34 @@ class CatalogApi(AepCore):
         if given is not None and given != ds["etag"]:
             raise problem(412, "1107-412", "Precondition Failed", "If-Match: stale etag", "dataSets", ds["id"])
         body = request.json()
+        if isinstance(body, list):  # application/json-patch+json
+            editable = {k: ds[k] for k in ("name", "description", "tags")}
+            for i, op in enumerate(body):
+                path = str(op.get("path", "")) if isinstance(op, dict) else ""
+                if path not in ("/name", "/description") and not path.startswith("/tags/"):
+                    raise bad_field(f"[{i}].path", f"{path!r} cannot be changed (name, description, tags can)")
+            try:
+                body = jsonpatch.apply(editable, body)
+            except jsonpatch.PatchError as e:
+                raise bad_field("body", str(e)) from e
         unknown = sorted(set(body) - {"name", "description", "tags"}) if isinstance(body, dict) else ["body"]
         if unknown:
             raise bad_field(unknown[0], "cannot be changed (name, description, tags can)")
+        if "tags" in body:
+            self._check_profile_tags(ds["tags"], body["tags"], ds["schemaRef"]["id"])
         ds.update(body, etag=new_etag(), updated=now_ms())
         return Response(200, [f"@/dataSets/{ds['id']}"])
+
+    def _check_profile_tags(self, before: dict[str, Any], after: Any, schema_id: str) -> None:
+        """Profile (§9): only a dataset on a Profile schema can join; once in, it cannot leave."""
+        if not isinstance(after, dict):
+            raise bad_field("tags", "must be an object of tag lists")
+        for tag in PROFILE_TAGS:
+            was, now = ENABLED in before.get(tag, []), ENABLED in after.get(tag, [])
+            if was and not now:
+                raise bad_field(f"tags.{tag}", "a dataset enabled for Profile cannot be disabled")
+            if now and not was and not self.schema_in_profile(schema_id):
+                raise bad_field(f"tags.{tag}", "the dataset's schema is not enabled for Profile (meta:immutableTags)")
 
     def _dataset_delete(self, request: Request) -> Response:
         ds = self._dataset(request.params["id"])

@@ -77,8 +77,13 @@ class AepCore(Emulator):
         self.batches: dict[str, dict[str, Any]] = {}
         self.fieldgroups: dict[str, dict[str, Any]] = {}
         self.schemas: dict[str, dict[str, Any]] = {}
+        self.descriptors: dict[str, dict[str, Any]] = {}
+        self.namespaces: dict[int, dict[str, Any]] = {}
         self.records: dict[str, list[dict[str, Any]]] = {}
         self.failed_records: dict[str, list[str]] = {}
+        # Real-Time Customer Profile: (namespace code, identity value) → {"identities": {code: value}, "events": [_id]}
+        self.profiles: dict[tuple[str, str], dict[str, Any]] = {}
+        self.runs: dict[str, dict[str, Any]] = {}
         self.route("POST", "/ims/token/v3", "ims.token", self._token)
         self._register_routes()
 
@@ -168,6 +173,27 @@ class AepCore(Emulator):
         return Response(200, {"access_token": token, "token_type": "bearer", "expires_in": int(self.token_lifetime)})
 
     # -- facts several APIs need ------------------------------------------------------------------------
+    def namespace_by_code(self, code: str) -> dict[str, Any] | None:
+        """The identity namespace with this code (codes match case-insensitively), if any."""
+        return next((n for n in self.namespaces.values() if n["code"].lower() == code.lower()), None)
+
+    def schema_identities(self, schema_id: str) -> list[dict[str, Any]]:
+        """The identity descriptors of a schema, primary first."""
+        found = [
+            d
+            for d in self.descriptors.values()
+            if d["@type"] == "xdm:descriptorIdentity" and d["xdm:sourceSchema"] == schema_id
+        ]
+        return sorted(found, key=lambda d: not d["xdm:isPrimary"])
+
+    def schema_in_profile(self, schema_id: str) -> bool:
+        """Whether the schema is enabled for Real-Time Customer Profile (its `union` tag)."""
+        return "union" in self.schemas[schema_id].get("meta:immutableTags", [])
+
+    def dataset_in_profile(self, dataset_id: str) -> bool:
+        """Whether the dataset is enabled for Profile (`unifiedProfile: ["enabled:true"]`)."""
+        return "enabled:true" in (self.datasets[dataset_id].get("tags") or {}).get("unifiedProfile", [])
+
     def dataset_holds_data(self, dataset_id: str) -> bool:
         """Whether any batch has written records into the dataset (reference §9)."""
         return any(

@@ -1,4 +1,5 @@
-"""The AEP emulator: IMS, Flow Service, Data Prep, Catalog, Schema Registry and the streaming inlet on one port.
+"""The AEP emulator: IMS, Flow Service, Data Prep, Catalog, Schema Registry, Identity Service and the streaming
+inlet on one port.
 
 Each API is a module of its own over the shared core (core.py), so a reader finds an endpoint's rules in one place.
 """
@@ -6,12 +7,13 @@ Each API is a module of its own over the shared core (core.py), so a reader find
 from __future__ import annotations
 
 from tests.emulators.aep.data_prep import DataPrepApi
-from tests.emulators.aep.flow_service import FlowServiceApi
+from tests.emulators.aep.identity_service import IdentityServiceApi
 from tests.emulators.aep.inlet import InletApi
 from tests.emulators.aep.schema_registry import SchemaRegistryApi
 
 
-class AepEmulator(FlowServiceApi, DataPrepApi, SchemaRegistryApi, InletApi):
+# The inlet brings Flow Service and Catalog with it: it runs flows and writes datasets.
+class AepEmulator(InletApi, DataPrepApi, SchemaRegistryApi, IdentityServiceApi):
     """A strict, in-memory AEP for one org with one API client (reference: ../shared/reference/aep.md)."""
 
     def _register_routes(self) -> None:
@@ -19,4 +21,5 @@ class AepEmulator(FlowServiceApi, DataPrepApi, SchemaRegistryApi, InletApi):
         self._data_prep_routes()
         self._catalog_routes()
         self._schema_registry_routes()
+        self._identity_service_routes()
         self._inlet_routes()

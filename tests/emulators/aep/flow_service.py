@@ -31,6 +31,7 @@ class FlowServiceApi(AepCore):
             r("PATCH", f"{FLOW}/{kind}/{{id}}", f"flowservice.{kind}.patch", self._flow_patch(kind))
             r("DELETE", f"{FLOW}/{kind}/{{id}}", f"flowservice.{kind}.delete", self._flow_delete(kind))
         r("POST", f"{FLOW}/flows/{{id}}/action", "flowservice.flows.action", self._flow_action)
+        r("GET", f"{FLOW}/runs", "flowservice.runs.list", self._runs_list)
 
     def touch(self, collection: dict[str, dict[str, Any]], object_id: str, **changes: Any) -> None:
         """Change an object out of band (as a user in the AEP UI would): new etag."""
@@ -282,3 +283,49 @@ class FlowServiceApi(AepCore):
         obj.update(state=f"{op}d", etag=new_etag(), updatedAt=now_ms())
         obj["version"] = obj["etag"]
         return Response(200, {"id": obj["id"], "etag": obj["etag"]})
+
+    # -- runs (§9): streaming flows report per window -----------------------------------------------------------
+    run_window_seconds = 900.0
+
+    def record_run(self, flow_id: str, written: bool, error: tuple[str, str] | None = None) -> None:
+        """Count one record in the flow's current run window: written to the dataset or not, and failed (a mapping
+        error, or refused by Profile although written to the data lake) with (code, message)."""
+        now = now_ms()
+        run = next(
+            (
+                r
+                for r in self.runs.values()
+                if r["flowId"] == flow_id and now - r["createdAt"] < self.run_window_seconds * 1000
+            ),
+            None,
+        )
+        if run is None:
+            run_id = str(uuid.uuid4())
+            run = self.runs[run_id] = {
+                "id": run_id,
+                "flowId": flow_id,
+                "etag": new_etag(),
+                "createdAt": now,
+                "updatedAt": now,
+                "metrics": {
+                    "durationSummary": {"startedAtUTC": now, "completedAtUTC": now},
+                    "recordSummary": {"inputRecordCount": 0, "outputRecordCount": 0, "failedRecordCount": 0},
+                },
+                "status": {"value": "success", "errors": []},
+            }
+        summary = run["metrics"]["recordSummary"]
+        summary["inputRecordCount"] += 1
+        summary["outputRecordCount"] += int(written)
+        if error is not None:
+            summary["failedRecordCount"] += 1
+            run["status"]["value"] = "partialSuccess" if summary["outputRecordCount"] else "failed"
+            if len(run["status"]["errors"]) < 5:
+                run["status"]["errors"].append({"code": error[0], "message": error[1]})
+        run["updatedAt"] = run["metrics"]["durationSummary"]["completedAtUTC"] = now
+
+    def _runs_list(self, request: Request) -> Response:
+        prop = request.query.get("property", "")
+        if not prop.startswith("flowId=="):
+            raise bad_field("property", "filter runs by flow: property=flowId==<flow id>", "1000-400")
+        runs = sorted((r for r in self.runs.values() if r["flowId"] == prop[8:]), key=lambda r: -r["createdAt"])
+        return Response(200, {"items": [copy.deepcopy(r) for r in runs]})

@@ -9,13 +9,15 @@ from tests.emulators.aep import mapping
 from tests.emulators.aep.catalog import CatalogApi
 from tests.emulators.aep.core import now_ms
 from tests.emulators.aep.errors import titled
+from tests.emulators.aep.flow_service import FlowServiceApi
 from tests.emulators.http import ApiError, Request, Response
 
 MAX_INLET_BYTES = 1_000_000  # reference §7: keep one event well under 1 MB
 
 
-class InletApi(CatalogApi):
-    """`POST /collection/<inlet>?x-adobe-flow-id=`: maps each event and writes it (and its batch) to the dataset."""
+class InletApi(CatalogApi, FlowServiceApi):
+    """`POST /collection/<inlet>?x-adobe-flow-id=`: maps each event, writes it (and its batch) to the dataset and,
+    for a Profile dataset, onto the profile of its primary identity; counts it in the flow's run."""
 
     def _inlet_routes(self) -> None:
         self.route("POST", "/collection/{inlet}", "inlet.post", self._inlet_post)
@@ -55,7 +57,8 @@ class InletApi(CatalogApi):
         params = flow["transformations"][0]["params"]
         version = self.mapping_sets[params["mappingId"]][params["mappingVersion"]]
         dataset_id = self.target_connections[flow["targetConnectionIds"][0]]["params"]["dataSetId"]
-        types = mapping.schema_paths(self.full_properties(self.schemas[version["schemaRef"]["id"]]))
+        schema_id = version["schemaRef"]["id"]
+        types = mapping.schema_paths(self.full_properties(self.schemas[schema_id]))
         record: dict[str, Any] = {}
         try:
             for entry in version["mappings"]:
@@ -72,6 +75,27 @@ class InletApi(CatalogApi):
         except (ValueError, TypeError, mapping.ExpressionError) as e:
             self.failed_records[dataset_id].append(str(e))
             self.record_ingested(dataset_id, written=False)
+            self.record_run(flow["id"], written=False, error=("mapping-failed", str(e)))
             return
         self.records[dataset_id].append(record)
         self.record_ingested(dataset_id, written=True)
+        refused = self._to_profile(schema_id, record) if self.dataset_in_profile(dataset_id) else None
+        self.record_run(flow["id"], written=True, error=refused)
+
+    def _to_profile(self, schema_id: str, record: dict[str, Any]) -> tuple[str, str] | None:
+        """Merge the record into the profile keyed by its primary identity; the (code, message) when it has none."""
+        identities = self.schema_identities(schema_id)
+        values = {
+            d["xdm:namespace"]: mapping.get_path(record, d["xdm:sourceProperty"][1:].replace("/", "."))
+            for d in identities
+        }
+        primary = identities[0] if identities and identities[0]["xdm:isPrimary"] else None
+        if primary is None or not values.get(primary["xdm:namespace"]):
+            # strict: §9 says such records fail Profile ingestion; the code is the emulator's own
+            where = primary["xdm:sourceProperty"] if primary else "(no primary identity descriptor)"
+            return ("missing-primary-identity", f"no value for the primary identity {where}; not added to Profile")
+        key = (primary["xdm:namespace"], str(values[primary["xdm:namespace"]]))
+        profile = self.profiles.setdefault(key, {"identities": {}, "events": []})
+        profile["identities"].update({code: str(v) for code, v in values.items() if v})
+        profile["events"].append(record["_id"])
+        return None

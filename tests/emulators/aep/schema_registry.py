@@ -19,7 +19,8 @@ from tests.emulators.http import Request, Response
 
 XDM_JSON_TYPES = ("string", "integer", "number", "boolean", "object", "array")
 FIELDGROUP_EDITABLE = ("title", "description", "definitions", "allOf", "meta:intendedToExtend", "type")
-SCHEMA_PATCHABLE = ("/title", "/description")
+SCHEMA_PATCHABLE = ("/title", "/description", "/meta:immutableTags")
+UNION = ["union"]
 
 
 def _next_version(version: str) -> str:
@@ -44,6 +45,11 @@ class SchemaRegistryApi(AepCore):
         r("GET", f"{SCHEMAS}/tenant/schemas/{{id}}", "schemas.get", self._schema_get)
         r("PATCH", f"{SCHEMAS}/tenant/schemas/{{id}}", "schemas.patch", self._schema_patch)
         r("DELETE", f"{SCHEMAS}/tenant/schemas/{{id}}", "schemas.delete", self._schema_delete)
+        descriptors = f"{SCHEMAS}/tenant/descriptors"
+        r("POST", descriptors, "schemas.descriptors.create", self._descriptor_create)
+        r("GET", f"{descriptors}/{{id}}", "schemas.descriptors.get", self._descriptor_get)
+        r("PUT", f"{descriptors}/{{id}}", "schemas.descriptors.put", self._descriptor_put)
+        r("DELETE", f"{descriptors}/{{id}}", "schemas.descriptors.delete", self._descriptor_delete)
 
     # -- test helpers ------------------------------------------------------------------------------------
     def add_schema(self, title: str, fields: dict[str, Any]) -> str:
@@ -254,7 +260,9 @@ class SchemaRegistryApi(AepCore):
             if not isinstance(op, dict) or op.get("path") not in SCHEMA_PATCHABLE:
                 path = op.get("path") if isinstance(op, dict) else None
                 raise bad_field(f"[{i}].path", f"{path!r} cannot be changed here (title, description can)")
-            if op.get("op") != "remove" and not isinstance(op.get("value"), str):
+            if op["path"] == "/meta:immutableTags":
+                self._check_union(schema, op, i)
+            elif op.get("op") != "remove" and not isinstance(op.get("value"), str):
                 raise bad_field(f"[{i}].value", "must be a string")
             if op.get("path") == "/title" and (op.get("op") == "remove" or not op.get("value")):
                 raise bad_field(f"[{i}].value", "a schema needs a title")
@@ -263,12 +271,104 @@ class SchemaRegistryApi(AepCore):
         except jsonpatch.PatchError as e:
             raise bad_field("body", str(e)) from e
         schema.update(title=patched["title"], description=patched.get("description", ""))
+        if "meta:immutableTags" in patched:
+            schema["meta:immutableTags"] = list(UNION)
         self._bump(schema)
         return Response(200, self._public_schema(schema))
+
+    def _check_union(self, schema: dict[str, Any], op: dict[str, Any], i: int) -> None:
+        """Profile (§9): `union` is added once there is a primary identity, and never taken away."""
+        if op.get("op") not in ("add", "replace") or op.get("value") != UNION:
+            raise bad_field(f"[{i}]", 'meta:immutableTags can only be set to ["union"]; Profile cannot be disabled')
+        if not any(d["xdm:isPrimary"] for d in self.schema_identities(schema["$id"])):
+            raise bad_field(f"[{i}]", "a schema needs a primary identity descriptor before it can join Profile")
 
     def _schema_delete(self, request: Request) -> Response:
         schema = self._lookup(self.schemas, request.params["id"], "schemas")
         if any(d["schemaRef"]["id"] == schema["$id"] for d in self.datasets.values()):
             raise titled(409, "Conflict", "the schema is used by a dataset; delete the dataset first")
+        if self.schema_identities(schema["$id"]):  # strict: §6 is silent; its descriptors go first
+            raise titled(409, "Conflict", "the schema has identity descriptors; delete them first")
         del self.schemas[schema["$id"]]
+        return Response(204)
+
+    # -- descriptors (§9) ------------------------------------------------------------------------------------------
+    def _check_descriptor(self, body: Any, replacing: dict[str, Any] | None = None) -> dict[str, Any]:
+        if not isinstance(body, dict):
+            raise bad_field("body", "must be a JSON object")
+        if body.get("@type") != "xdm:descriptorIdentity":  # strict: the only descriptor this project writes
+            raise bad_field("@type", "must be xdm:descriptorIdentity")
+        schema = self.schemas.get(str(body.get("xdm:sourceSchema")))
+        if schema is None:
+            raise bad_field("xdm:sourceSchema", f"schema {body.get('xdm:sourceSchema')!r} does not exist")
+        if body.get("xdm:sourceVersion") != 1:
+            raise bad_field("xdm:sourceVersion", "must be 1")
+        source = body.get("xdm:sourceProperty")
+        paths = schema_paths(self.full_properties(schema))
+        dotted = source[1:].replace("/", ".") if isinstance(source, str) and source.startswith("/") else None
+        if dotted not in paths:
+            raise bad_field(
+                "xdm:sourceProperty", f"{source!r} is not a field of the schema (e.g. /_tenant/group/field)"
+            )
+        if paths[dotted] != "string":
+            raise bad_field("xdm:sourceProperty", f"{source!r} is a {paths[dotted]}; an identity must be a string")
+        namespace = self.namespace_by_code(str(body.get("xdm:namespace", "")))
+        if namespace is None:
+            raise bad_field("xdm:namespace", f"no identity namespace has the code {body.get('xdm:namespace')!r}")
+        if body.get("xdm:property") != "xdm:code":
+            raise bad_field("xdm:property", 'must be "xdm:code"')
+        if not isinstance(body.get("xdm:isPrimary"), bool):
+            raise bad_field("xdm:isPrimary", "must be true or false")
+        others = [d for d in self.schema_identities(schema["$id"]) if d is not replacing]
+        if body["xdm:isPrimary"] and any(d["xdm:isPrimary"] for d in others):
+            raise bad_field("xdm:isPrimary", "the schema already has a primary identity; a schema has only one")
+        if any(d["xdm:sourceProperty"] == source for d in others):
+            raise bad_field("xdm:sourceProperty", f"{source!r} already has an identity descriptor")
+        return {
+            "@type": "xdm:descriptorIdentity",
+            **{k: body[k] for k in ("xdm:sourceSchema", "xdm:sourceVersion", "xdm:sourceProperty", "xdm:property")},
+            "xdm:namespace": namespace["code"],
+            "xdm:isPrimary": body["xdm:isPrimary"],
+        }
+
+    def _descriptor(self, raw: str) -> dict[str, Any]:
+        descriptor = self.descriptors.get(unquote(raw))
+        if descriptor is None:
+            raise not_found("descriptors", raw)
+        return descriptor
+
+    def _refuse_losing_the_primary(self, descriptor: dict[str, Any], replacement: dict[str, Any] | None) -> None:
+        """Profile needs its primary identity: while a Profile dataset uses the schema it cannot be removed or
+        changed (strict: §9 says Profile needs it; the API docs are silent on taking it away)."""
+        schema_id = descriptor["xdm:sourceSchema"]
+        in_use = any(
+            d["schemaRef"]["id"] == schema_id and self.dataset_in_profile(d["id"]) for d in self.datasets.values()
+        )
+        if descriptor["xdm:isPrimary"] and in_use:
+            kept = {k: descriptor[k] for k in ("xdm:sourceProperty", "xdm:namespace", "xdm:isPrimary")}
+            if replacement is None or kept != {k: replacement[k] for k in kept}:
+                raise bad_field(
+                    "xdm:isPrimary",
+                    "the primary identity of a schema used by a Profile dataset cannot be removed or changed",
+                )
+
+    def _descriptor_create(self, request: Request) -> Response:
+        descriptor = {"@id": uuid.uuid4().hex, **self._check_descriptor(request.json()), "version": "1"}
+        self.descriptors[descriptor["@id"]] = descriptor
+        return Response(201, copy.deepcopy(descriptor))
+
+    def _descriptor_get(self, request: Request) -> Response:
+        return Response(200, copy.deepcopy(self._descriptor(request.params["id"])))
+
+    def _descriptor_put(self, request: Request) -> Response:
+        descriptor = self._descriptor(request.params["id"])
+        replacement = self._check_descriptor(request.json(), replacing=descriptor)
+        self._refuse_losing_the_primary(descriptor, replacement)
+        descriptor.update(replacement)
+        return Response(200, copy.deepcopy(descriptor))
+
+    def _descriptor_delete(self, request: Request) -> Response:
+        descriptor = self._descriptor(request.params["id"])
+        self._refuse_losing_the_primary(descriptor, None)
+        del self.descriptors[descriptor["@id"]]
         return Response(204)

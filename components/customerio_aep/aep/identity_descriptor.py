@@ -1,0 +1,150 @@
+"""Identity descriptors: which schema field holds an identity, in which namespace, and whether it is the primary."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote
+
+import pulumi
+from pulumi.dynamic import CheckResult, CreateResult, ReadResult, Resource, UpdateResult
+
+from customerio_aep.aep.default_mapping import TENANT, resolve_tenant
+from customerio_aep.aep.mapping_set import tenant_of
+from customerio_aep.aep.provider import AepProvider, Props, is_unknown
+from customerio_aep.failures import input_failure
+
+DESCRIPTORS = "/data/foundation/schemaregistry/tenant/descriptors"
+XDM = "application/vnd.adobe.xdm+json"
+_FIELD = re.compile(r"^[A-Za-z_{}][A-Za-z0-9_{}]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
+_CODE = re.compile(r"^[A-Za-z0-9]+$")
+
+
+def source_property(field: str, schema_id: str) -> str:
+    """The descriptor's JSON Pointer for a dotted field, e.g. `_{tenant}.customerio.id` → `/_acme/customerio/id`."""
+    return "/" + resolve_tenant(field, tenant_of(schema_id)).replace(".", "/")
+
+
+def field_of(pointer: str, schema_id: str) -> str:
+    """The dotted field (tenant as the `_{tenant}` placeholder) of a descriptor's source property."""
+    dotted = pointer.lstrip("/").replace("/", ".")
+    tenant = f"_{tenant_of(schema_id)}"
+    return TENANT + dotted[len(tenant) :] if dotted.startswith(tenant + ".") else dotted
+
+
+class IdentityDescriptorProvider(AepProvider):
+    """Field, namespace and primary change in place (PUT); another schema means another descriptor."""
+
+    kind = "IdentityDescriptor"
+    update_fields = ("field", "namespace", "primary")
+    replace_fields = ("schema_id",)
+    required_fields = ("schema_id", "field", "namespace")
+
+    def label(self, props: Mapping[str, Any]) -> str:
+        """Descriptors have no name; name them by their field."""
+        return f"IdentityDescriptor for {props.get('field', '?')!r}"
+
+    def validate(self, news: Props) -> list[tuple[str, str]]:
+        """A dotted field path, a namespace code, a boolean `primary`."""
+        problems = []
+        field = news.get("field")
+        if isinstance(field, str) and field and not _FIELD.match(field):
+            problems.append(("field", f"{field!r} must be a dotted XDM path, e.g. _{{tenant}}.customerio.id"))
+        namespace = news.get("namespace")
+        if isinstance(namespace, str) and namespace and not _CODE.match(namespace):
+            problems.append(("namespace", f"{namespace!r} must be a namespace code (letters and digits), e.g. Email"))
+        if not isinstance(news.get("primary", False), bool):
+            problems.append(("primary", "must be true or false"))
+        return problems
+
+    def check(self, olds: Props, news: Props) -> CheckResult:
+        """Input checks, and the primary identity kept as it is: it is the profile key, which AEP does not let
+        change while a Profile dataset uses the schema."""
+        result = super().check(olds, news)
+        if olds.get("primary") is True and any(
+            olds.get(f) != news.get(f) and not is_unknown(news.get(f)) for f in ("field", "namespace", "primary")
+        ):
+            result.failures.append(
+                input_failure(
+                    "primary",
+                    f"the primary identity ({olds.get('field')} in {olds.get('namespace')}) is the key of every "
+                    "profile and cannot change once Profile holds data; keep it, and add other identities as "
+                    "secondary ones",
+                )
+            )
+        return result
+
+    def _body(self, props: Props) -> dict[str, Any]:
+        return {
+            "@type": "xdm:descriptorIdentity",
+            "xdm:sourceSchema": props["schema_id"],
+            "xdm:sourceVersion": 1,
+            "xdm:sourceProperty": source_property(props["field"], props["schema_id"]),
+            "xdm:namespace": props["namespace"],
+            "xdm:property": "xdm:code",
+            "xdm:isPrimary": bool(props.get("primary", False)),
+        }
+
+    def create(self, props: Props) -> CreateResult:
+        """POST the descriptor."""
+        created = self.client.call(
+            self.label(props), "create identity descriptor", "POST", DESCRIPTORS, json=self._body(props)
+        ).json()
+        return CreateResult(created["@id"], {**props, "descriptor_id": created["@id"]})
+
+    def read(self, id_: str, props: Props) -> ReadResult:
+        """GET the descriptor: field, namespace and primary as AEP has them."""
+        live = self.client.get(
+            self.label(props), "read identity descriptor", f"{DESCRIPTORS}/{quote(id_, safe='')}", {"Accept": XDM}
+        )
+        if live is None:
+            return ReadResult(None, {})
+        schema_id = live["xdm:sourceSchema"]
+        outs = {
+            **props,
+            "schema_id": schema_id,
+            "field": field_of(live["xdm:sourceProperty"], schema_id),
+            "namespace": live["xdm:namespace"],
+            "primary": bool(live["xdm:isPrimary"]),
+            "descriptor_id": id_,
+        }
+        return ReadResult(id_, outs, self.inputs(outs))
+
+    def update(self, id_: str, olds: Props, news: Props) -> UpdateResult:
+        """PUT the whole descriptor."""
+        self.client.call(
+            self.label(news),
+            "update identity descriptor",
+            "PUT",
+            f"{DESCRIPTORS}/{quote(id_, safe='')}",
+            json=self._body(news),
+        )
+        return UpdateResult({**news, "descriptor_id": id_})
+
+    def delete(self, id_: str, props: Props) -> None:
+        """DELETE; already gone counts as deleted."""
+        self.client.delete(self.label(props), "delete identity descriptor", f"{DESCRIPTORS}/{quote(id_, safe='')}")
+
+
+class IdentityDescriptor(Resource, module="aep", name="IdentityDescriptor"):
+    """Marks a schema field as an identity in a namespace; one per schema may be the primary identity."""
+
+    descriptor_id: pulumi.Output[str]
+
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        schema_id: pulumi.Input[str],
+        field: pulumi.Input[str],
+        namespace: pulumi.Input[str],
+        primary: pulumi.Input[bool] = False,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__(
+            IdentityDescriptorProvider(),
+            resource_name,
+            {"schema_id": schema_id, "field": field, "namespace": namespace, "primary": primary, "descriptor_id": None},
+            opts,
+        )
