@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 import socket
 import statistics
 import subprocess
@@ -29,6 +30,7 @@ from tests.aep.chain import build_chain
 from tests.emulators.aep import AepEmulator
 from tests.emulators.customerio.events import make_event
 from tests.engine.harness import ROOT
+from tests.ingress.aws_faults import count_calls
 from tests.ingress.conftest import Ingress, moto_ingress, post_event
 
 
@@ -55,7 +57,15 @@ def import_seconds(module: str, package_dir: Path) -> float:
     return statistics.median(runs)
 
 
-def receiver(ingress: Ingress, size: int, n: int = 300) -> None:
+@contextlib.contextmanager
+def quiet_handlers() -> Iterator[None]:
+    """Discard what the handlers write to stdout (their JSON log lines), so the benchmark prints figures only;
+    the lines are still built, as in Lambda, so their cost stays in the figures."""
+    with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
+        yield
+
+
+def receiver(ingress: Ingress, size: int, n: int = 300) -> str:
     sqs_seconds = 0.0
     sqs = common.client("sqs")
     original = sqs.send_message_batch
@@ -81,13 +91,13 @@ def receiver(ingress: Ingress, size: int, n: int = 300) -> None:
     sqs.send_message_batch = original
     total = sum(durations)
     q = statistics.quantiles(durations, n=100)
-    print(
+    return (
         f"receiver {size // 1024:>2} KB: {n / total:7.0f} events/s  p50 {q[49] * 1000:6.2f} ms  "
         f"p99 {q[98] * 1000:6.2f} ms  outside the SQS call {100 * (1 - sqs_seconds / total):4.1f}%"
     )
 
 
-def forwarder_batch(ingress: Ingress, rounds: int = 7) -> None:
+def forwarder_batch(ingress: Ingress, rounds: int = 7) -> str:
     """One 10-message invocation against one invocation per message, the inlet adding 50 ms to each post;
     the median of several rounds, each with new event ids (a repeated id would be skipped as a duplicate)."""
 
@@ -107,9 +117,21 @@ def forwarder_batch(ingress: Ingress, rounds: int = 7) -> None:
             assert forwarder.handler({"Records": [record]}, None)["batchItemFailures"] == []
         one_by_one.append(time.perf_counter() - started)
     b, s = statistics.median(batch), statistics.median(one_by_one)
-    print(
+    return (
         f"forwarder, 10-message batch, inlet +50 ms (median of {rounds}): {10 / b:6.1f} events/s in one "
         f"invocation vs {10 / s:6.1f} events/s one by one ({s / b:.1f}x faster)"
+    )
+
+
+def forged_flood(n: int = 1000) -> str:
+    """Forged requests on a warm receiver: how many Secrets Manager reads they cause (botocore counts them)."""
+    reads = count_calls("secretsmanager", "GetSecretValue")
+    started = time.perf_counter()
+    refused = sum(post_event(make_event("email", "sent", i), signature="0" * 64)["statusCode"] == 401 for i in range(n))
+    elapsed = time.perf_counter() - started
+    return (
+        f"forged flood: {refused} of {n} forged requests refused in {elapsed:.1f} s "
+        f"({n / elapsed:.0f}/s), {reads[0]} Secrets Manager reads"
     )
 
 
@@ -148,12 +170,13 @@ def main() -> None:
     with remote_aep(inlet_latency=0.05) as url:
         chain = build_chain(configured_for(AepEmulator().stack_config(url=url)))
         with moto_ingress(chain["flow"]["webhook_url"], chain["dataset"]["dataset_id"], None) as ingress:
-            started = time.perf_counter()
-            post_event(make_event("email", "sent", 99_999))  # first call: clients and the secret are fetched
-            first_call = time.perf_counter() - started
-            for size in (1024, 16 * 1024):
-                receiver(ingress, size)
-            forwarder_batch(ingress)
+            with quiet_handlers():
+                started = time.perf_counter()
+                post_event(make_event("email", "sent", 99_999))  # first call: clients and the secret are fetched
+                first_call = time.perf_counter() - started
+                figures = [receiver(ingress, size) for size in (1024, 16 * 1024)]
+                figures += [forwarder_batch(ingress), forged_flood()]
+            print("\n".join(figures))
     zipped = package_zip()
     with tempfile.TemporaryDirectory() as tmp:
         zipfile.ZipFile(io.BytesIO(zipped)).extractall(tmp)

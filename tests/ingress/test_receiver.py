@@ -92,10 +92,16 @@ def test_sqs_unavailable_answers_5xx_so_customerio_retries(ingress: Ingress, mon
     assert post_event(make_event("email", "sent", 8))["statusCode"] == 503
 
 
-def test_rotated_signing_key_is_picked_up_at_once(ingress: Ingress) -> None:
+def test_rotated_signing_key_is_picked_up_within_the_refresh_interval(
+    ingress: Ingress, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KEY_REFRESH_SECONDS", "1")
     post_event(make_event("email", "sent", 9))  # caches the old key
     boto3.client("secretsmanager").put_secret_value(SecretId="signing", SecretString="rotated-key")
+    assert post_event(make_event("email", "sent", 10), key="rotated-key")["statusCode"] == 401  # read < 1 s ago
+    time.sleep(1.1)
     assert post_event(make_event("email", "sent", 10), key="rotated-key")["statusCode"] == 200
+    assert post_event(make_event("email", "sent", 11), key="rotated-key")["statusCode"] == 200
 
 
 def test_logs_hold_ids_and_outcomes_but_no_personal_data(ingress: Ingress, capsys: pytest.CaptureFixture[str]) -> None:

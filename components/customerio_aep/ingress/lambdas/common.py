@@ -10,41 +10,45 @@ import time
 from typing import Any
 
 import boto3
+from botocore.config import Config
 
-_secrets: dict[str, tuple[str, float]] = {}
+_secrets: dict[str, tuple[str, float]] = {}  # arn → (value, when it was read, monotonic)
 _secrets_lock = threading.Lock()
 _clients: dict[str, Any] = {}
 SECRET_TTL_SECONDS = 300.0  # picks up a rotated signing key within five minutes
+# Throttling and 5xx are retried by botocore (standard mode: backoff with jitter); short timeouts keep the
+# receiver inside Customer.io's 4-second budget.
+CLIENT_CONFIG = Config(retries={"mode": "standard", "total_max_attempts": 3}, connect_timeout=1, read_timeout=3)
 
 
 def client(service: str) -> Any:
     """A boto3 client per service, created once per container."""
     if service not in _clients:
-        _clients[service] = boto3.client(service)
+        _clients[service] = boto3.client(service, config=CLIENT_CONFIG)
     return _clients[service]
 
 
-def secret(arn: str) -> str:
-    """A Secrets Manager value, cached for SECRET_TTL_SECONDS."""
+def secret(arn: str, max_age: float = SECRET_TTL_SECONDS) -> str:
+    """A Secrets Manager value, read again only once the cached one is older than `max_age` seconds."""
     with _secrets_lock:
         cached = _secrets.get(arn)
-        if cached and cached[1] > time.monotonic():
+        if cached and time.monotonic() - cached[1] < max_age:
             return cached[0]
     value = str(client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"])
     with _secrets_lock:
-        _secrets[arn] = (value, time.monotonic() + SECRET_TTL_SECONDS)
+        _secrets[arn] = (value, time.monotonic())
     return value
 
 
 def forget_secrets() -> None:
-    """Drop cached secrets (after a signature failure, to pick up a rotated key at once)."""
+    """Drop cached secrets (a fresh container's state)."""
     with _secrets_lock:
         _secrets.clear()
 
 
 def log(outcome: str, **fields: Any) -> None:
     """One JSON log line. Callers pass ids and outcomes only: never a payload, email or phone number."""
-    allowed = {"event_id", "object_type", "metric", "latency_ms", "reason", "status", "count", "attempts"}
+    allowed = {"event_id", "object_type", "metric", "latency_ms", "reason", "status", "count", "attempts", "message_id"}
     record = {"outcome": outcome, **{k: v for k, v in fields.items() if k in allowed}}
     sys.stdout.write(json.dumps(record, separators=(",", ":")) + "\n")
 

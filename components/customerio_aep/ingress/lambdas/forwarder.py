@@ -1,7 +1,9 @@
-"""Forwarder: deliver queued events to the AEP streaming inlet, each event_id at most once.
+"""Forwarder: deliver queued events to the AEP streaming inlet, each event_id at most once (dedupe.py).
 
 Runs on the SQS queue with partial batch responses: only failed items go back to the queue. A permanent
-4xx from AEP sends the event to the dead-letter queue with its reason instead of looping.
+4xx from AEP, or a queued message that is not a Customer.io event, goes to the dead-letter queue with its reason
+instead of looping. Each record succeeds or fails on its own: a throttled dedupe table or an exhausted time budget
+costs a retry of the records it touches, never the batch.
 """
 
 from __future__ import annotations
@@ -12,12 +14,13 @@ import random
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 # Relative, so the same files work as the Lambda package `cio_ingress` and inside this project.
-from . import common
+from . import common, dedupe
 
 RETRYABLE = {408, 429, 500, 502, 503, 504}
 SAFETY_MARGIN_MS = 3000
@@ -40,47 +43,11 @@ class _Permanent(Exception):
     pass
 
 
-def _claim(table: str, event_id: str, lease_seconds: int, ttl_seconds: int) -> str:
-    """Claim an event for delivery: 'claimed', 'delivered' (a duplicate) or 'busy' (another worker has it)."""
-    now = int(time.time())
-    ddb = common.client("dynamodb")
-    try:
-        ddb.put_item(
-            TableName=table,
-            Item={
-                "event_id": {"S": event_id},
-                "state": {"S": "pending"},
-                "lease_until": {"N": str(now + lease_seconds)},
-                "expires_at": {"N": str(now + ttl_seconds)},
-            },
-            ConditionExpression="attribute_not_exists(event_id) OR (#s = :pending AND lease_until < :now)",
-            ExpressionAttributeNames={"#s": "state"},
-            ExpressionAttributeValues={":pending": {"S": "pending"}, ":now": {"N": str(now)}},
-        )
-        return "claimed"
-    except ddb.exceptions.ConditionalCheckFailedException:
-        item = ddb.get_item(TableName=table, Key={"event_id": {"S": event_id}}, ConsistentRead=True).get("Item", {})
-        return "delivered" if item.get("state", {}).get("S") in ("delivered", "rejected") else "busy"
-
-
-def _settle(table: str, event_id: str, state: str | None) -> None:
-    """Record the final state of a claim, or release it (state None) so a retry can claim it."""
-    ddb = common.client("dynamodb")
-    key = {"event_id": {"S": event_id}}
-    if state is None:
-        ddb.delete_item(TableName=table, Key=key)
-    else:
-        ddb.update_item(
-            TableName=table,
-            Key=key,
-            UpdateExpression="SET #s = :s",
-            ExpressionAttributeNames={"#s": "state"},
-            ExpressionAttributeValues={":s": {"S": state}},
-        )
-
-
 def post(url: str, body: bytes, deadline: float, timeout: float) -> int:
-    """POST to the inlet, retrying 429/5xx/timeouts with backoff and jitter until `deadline` (monotonic)."""
+    """POST to the inlet, retrying 429/5xx/timeouts with backoff and jitter until `deadline` (monotonic).
+
+    An attempt starts only when a whole `timeout` fits before the deadline: cutting a request short would not
+    stop AEP from taking it, and the retry would then deliver it twice."""
     if not url.startswith(("https://", "http://")):
         raise _Permanent("the inlet URL is not an http(s) URL")
     base_delay = float(os.environ.get("INLET_RETRY_BASE_SECONDS", "0.1"))
@@ -88,13 +55,14 @@ def post(url: str, body: bytes, deadline: float, timeout: float) -> int:
     while True:
         attempt += 1
         retry_after = None
+        if time.monotonic() + timeout > deadline:
+            raise _Transient("no time left for a whole attempt in this invocation")
         try:
             # The scheme is checked above, so urllib cannot be steered to file: URLs.
             request = urllib.request.Request(  # noqa: S310
                 url, data=body, method="POST", headers={"Content-Type": "application/json"}
             )
-            wait_s = min(timeout, max(0.1, deadline - time.monotonic()))
-            with urllib.request.urlopen(request, timeout=wait_s) as r:  # noqa: S310
+            with urllib.request.urlopen(request, timeout=timeout) as r:  # noqa: S310
                 return int(r.status)
         except urllib.error.HTTPError as e:
             if e.code not in RETRYABLE:
@@ -108,54 +76,99 @@ def post(url: str, body: bytes, deadline: float, timeout: float) -> int:
             if retry_after and retry_after.replace(".", "", 1).isdigit()
             else random.uniform(0, min(5.0, base_delay * 2**attempt))
         )
-        if time.monotonic() + wait >= deadline:
+        if time.monotonic() + wait + timeout > deadline:
             raise _Transient(reason)
         time.sleep(wait)
 
 
 def _deliver(record: dict[str, Any], url: str, deadline: float) -> Outcome:
+    """One record: claim, post, settle. Whatever fails here fails this record only, never the batch."""
     message_id = record["messageId"]
+    if time.monotonic() + _inlet_timeout() > deadline:
+        # Out of time before starting: leave it to the next invocation, without claiming anything.
+        common.log("retry", reason="no time left in this invocation", message_id=message_id)
+        return Outcome(message_id, True, "retry")
     started = time.perf_counter()
-    table = os.environ["DEDUPE_TABLE"]
     try:
         event = json.loads(record["body"])
     except ValueError:
         return _dead_letter(record, {}, "queued body is not JSON", started)
-    ids = common.describe(event)
-    claim = _claim(
-        table,
-        ids.get("event_id", message_id),
-        int(os.environ.get("LEASE_SECONDS", "120")),
-        int(os.environ.get("DEDUPE_TTL_SECONDS", str(7 * 86400))),
-    )
-    if claim == "delivered":
+    problem = common.shape_problem(event)
+    if problem is not None:
+        return _dead_letter(
+            record, common.describe(event), f"queued message is not a Customer.io event: {problem}", started
+        )
+    ids, key, table = common.describe(event), dedupe.key_of(event), os.environ["DEDUPE_TABLE"]
+    try:
+        claim = dedupe.claim(
+            table,
+            key,
+            int(os.environ.get("LEASE_SECONDS", "120")),
+            int(os.environ.get("DEDUPE_TTL_SECONDS", str(7 * 86400))),
+        )
+    except Exception as e:  # DynamoDB throttled or down past botocore's retries: nothing was sent yet
+        common.log("retry", reason=f"claim failed ({type(e).__name__})", **ids)
+        return Outcome(message_id, True, "retry")
+    if claim is dedupe.Claim.DONE:
         common.log("duplicate", **ids)
         return Outcome(message_id, False, "duplicate")
-    if claim == "busy":
+    if claim is dedupe.Claim.BUSY:
         common.log("busy", **ids)
         return Outcome(message_id, True, "busy")
     try:
-        post(url, record["body"].encode(), deadline, float(os.environ.get("INLET_TIMEOUT_SECONDS", "5")))
+        post(url, record["body"].encode(), deadline, _inlet_timeout())
     except _Permanent as e:
-        _settle(table, ids["event_id"], "rejected")
-        return _dead_letter(record, ids, str(e), started)
+        outcome = _dead_letter(record, ids, str(e), started)
+        # Only once it is safe in the DLQ is the event marked rejected; else the claim is released for the retry.
+        if outcome.retry:
+            _quietly("release", lambda: dedupe.release(table, key), ids)
+        else:
+            _quietly("settle rejected", lambda: dedupe.settle(table, key, dedupe.REJECTED), ids)
+        return outcome
     except _Transient as e:
-        _settle(table, ids["event_id"], None)
+        _quietly("release", lambda: dedupe.release(table, key), ids)
         common.log("retry", reason=str(e), **ids)
         return Outcome(message_id, True, "retry")
-    _settle(table, ids["event_id"], "delivered")
+    # AEP has it. If this write is lost the message is still done: retrying it would deliver it twice.
+    _quietly("settle delivered", lambda: dedupe.settle(table, key, dedupe.DELIVERED), ids)
     common.log("delivered", latency_ms=round((time.perf_counter() - started) * 1000, 2), **ids)
     return Outcome(message_id, False, "delivered")
 
 
+def _inlet_timeout() -> float:
+    return float(os.environ.get("INLET_TIMEOUT_SECONDS", "5"))
+
+
+def _quietly(what: str, write: Callable[[], None], ids: dict[str, str]) -> None:
+    """A dedupe write after the delivery decision: a failure is logged and counted, and the lease covers it."""
+    try:
+        write()
+    except Exception as e:
+        common.metric("DedupeWriteFailed")
+        common.log("dedupe_write_failed", reason=f"{what} ({type(e).__name__})", **ids)
+
+
 def _dead_letter(record: dict[str, Any], ids: dict[str, str], reason: str, started: float) -> Outcome:
+    """Move the record to the DLQ with its reason; if the DLQ is unreachable, retry the record instead."""
     attrs = {"reason": {"DataType": "String", "StringValue": reason}}
-    common.client("sqs").send_message(
-        QueueUrl=os.environ["DLQ_URL"], MessageBody=record["body"], MessageAttributes=attrs
-    )
+    try:
+        common.client("sqs").send_message(
+            QueueUrl=os.environ["DLQ_URL"], MessageBody=record["body"], MessageAttributes=attrs
+        )
+    except Exception as e:
+        common.log("retry", reason=f"dead-letter queue unavailable ({type(e).__name__})", **ids)
+        return Outcome(record["messageId"], True, "retry")
     common.metric("DeadLettered")
     common.log("dead_lettered", reason=reason, latency_ms=round((time.perf_counter() - started) * 1000, 2), **ids)
     return Outcome(record["messageId"], False, "dead_lettered")
+
+
+def _deliver_safely(record: dict[str, Any], url: str, deadline: float) -> Outcome:
+    try:
+        return _deliver(record, url, deadline)
+    except Exception as e:  # a bug or an outage we did not foresee: this record is retried, the batch goes on
+        common.log("retry", reason=f"unexpected {type(e).__name__}", message_id=str(record.get("messageId")))
+        return Outcome(str(record.get("messageId")), True, "retry")
 
 
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
@@ -165,7 +178,7 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     deadline = time.monotonic() + max(1.0, (remaining_ms - SAFETY_MARGIN_MS) / 1000)
     url = common.secret(os.environ["INLET_SECRET_ARN"])
     with ThreadPoolExecutor(max_workers=max(1, min(10, len(records)))) as pool:
-        outcomes = list(pool.map(lambda r: _deliver(r, url, deadline), records))
+        outcomes = list(pool.map(lambda r: _deliver_safely(r, url, deadline), records))
     failures = [{"itemIdentifier": o.message_id} for o in outcomes if o.retry]
     common.log("batch", count=len(records), status=f"{len(failures)} to retry")
     return {"batchItemFailures": failures}

@@ -19,6 +19,10 @@ from typing import Any
 from . import common
 
 SQS_MAX_BYTES = 256 * 1024
+ENQUEUE_ATTEMPTS = 3  # for the entries SQS failed in a batch (botocore retries whole-call throttling itself)
+# After a signature mismatch the key is read again (it may have been rotated), but at most this often: anyone who
+# knows the URL could otherwise turn forged requests into Secrets Manager calls, cost and throttling.
+KEY_REFRESH_SECONDS = 60.0
 
 
 def _response(status: int, body: dict[str, Any]) -> dict[str, Any]:
@@ -52,18 +56,29 @@ def _quarantine(body: bytes, reason: str) -> None:
 
 
 def _enqueue(events: list[Any]) -> None:
+    """Send the events in batches of ten; entries SQS fails are sent again, the others not (no duplicates from us).
+    Raises if some stay unsent: the 503 then makes Customer.io send the whole request again, and the forwarder's
+    dedupe drops what had been queued already."""
     queue = os.environ["QUEUE_URL"]
     sqs = common.client("sqs")
     for start in range(0, len(events), 10):
-        entries = []
+        pending = {}
         for i, event in enumerate(events[start : start + 10]):
             attrs = {k: {"DataType": "String", "StringValue": v} for k, v in common.describe(event).items() if v}
-            entries.append(
-                {"Id": str(i), "MessageBody": json.dumps(event, separators=(",", ":")), "MessageAttributes": attrs}
-            )
-        result = sqs.send_message_batch(QueueUrl=queue, Entries=entries)
-        if result.get("Failed"):
-            raise RuntimeError(f"SQS refused {len(result['Failed'])} of {len(entries)} messages")
+            pending[str(i)] = {
+                "Id": str(i),
+                "MessageBody": json.dumps(event, separators=(",", ":")),
+                "MessageAttributes": attrs,
+            }
+        for attempt in range(ENQUEUE_ATTEMPTS):
+            if attempt:
+                time.sleep(0.05 * 2**attempt)
+            failed = sqs.send_message_batch(QueueUrl=queue, Entries=list(pending.values())).get("Failed") or []
+            pending = {f["Id"]: pending[f["Id"]] for f in failed}
+            if not pending:
+                break
+        if pending:
+            raise RuntimeError(f"SQS refused {len(pending)} messages {ENQUEUE_ATTEMPTS} times")
 
 
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
@@ -73,12 +88,15 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     raw = event.get("body") or ""
     body = base64.b64decode(raw) if event.get("isBase64Encoded") else raw.encode()
     tolerance = float(os.environ.get("TIMESTAMP_TOLERANCE_SECONDS", "300"))
-    key = common.secret(os.environ["SIGNING_SECRET_ARN"])
+    key_arn = os.environ["SIGNING_SECRET_ARN"]
+    key = common.secret(key_arn)
     args = (headers.get("x-cio-timestamp", ""), headers.get("x-cio-signature", ""), body, time.time(), tolerance)
     problem = verify(key, *args)
     if problem == "signature mismatch":
-        common.forget_secrets()  # the key may have been rotated: check once more with a fresh one
-        problem = verify(common.secret(os.environ["SIGNING_SECRET_ARN"]), *args)
+        # The key may have been rotated: check with the stored one, read again at most once a KEY_REFRESH_SECONDS.
+        fresh = common.secret(key_arn, max_age=float(os.environ.get("KEY_REFRESH_SECONDS", KEY_REFRESH_SECONDS)))
+        if fresh != key:
+            problem = verify(fresh, *args)
     if problem:
         common.metric("SignatureRejected")
         common.log("rejected", reason=problem)
