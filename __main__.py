@@ -2,25 +2,10 @@
 
 import pulumi
 
-from customerio_aep import CustomerIoToAep, CustomerIoToAepArgs
+from customerio_aep import CustomerIoToAep
+from customerio_aep.project_config import args_from_config
 
-config = pulumi.Config()
-integration = CustomerIoToAep(
-    "cio-aep",
-    CustomerIoToAepArgs(
-        name_prefix=config.get("namePrefix") or "cio-aep",
-        schema_id=config.get("schemaId") or None,
-        dataset_id=config.get("datasetId") or None,
-        force_destroy=config.get_bool("forceDestroy") is True,
-        extra_fields=config.get_object("extraFields") or {},
-        mapping_extra=config.get_object("mappingExtra") or (),
-        events=config.get_object("events") or CustomerIoToAepArgs.events,
-        ingress=config.get("ingress") or "aws",
-        signing_key=config.get_secret("signingKey"),
-        flow_enabled=config.get_bool("flowEnabled") is not False,
-        profile=config.get_bool("profile") is True,
-    ),
-)
+integration = CustomerIoToAep("cio-aep", args_from_config())
 
 pulumi.export("webhook_url", integration.webhook_url)
 pulumi.export("flow_id", integration.flow_id)

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 from pulumi.dynamic import CheckFailure
+
+T = TypeVar("T")
+OPERATIONS = ("create", "read", "update", "delete", "diff")
 
 
 def input_failure(field: str, reason: str) -> CheckFailure:
@@ -11,3 +18,25 @@ def input_failure(field: str, reason: str) -> CheckFailure:
     The input is not given as the failure's property: the engine would print the input's whole value beside it
     (a map of fields, a list of mappings, or a secret)."""
     return CheckFailure("", f"{field}: {reason}")
+
+
+def short_tracebacks(cls: type[T], errors: tuple[type[Exception], ...]) -> type[T]:
+    """Make the provider's operations raise `errors` without this package's inner frames.
+
+    The dynamic-provider SDK sends the whole traceback to the CLI with the message; for an error that already says
+    what failed and how to fix it, those frames are noise. Other exceptions (bugs) keep their full traceback."""
+    for name in OPERATIONS:
+        if name in vars(cls):
+            setattr(cls, name, _shortened(vars(cls)[name], errors))
+    return cls
+
+
+def _shortened(method: Callable[..., Any], errors: tuple[type[Exception], ...]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def operation(*args: Any) -> Any:
+        try:
+            return method(*args)
+        except errors as e:
+            raise e.with_traceback(None) from None
+
+    return operation

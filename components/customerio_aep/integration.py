@@ -29,6 +29,10 @@ from customerio_aep.identities import DEFAULT_IDENTITIES, IdentityField, identit
 INGRESS_MODES = ("aws", "direct")
 
 
+class InvalidArgsError(pulumi.RunError, ValueError):
+    """A component argument is unusable; the message names it and the fix (reported without a traceback)."""
+
+
 @dataclass
 class CustomerIoToAepArgs:
     """What to build. Defaults give a complete integration: new schema and dataset, AWS ingress, all events."""
@@ -245,23 +249,23 @@ def _fields(args: CustomerIoToAepArgs) -> dict[str, str]:
 
 def _validate(args: CustomerIoToAepArgs) -> None:
     if args.ingress not in INGRESS_MODES:
-        raise ValueError(f"ingress must be one of {', '.join(INGRESS_MODES)}, got {args.ingress!r}")
+        raise InvalidArgsError(f"ingress must be one of {', '.join(INGRESS_MODES)}, got {args.ingress!r}")
     if args.ingress == "aws" and args.signing_key is None:
-        raise ValueError(
+        raise InvalidArgsError(
             "signing_key is required for the aws ingress: copy it from Customer.io (Data & "
             "Integrations > Reporting webhooks) into `pulumi config set --secret signingKey ...`"
         )
     if args.dataset_id is not None and args.schema_id is None:
-        raise ValueError("dataset_id needs schema_id too (the schema of that dataset)")
+        raise InvalidArgsError("dataset_id needs schema_id too (the schema of that dataset)")
     unknown = [e for e in args.events if e not in ALL_EVENTS]
     if unknown or not args.events:
-        raise ValueError(f"events must be Customer.io reporting events (<object_type>_<metric>); bad: {unknown}")
+        raise InvalidArgsError(f"events must be Customer.io reporting events (<object_type>_<metric>); bad: {unknown}")
     if args.profile:
         if args.schema_id is not None or args.dataset_id is not None:
-            raise ValueError(
+            raise InvalidArgsError(
                 "profile needs the stack to create the schema and dataset (no schema_id / dataset_id): enable "
                 "Profile on a brought schema and dataset in AEP itself"
             )
         problems = identity_problems(args.identities, _fields(args))
         if problems:
-            raise ValueError("identities: " + "; ".join(problems))
+            raise InvalidArgsError("identities: " + "; ".join(problems))

@@ -17,6 +17,7 @@ from customerio_aep.aep.errors import AepApiError, AepConfigError
 from customerio_aep.aep.mapping_set import MappingSetProvider
 from customerio_aep.aep.schema import XdmSchemaProvider
 from tests.emulators.aep import AepEmulator
+from tests.emulators.aep.core import ALL_PERMISSIONS
 from tests.emulators.faults import Fault
 
 SOURCE = {"name": "src", "description": ""}
@@ -116,13 +117,15 @@ def test_wrong_client_secret_names_the_keys_to_fix_without_showing_the_secret(
     assert "wrong-secret-value" not in str(e.value)
 
 
-def test_missing_configuration_names_every_missing_key() -> None:
+def test_missing_configuration_names_every_missing_key_at_check() -> None:
     provider = SourceConnectionProvider()
-    with pytest.raises(AepConfigError) as e:
-        provider.configure(ConfigureRequest(Config({"aep:clientId": "x"}, "test")))
-    message = str(e.value)
+    provider.configure(ConfigureRequest(Config({"aep:clientId": "x"}, "test")))  # reported by check, not raised
+    [failure] = provider.check({}, SOURCE).failures
+    message = failure.reason
     assert "aep:clientSecret" in message and "aep:orgId" in message and "aep:sandbox" in message
     assert "pulumi config set --secret aep:clientSecret" in message
+    with pytest.raises(AepConfigError, match="aep:orgId"):
+        provider.create(SOURCE)
 
 
 def test_check_names_bad_fields_before_any_call(aep: AepEmulator, configured: Callable[..., Any]) -> None:
@@ -192,3 +195,29 @@ def test_no_secret_in_outputs_errors_or_logs(
     for text in (repr(outs), str(e.value), caplog.text, captured.out, captured.err, repr(provider.client.settings)):
         assert aep.client_secret not in text
         assert token not in text
+
+
+def test_a_missing_manage_permission_is_named_at_the_failing_step() -> None:
+    emulator = AepEmulator(permissions=ALL_PERMISSIONS - {"Manage Sources"}).start()
+    try:
+        provider = SourceConnectionProvider()
+        provider.configure(ConfigureRequest(Config(emulator.stack_config(), "test")))
+        assert provider.check({}, SOURCE).failures == []  # reading works, so the preview cannot tell
+        with pytest.raises(AepApiError) as e:
+            provider.create(SOURCE)
+        assert e.value.status == 403
+        assert "Grant the credential's product profile the 'Manage Sources' permission" in str(e.value)
+    finally:
+        emulator.stop()
+
+
+def test_the_preview_check_asks_aep_once_and_only_for_a_change(
+    aep: AepEmulator, configured: Callable[..., Any]
+) -> None:
+    providers = [configured(SourceConnectionProvider()) for _ in range(3)]
+    for provider in providers:
+        assert provider.check({}, SOURCE).failures == []  # to be created: checked
+    assert aep.count("schemas.stats") == 1
+    mark = aep.mark()
+    assert providers[0].check(SOURCE, dict(SOURCE)).failures == []  # unchanged: nothing asked
+    assert aep.count(since=mark) == 0

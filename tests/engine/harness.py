@@ -16,7 +16,7 @@ from tests.emulators.aep import AepEmulator
 ROOT = Path(__file__).resolve().parents[2]
 PROGRAMS = Path(__file__).resolve().parent / "programs"
 ENGINE_VENV = ROOT / ".tools" / "engine-venv"
-SECRET_KEYS = ("aep:clientSecret",)
+SECRET_KEYS = ("aep:clientSecret", "customerio:appApiKey", "signingKey")
 
 
 def cli_bin() -> Path:

@@ -9,7 +9,7 @@ from typing import Any
 
 import requests
 
-from customerio_aep.aep.errors import AepApiError
+from customerio_aep.aep.errors import AepApiError, permission_for
 from customerio_aep.aep.settings import AepSettings
 from customerio_aep.retry import RetryPolicy, send
 
@@ -24,6 +24,7 @@ class AepClient:
         self._token: str | None = None
         self._token_expires = 0.0
         self._token_lock = threading.Lock()
+        self._tenant: str | None = None
 
     # -- auth -------------------------------------------------------------------------------------------
     def token(self, resource: str = "AEP") -> str:
@@ -100,8 +101,20 @@ class AepClient:
             if response.status_code in ok:
                 return response
             raise AepApiError.from_response(
-                resource, operation, response.status_code, _body(response), response.headers
+                resource,
+                operation,
+                response.status_code,
+                _body(response),
+                response.headers,
+                permission_for(method, path),
             )
+
+    def tenant(self, resource: str) -> str:
+        """The org's tenant id (custom fields live under `_<tenant>`), asked of the Schema Registry once."""
+        if self._tenant is None:
+            stats = self.call(resource, "read tenant id", "GET", "/data/foundation/schemaregistry/stats").json()
+            self._tenant = str(stats["tenantId"])
+        return self._tenant
 
     def get(self, resource: str, operation: str, path: str, headers: dict[str, str] | None = None) -> Any | None:
         """GET a path's JSON body, or None when the object does not exist (404)."""

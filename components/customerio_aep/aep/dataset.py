@@ -6,12 +6,11 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import pulumi
-from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, Resource, UpdateResult
+from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, UpdateResult
 
 from customerio_aep.aep.client import AepClient
 from customerio_aep.aep.errors import DataSafetyError
 from customerio_aep.aep.provider import AepProvider, Props, is_unknown, replace_ops
-from customerio_aep.failures import input_failure
 
 CATALOG = "/data/foundation/catalog"
 XED = "application/vnd.adobe.xed+json;version=1"
@@ -64,6 +63,7 @@ class DatasetProvider(AepProvider):
     replace_fields = ("schema_id",)
     required_fields = ("name", "schema_id")
     input_defaults: ClassVar[dict[str, Any]] = {"force_destroy": False, "profile_enabled": False}
+    state_only_fields = ("force_destroy",)
 
     def validate(self, news: Props) -> list[tuple[str, str]]:
         """force_destroy and profile_enabled are booleans."""
@@ -73,12 +73,11 @@ class DatasetProvider(AepProvider):
             if not isinstance(news.get(f, False), bool)
         ]
 
-    def check(self, olds: Props, news: Props) -> CheckResult:
-        """Input checks, and Profile turned off refused before any API call."""
-        result = super().check(olds, news)
+    def refused_transitions(self, olds: Props, news: Props) -> list[tuple[str, str]]:
+        """Profile turned off."""
         if olds.get("profile_enabled") is True and news.get("profile_enabled") is False:
-            result.failures.append(input_failure("profile_enabled", PROFILE_IS_FOR_GOOD))
-        return result
+            return [("profile_enabled", PROFILE_IS_FOR_GOOD)]
+        return []
 
     def create(self, props: Props) -> CreateResult:
         """POST the dataset (Catalog answers 201 with ["@/dataSets/<id>"])."""

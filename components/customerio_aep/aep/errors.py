@@ -13,6 +13,24 @@ class DataSafetyError(RuntimeError):
     """A change or delete was refused because it would lose or break stored data; says the way forward."""
 
 
+# The AEP permission (Admin Console > Adobe Experience Platform > product profile) each API needs: view, manage.
+PERMISSIONS = {
+    "/data/foundation/schemaregistry": ("View Schemas", "Manage Schemas"),
+    "/data/foundation/catalog": ("View Datasets", "Manage Datasets"),
+    "/data/foundation/flowservice": ("View Sources", "Manage Sources"),
+    "/data/foundation/conversion": ("View Sources", "Manage Sources"),
+    "/data/core/idnamespace": ("View Identity Namespaces", "Manage Identity Namespaces"),
+}
+
+
+def permission_for(method: str, path: str) -> str | None:
+    """The AEP permission a call needs, e.g. `Manage Datasets` for a POST to Catalog."""
+    for prefix, (view, manage) in PERMISSIONS.items():
+        if path.startswith(prefix):
+            return view if method == "GET" else manage
+    return None
+
+
 class AepApiError(RuntimeError):
     """An AEP API call failed: resource, operation, HTTP status, AEP error code and message, request id."""
 
@@ -24,9 +42,16 @@ class AepApiError(RuntimeError):
         code: str = "",
         message: str = "",
         request_id: str = "",
+        permission: str | None = None,
     ) -> None:
         self.resource, self.operation, self.status = resource, operation, status
         self.code, self.message, self.request_id = code, message, request_id
+        self.permission_hint = (
+            f"Grant the credential's product profile the '{permission}' permission in this sandbox (Admin Console > "
+            "Adobe Experience Platform > Permissions)"
+            if status == 403 and permission and not code.endswith("1009-403")
+            else ""
+        )
         parts = [f"{resource}: {operation} failed with HTTP {status}"]
         if code:
             parts.append(f"AEP error {code}")
@@ -35,11 +60,13 @@ class AepApiError(RuntimeError):
         text = ": ".join(parts)
         if request_id:
             text += f" (request id {request_id})"
-        hint = _HINTS.get(status)
+        hint = self.permission_hint or _HINTS.get(status)
         super().__init__(f"{text}. {hint}" if hint else text)
 
     @classmethod
-    def from_response(cls, resource: str, operation: str, status: int, body: Any, headers: Any) -> AepApiError:
+    def from_response(
+        cls, resource: str, operation: str, status: int, body: Any, headers: Any, permission: str | None = None
+    ) -> AepApiError:
         """Build from an error answer in any of AEP's shapes (problem details, gateway, IMS)."""
         code = message = request_id = ""
         if isinstance(body, dict):
@@ -53,7 +80,7 @@ class AepApiError(RuntimeError):
             message = ": ".join(str(p) for p in (title, detail) if p)
             request_id = str(report.get("request-id") or "")
         request_id = request_id or str(headers.get("x-request-id", "") if headers else "")
-        return cls(resource, operation, status, code, message, request_id)
+        return cls(resource, operation, status, code, message, request_id, permission)
 
 
 _HINTS = {

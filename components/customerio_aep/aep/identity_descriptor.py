@@ -8,12 +8,11 @@ from typing import Any
 from urllib.parse import quote
 
 import pulumi
-from pulumi.dynamic import CheckResult, CreateResult, ReadResult, Resource, UpdateResult
+from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
 
 from customerio_aep.aep.default_mapping import TENANT, resolve_tenant
 from customerio_aep.aep.mapping_set import tenant_of
 from customerio_aep.aep.provider import AepProvider, Props, is_unknown
-from customerio_aep.failures import input_failure
 
 DESCRIPTORS = "/data/foundation/schemaregistry/tenant/descriptors"
 XDM = "application/vnd.adobe.xdm+json"
@@ -58,22 +57,21 @@ class IdentityDescriptorProvider(AepProvider):
             problems.append(("primary", "must be true or false"))
         return problems
 
-    def check(self, olds: Props, news: Props) -> CheckResult:
-        """Input checks, and the primary identity kept as it is: it is the profile key, which AEP does not let
-        change while a Profile dataset uses the schema."""
-        result = super().check(olds, news)
+    def refused_transitions(self, olds: Props, news: Props) -> list[tuple[str, str]]:
+        """The primary identity kept as it is: it is the profile key, which AEP does not let change while a
+        Profile dataset uses the schema."""
         if olds.get("primary") is True and any(
             olds.get(f) != news.get(f) and not is_unknown(news.get(f)) for f in ("field", "namespace", "primary")
         ):
-            result.failures.append(
-                input_failure(
+            return [
+                (
                     "primary",
                     f"the primary identity ({olds.get('field')} in {olds.get('namespace')}) is the key of every "
                     "profile and cannot change once Profile holds data; keep it, and add other identities as "
                     "secondary ones",
                 )
-            )
-        return result
+            ]
+        return []
 
     def _body(self, props: Props) -> dict[str, Any]:
         return {

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from pulumi.dynamic import CheckResult, ConfigureRequest, DiffResult, ResourceProvider
+from pulumi.dynamic import CheckFailure, CheckResult, ConfigureRequest, DiffResult, ResourceProvider
 from pulumi.output import Unknown
 
 from customerio_aep.aep.client import AepClient, client_for
-from customerio_aep.aep.errors import AepConfigError
+from customerio_aep.aep.errors import AepApiError, AepConfigError, DataSafetyError
+from customerio_aep.aep.preflight import preflight_problem
 from customerio_aep.aep.settings import AepSettings
-from customerio_aep.failures import input_failure
+from customerio_aep.failures import input_failure, short_tracebacks
 
 Props = dict[str, Any]
 
@@ -38,10 +39,21 @@ class AepProvider(ResourceProvider):
     required_fields: ClassVar[tuple[str, ...]] = ()
     # Inputs added in a later release: state written before them compares as if it held these values.
     input_defaults: ClassVar[dict[str, Any]] = {}
+    # Inputs that live in the state only: changing them calls no AEP API (so needs no preview check of AEP).
+    state_only_fields: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        short_tracebacks(cls, (AepApiError, AepConfigError, DataSafetyError))
 
     def configure(self, req: ConfigureRequest) -> None:
-        """Read the `aep:*` stack configuration (decrypted by the engine, never stored in state)."""
-        self._settings = AepSettings.from_config(req.config.get)
+        """Read the `aep:*` stack configuration (decrypted by the engine, never stored in state). A problem with it
+        is kept for `check` to report as one line, rather than raised here with a traceback."""
+        try:
+            self._settings: AepSettings | None = AepSettings.from_config(req.config.get)
+            self._config_problem: str | None = None
+        except AepConfigError as e:
+            self._settings, self._config_problem = None, str(e)
 
     @property
     def client(self) -> AepClient:
@@ -49,8 +61,9 @@ class AepProvider(ResourceProvider):
         settings: AepSettings | None = getattr(self, "_settings", None)
         if settings is None:
             raise AepConfigError(
-                "AEP configuration was not provided; set aep:clientId, aep:clientSecret, "
-                "aep:orgId and aep:sandbox in the stack configuration"
+                getattr(self, "_config_problem", None)
+                or "AEP configuration was not provided; set aep:clientId, aep:clientSecret, aep:orgId and "
+                "aep:sandbox in the stack configuration"
             )
         return client_for(settings)
 
@@ -59,18 +72,29 @@ class AepProvider(ResourceProvider):
         return f"{self.kind} {props.get('name') or props.get('title') or ''!r}"
 
     # -- check / diff -------------------------------------------------------------------------------------
-    def check(self, _olds: Props, news: Props) -> CheckResult:
-        """Validate inputs before any API call; values not known yet (preview) are skipped."""
+    def check(self, olds: Props, news: Props) -> CheckResult:
+        """Validate inputs before any API call (values not known yet are skipped); when the resource is to change,
+        check once per run that the AEP credential, org and sandbox work, so a preview fails early and clearly."""
         failures = [
             input_failure(f, "is required")
             for f in self.required_fields
             if not is_unknown(news.get(f)) and news.get(f) in (None, "")
         ]
         failures += [input_failure(f, reason) for f, reason in self.validate(news) if not is_unknown(news.get(f))]
+        failures += [input_failure(f, reason) for f, reason in self.refused_transitions(olds, news)]
+        changes_aep = [f for f in self.changed_fields(olds, news) if f not in self.state_only_fields]
+        if not failures and (not olds or changes_aep):
+            problem = getattr(self, "_config_problem", None) or preflight_problem(self.client)
+            if problem:
+                failures.append(CheckFailure("", problem))
         return CheckResult(news, failures)
 
     def validate(self, news: Props) -> list[tuple[str, str]]:
         """Resource-specific input checks: (field, reason) pairs."""
+        return []
+
+    def refused_transitions(self, olds: Props, news: Props) -> list[tuple[str, str]]:
+        """Changes from the previous inputs that AEP cannot make: (field, reason) pairs, reported before any call."""
         return []
 
     def diff(self, _id: str, olds: Props, news: Props) -> DiffResult:

@@ -6,12 +6,11 @@ from typing import Any
 from urllib.parse import quote
 
 import pulumi
-from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, Resource, UpdateResult
+from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, UpdateResult
 
 from customerio_aep.aep.errors import AepApiError, DataSafetyError
 from customerio_aep.aep.provider import AepProvider, Props, is_unknown, replace_ops
 from customerio_aep.aep.schema_evolution import field_problems, plan_changes, refused_changes
-from customerio_aep.failures import input_failure
 
 REGISTRY = "/data/foundation/schemaregistry"
 EXPERIENCE_EVENT = "https://ns.adobe.com/xdm/context/experienceevent"
@@ -37,13 +36,12 @@ class XdmSchemaProvider(AepProvider):
         """Fields map valid names to XDM scalar types."""
         return [("fields", problem) for problem in field_problems(news.get("fields"))]
 
-    def check(self, olds: Props, news: Props) -> CheckResult:
-        """Input checks, and a type change against the previous inputs, refused before any API call."""
-        result = super().check(olds, news)
+    def refused_transitions(self, olds: Props, news: Props) -> list[tuple[str, str]]:
+        """A field's type change against the previous inputs."""
         old_fields, new_fields = olds.get("fields"), news.get("fields")
         if isinstance(old_fields, dict) and isinstance(new_fields, dict) and not is_unknown(new_fields):
-            result.failures += [input_failure("fields", m) for m in refused_changes(old_fields, {}, new_fields)]
-        return result
+            return [("fields", m) for m in refused_changes(old_fields, {}, new_fields)]
+        return []
 
     def diff(self, id_: str, olds: Props, news: Props) -> DiffResult:
         """In place; a type change against a field AEP holds (deprecated ones too) is refused at preview."""
@@ -57,7 +55,7 @@ class XdmSchemaProvider(AepProvider):
     def create(self, props: Props) -> CreateResult:
         """Find the tenant, POST the field group, then the schema."""
         label, call = self.label(props), self.client.call
-        tenant = call(label, "read tenant id", "GET", f"{REGISTRY}/stats").json()["tenantId"]
+        tenant = self.client.tenant(label)
         custom: dict[str, Any] = {
             "type": "object",
             "properties": {

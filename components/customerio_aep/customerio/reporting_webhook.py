@@ -9,6 +9,7 @@ from typing import Any
 import pulumi
 import requests
 from pulumi.dynamic import (
+    CheckFailure,
     CheckResult,
     ConfigureRequest,
     CreateResult,
@@ -20,7 +21,7 @@ from pulumi.dynamic import (
 )
 
 from customerio_aep.customerio.events import ALL_EVENTS
-from customerio_aep.failures import input_failure
+from customerio_aep.failures import input_failure, short_tracebacks
 from customerio_aep.retry import RetryPolicy, send
 
 REGION_URLS = {"us": "https://api.customer.io", "eu": "https://api-eu.customer.io"}
@@ -43,7 +44,8 @@ class CustomerIoApiError(RuntimeError):
 
 
 _sessions: dict[str, requests.Session] = {}
-_lock = threading.Lock()
+_verdicts: dict[tuple[str, str], str | None] = {}
+_lock = threading.RLock()
 
 
 def _session(base_url: str) -> requests.Session:
@@ -58,18 +60,45 @@ class ReportingWebhookProvider(ResourceProvider):
     retry = RetryPolicy()
 
     def configure(self, req: ConfigureRequest) -> None:
-        """Read `customerio:appApiKey` (secret), `customerio:region` and `customerio:apiUrl`."""
+        """Read `customerio:appApiKey` (secret), `customerio:region` and `customerio:apiUrl`; a problem with them is
+        reported by `check` as one line."""
         region = (req.config.get("customerio:region") or "us").lower()
-        if region not in REGION_URLS:
-            raise ValueError(f"customerio:region must be us or eu, got {region!r}")
-        self._base = (req.config.get("customerio:apiUrl") or REGION_URLS[region]).rstrip("/")
+        self._config_problem = (
+            None
+            if region in REGION_URLS
+            else f"customerio:region: {region!r} is not a Customer.io region; `pulumi config set customerio:region us` "
+            "(or eu, where the workspace lives)"
+        )
+        self._base = (req.config.get("customerio:apiUrl") or REGION_URLS.get(region, REGION_URLS["us"])).rstrip("/")
         self._key = req.config.get("customerio:appApiKey") or ""
+        if self._config_problem is None and not self._key:
+            self._config_problem = (
+                "customerio:appApiKey: not set, and the reporting webhook is managed: `pulumi config set --secret "
+                "customerio:appApiKey <key>` (Customer.io > Account settings > API credentials > App API keys)"
+            )
+
+    def _preflight(self) -> str | None:
+        """Whether the App API accepts the key in this region: asked once per run (one list call)."""
+        with _lock:
+            if (self._base, self._key) not in _verdicts:
+                verdict = None
+                try:
+                    self._call("(configuration)", "list reporting webhooks", "GET", "/v1/reporting_webhooks")
+                except CustomerIoApiError as e:
+                    verdict = (
+                        f"customerio:appApiKey: the Customer.io App API at {self._base} refused the key (HTTP "
+                        f"{e.status}); check the key, and that customerio:region matches the workspace (us or eu)"
+                        if e.status in (401, 403)
+                        else f"customerio:region: {e}"
+                    )
+                _verdicts[(self._base, self._key)] = verdict
+            return _verdicts[(self._base, self._key)]
 
     def _call(
         self, name: str, operation: str, method: str, path: str, body: Any = None, ok: tuple[int, ...] = (200, 201, 204)
     ) -> requests.Response:
-        if not getattr(self, "_key", ""):
-            raise ValueError("customerio:appApiKey is not set: `pulumi config set --secret customerio:appApiKey ...`")
+        if getattr(self, "_config_problem", None):
+            raise ValueError(self._config_problem)
 
         def connection_error(e: Exception) -> Exception:
             return CustomerIoApiError(name, operation, 0, f"connection failed ({type(e).__name__})")
@@ -91,8 +120,9 @@ class ReportingWebhookProvider(ResourceProvider):
             raise CustomerIoApiError(name, operation, response.status_code, detail)
         return response
 
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        """name and endpoint are required; events must be Customer.io reporting events."""
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        """name and endpoint are required; events must be Customer.io reporting events; when the webhook is to
+        change, the key and region are checked against the App API once per run."""
         failures = []
         if not news.get("name"):
             failures.append(input_failure("name", "is required"))
@@ -103,6 +133,10 @@ class ReportingWebhookProvider(ResourceProvider):
             unknown = [e for e in events if isinstance(e, str) and e not in ALL_EVENTS]
             if unknown:
                 failures.append(input_failure("events", f"unknown events {unknown}; use <object_type>_<metric>"))
+        if not failures and (not olds or any(olds.get(f) != news.get(f) for f in FIELDS)):
+            problem = getattr(self, "_config_problem", None) or self._preflight()
+            if problem:
+                failures.append(CheckFailure("", problem))
         return CheckResult(news, failures)
 
     @staticmethod
@@ -153,6 +187,9 @@ class ReportingWebhookProvider(ResourceProvider):
         except CustomerIoApiError as e:
             if e.status != 404:
                 raise
+
+
+short_tracebacks(ReportingWebhookProvider, (CustomerIoApiError, ValueError))
 
 
 class ReportingWebhook(Resource, module="customerio", name="ReportingWebhook"):

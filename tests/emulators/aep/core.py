@@ -14,7 +14,7 @@ import uuid
 from typing import Any
 from urllib.parse import parse_qs
 
-from tests.emulators.aep.errors import bad_field, gateway, problem
+from tests.emulators.aep.errors import bad_field, gateway, problem, titled
 from tests.emulators.http import ApiError, Emulator, Request, Response
 
 XED_FULL = "application/vnd.adobe.xed-full+json;version=1"
@@ -24,6 +24,17 @@ FLOW = "/data/foundation/flowservice"
 PREP = "/data/foundation/conversion"
 CATALOG = "/data/foundation/catalog"
 SCHEMAS = "/data/foundation/schemaregistry"
+IDENTITY = "/data/core/idnamespace"
+# Which AEP permission (Admin Console > Adobe Experience Platform > product profile) each API needs: the view one for
+# reads, the manage one (which includes view) for writes.
+PERMISSIONS = {
+    SCHEMAS: ("View Schemas", "Manage Schemas"),
+    CATALOG: ("View Datasets", "Manage Datasets"),
+    FLOW: ("View Sources", "Manage Sources"),
+    PREP: ("View Sources", "Manage Sources"),
+    IDENTITY: ("View Identity Namespaces", "Manage Identity Namespaces"),
+}
+ALL_PERMISSIONS = frozenset(p for pair in PERMISSIONS.values() for p in pair)
 # The ExperienceEvent class fields a tenant schema inherits (the subset this project maps to).
 EXPERIENCE_EVENT_FIELDS: dict[str, Any] = {
     "_id": {"type": "string"},
@@ -64,9 +75,11 @@ class AepCore(Emulator):
         sandboxes: tuple[str, ...] = ("prod", "dev"),
         tenant: str = "acme",
         token_lifetime: float = 86399,
+        permissions: frozenset[str] = ALL_PERMISSIONS,
     ) -> None:
         super().__init__()
         self.client_id, self.client_secret, self.org_id = client_id, client_secret, org_id
+        self.permissions = permissions  # what the credential's product profile grants
         self.sandboxes, self.tenant, self.token_lifetime = sandboxes, tenant, token_lifetime
         self.tokens: dict[str, float] = {}
         self.source_connections: dict[str, dict[str, Any]] = {}
@@ -151,6 +164,19 @@ class AepCore(Emulator):
             "application/json"
         ):
             raise problem(400, "1007-400", "Bad Request", "Content-Type: must be application/json")
+        self._check_permission(request, sandbox)
+
+    def _check_permission(self, request: Request, sandbox: str) -> None:
+        """strict: §1 does not give the body of AEP's 403 for a missing permission; this one names it."""
+        for prefix, (view, manage) in PERMISSIONS.items():
+            if request.path.startswith(prefix):
+                granted = manage in self.permissions or (request.method == "GET" and view in self.permissions)
+                if not granted:
+                    needed = view if request.method == "GET" else manage
+                    raise titled(
+                        403, "Forbidden", f"the product profile of this credential does not grant {needed} in {sandbox}"
+                    )
+                return
 
     @staticmethod
     def _ims_error(status: int, error: str, description: str) -> ApiError:

@@ -1,0 +1,67 @@
+"""This project's stack configuration read into the component's arguments; a bad value stops the program with one
+line naming the key, the value, what is allowed and the `pulumi config set` that fixes it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+
+from customerio_aep.customerio.events import ALL_EVENTS
+from customerio_aep.customerio.reporting_webhook import REGION_URLS
+from customerio_aep.integration import INGRESS_MODES, CustomerIoToAepArgs
+
+
+class ConfigError(pulumi.RunError):
+    """A stack configuration value is unusable (Pulumi reports a RunError without a traceback)."""
+
+
+def args_from_config(config: pulumi.Config | None = None) -> CustomerIoToAepArgs:
+    """The component's arguments from this project's config keys (see Pulumi.yaml), checked."""
+    config = config or pulumi.Config()
+    ingress = config.get("ingress") or "aws"
+    if ingress not in INGRESS_MODES:
+        raise ConfigError(
+            f"customerio-aep:ingress is {ingress!r}; it must be one of {', '.join(INGRESS_MODES)}: "
+            "`pulumi config set ingress aws` (or direct)"
+        )
+    events = config.get_object("events") or list(ALL_EVENTS)
+    unknown = [e for e in _as_list(events, "events") if e not in ALL_EVENTS]
+    if unknown:
+        raise ConfigError(
+            f"customerio-aep:events has unknown events {unknown}; events are Customer.io reporting events "
+            "<object_type>_<metric>, e.g. email_opened, sms_delivered, customer_subscribed: "
+            "`pulumi config set --path 'events[0]' email_opened` (or remove the key for all events)"
+        )
+    region = (pulumi.Config("customerio").get("region") or "us").lower()
+    if region not in REGION_URLS:
+        raise ConfigError(
+            f"customerio:region is {region!r}; it must be one of {', '.join(REGION_URLS)}, where the workspace "
+            "lives: `pulumi config set customerio:region us`"
+        )
+    signing_key = config.get_secret("signingKey")
+    if ingress == "aws" and signing_key is None:
+        raise ConfigError(
+            "customerio-aep:signingKey is not set, and the aws ingress checks every request with it: copy it from "
+            "Customer.io (Data & Integrations > Reporting webhooks) into `pulumi config set --secret signingKey "
+            "<key>`, or `pulumi config set ingress direct`"
+        )
+    return CustomerIoToAepArgs(
+        name_prefix=config.get("namePrefix") or "cio-aep",
+        schema_id=config.get("schemaId") or None,
+        dataset_id=config.get("datasetId") or None,
+        force_destroy=config.get_bool("forceDestroy") is True,
+        extra_fields=config.get_object("extraFields") or {},
+        mapping_extra=config.get_object("mappingExtra") or (),
+        events=events,
+        ingress=ingress,
+        signing_key=signing_key,
+        flow_enabled=config.get_bool("flowEnabled") is not False,
+        profile=config.get_bool("profile") is True,
+    )
+
+
+def _as_list(value: Any, key: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"customerio-aep:{key} must be a list of names, e.g. [email_opened, email_clicked]")
+    return value
