@@ -76,14 +76,9 @@ class CatalogApi(AepCore):
         body = request.json()
         if isinstance(body, list):  # application/json-patch+json
             editable = {k: ds[k] for k in ("name", "description", "tags")}
-            for i, op in enumerate(body):
-                path = str(op.get("path", "")) if isinstance(op, dict) else ""
-                if path not in ("/name", "/description") and not path.startswith("/tags/"):
-                    raise bad_field(f"[{i}].path", f"{path!r} cannot be changed (name, description, tags can)")
-            try:
-                body = jsonpatch.apply(editable, body)
-            except jsonpatch.PatchError as e:
-                raise bad_field("body", str(e)) from e
+            body = jsonpatch.apply_allowed(
+                editable, body, ("/name", "/description", "/tags/"), "name, description, tags"
+            )
         unknown = sorted(set(body) - {"name", "description", "tags"}) if isinstance(body, dict) else ["body"]
         if unknown:
             raise bad_field(unknown[0], "cannot be changed (name, description, tags can)")

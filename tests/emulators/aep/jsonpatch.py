@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from tests.emulators.aep.errors import bad_field
+
 
 class PatchError(ValueError):
     """An operation that cannot apply: names the operation's index and what is wrong."""
@@ -43,3 +45,16 @@ def apply(document: dict[str, Any], ops: Any) -> dict[str, Any]:
                 raise PatchError(f"[{i}].value is required")
             parent[last] = copy.deepcopy(op["value"])
     return doc
+
+
+def apply_allowed(document: dict[str, Any], ops: Any, allowed: tuple[str, ...], what: str) -> dict[str, Any]:
+    """`apply`, for operations whose paths are one of `allowed` or under one ending in `/`; a 400 names the first
+    operation that is not (`what` says what can change), or the operation that cannot apply."""
+    for i, op in enumerate(ops if isinstance(ops, list) else []):
+        path = str(op.get("path", "")) if isinstance(op, dict) else ""
+        if not any(path == a or (a.endswith("/") and path.startswith(a)) for a in allowed):
+            raise bad_field(f"[{i}].path", f"{path!r} cannot be changed ({what} can)")
+    try:
+        return apply(document, ops)
+    except PatchError as e:
+        raise bad_field("body", str(e)) from e

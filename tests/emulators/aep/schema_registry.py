@@ -182,15 +182,9 @@ class SchemaRegistryApi(AepCore):
 
     def _fieldgroup_patch(self, request: Request) -> Response:
         fg = self._lookup(self.fieldgroups, request.params["id"], "fieldgroups")
-        ops = request.json()
-        for i, op in enumerate(ops if isinstance(ops, list) else []):
-            path = str((op or {}).get("path", "")) if isinstance(op, dict) else ""
-            if path not in ("/title", "/description") and not path.startswith("/definitions/"):
-                raise bad_field(f"[{i}].path", f"{path!r} cannot be changed (title, description, definitions can)")
-        try:
-            patched = jsonpatch.apply(fg, ops)
-        except jsonpatch.PatchError as e:
-            raise bad_field("body", str(e)) from e
+        patched = jsonpatch.apply_allowed(
+            fg, request.json(), ("/title", "/description", "/definitions/"), "title, description, definitions"
+        )
         return self._replace_fieldgroup(fg, patched)
 
     def _fieldgroup_put(self, request: Request) -> Response:
@@ -256,20 +250,14 @@ class SchemaRegistryApi(AepCore):
     def _schema_patch(self, request: Request) -> Response:
         schema = self._lookup(self.schemas, request.params["id"], "schemas")
         ops = request.json()
-        for i, op in enumerate(ops if isinstance(ops, list) else []):
-            if not isinstance(op, dict) or op.get("path") not in SCHEMA_PATCHABLE:
-                path = op.get("path") if isinstance(op, dict) else None
-                raise bad_field(f"[{i}].path", f"{path!r} cannot be changed here (title, description can)")
+        patched = jsonpatch.apply_allowed(schema, ops, SCHEMA_PATCHABLE, "title, description, meta:immutableTags")
+        for i, op in enumerate(ops):
             if op["path"] == "/meta:immutableTags":
                 self._check_union(schema, op, i)
             elif op.get("op") != "remove" and not isinstance(op.get("value"), str):
                 raise bad_field(f"[{i}].value", "must be a string")
-            if op.get("path") == "/title" and (op.get("op") == "remove" or not op.get("value")):
+            if op["path"] == "/title" and (op.get("op") == "remove" or not op.get("value")):
                 raise bad_field(f"[{i}].value", "a schema needs a title")
-        try:
-            patched = jsonpatch.apply(schema, ops)
-        except jsonpatch.PatchError as e:
-            raise bad_field("body", str(e)) from e
         schema.update(title=patched["title"], description=patched.get("description", ""))
         if "meta:immutableTags" in patched:
             schema["meta:immutableTags"] = list(UNION)
