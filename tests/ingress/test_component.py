@@ -70,3 +70,24 @@ def test_route_is_wired_to_the_receiver(mocks: RecordingMocks) -> None:
     queue = mocks.named("in-events")
     assert json.loads(queue.inputs["redrivePolicy"])["maxReceiveCount"] == 10
     assert queue.inputs["sqsManagedSseEnabled"] is True
+
+
+def test_no_stage_throttle_by_default_and_throttles_page(mocks: RecordingMocks) -> None:
+    build()
+    stage = mocks.of_type("aws:apigatewayv2/stage:Stage")[0]
+    assert not stage.inputs.get("defaultRouteSettings")  # only the account's limits: no self-inflicted 429
+    alarms = {a.name: a.inputs for a in mocks.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")}
+    assert alarms["in-api-4xx"]["metricName"] == "4xx"
+    assert alarms["in-receiver-throttles"]["metricName"] == "Throttles"
+    assert alarms["in-receiver-throttles"]["dimensions"]["FunctionName"] == "in-receiver"
+
+
+def test_a_stage_limit_is_applied_when_asked(mocks: RecordingMocks) -> None:
+    args = IngressArgs(
+        signing_key=pulumi.Output.secret("k"),
+        inlet_url=pulumi.Output.secret("https://inlet/x"),
+        throttling_rate_limit=2000,
+    )
+    run_program(lambda: CustomerIoIngress("in", args))
+    settings = mocks.of_type("aws:apigatewayv2/stage:Stage")[0].inputs["defaultRouteSettings"]
+    assert (settings["throttlingRateLimit"], settings["throttlingBurstLimit"]) == (2000, 4000)

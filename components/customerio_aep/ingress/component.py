@@ -33,8 +33,11 @@ class IngressArgs:
     dedupe_ttl_seconds: int = 7 * 86400
     """Dedupe window: Customer.io retries for up to 7 days."""
     timestamp_tolerance_seconds: int = 300
-    throttling_rate_limit: float = 500
-    throttling_burst_limit: int = 1000
+    throttling_rate_limit: float | None = None
+    """Requests/s the stage accepts; None: no stage limit, only the account's API Gateway limits. A limit below a
+    campaign's peak answers 429, and Customer.io then holds back every later event for an hour (README)."""
+    throttling_burst_limit: int | None = None
+    """Burst the stage accepts, with `throttling_rate_limit`."""
     log_retention_days: int = 30
     quarantine_retention_days: int = 30
     oldest_message_alarm_seconds: int = 900
@@ -184,7 +187,7 @@ class CustomerIoIngress(pulumi.ComponentResource):
             opts=child,
         )
 
-        # -- API Gateway: one POST route, throttled, with access logs -------------------------------------
+        # -- API Gateway: one POST route, with access logs; no stage throttle unless asked (a 429 stalls Customer.io) --
         access_logs = aws.cloudwatch.LogGroup(
             f"{name}-api", retention_in_days=args.log_retention_days, tags=tags, opts=child
         )
@@ -211,8 +214,11 @@ class CustomerIoIngress(pulumi.ComponentResource):
             api_id=api.id,
             name="$default",
             auto_deploy=True,
-            default_route_settings=aws.apigatewayv2.StageDefaultRouteSettingsArgs(
-                throttling_rate_limit=args.throttling_rate_limit, throttling_burst_limit=args.throttling_burst_limit
+            default_route_settings=None
+            if args.throttling_rate_limit is None
+            else aws.apigatewayv2.StageDefaultRouteSettingsArgs(
+                throttling_rate_limit=args.throttling_rate_limit,
+                throttling_burst_limit=args.throttling_burst_limit or int(args.throttling_rate_limit * 2),
             ),
             access_log_settings=aws.apigatewayv2.StageAccessLogSettingsArgs(
                 destination_arn=access_logs.arn,
@@ -250,6 +256,9 @@ class CustomerIoIngress(pulumi.ComponentResource):
             "Maximum",
         )
         self._alarm("api-5xx", "AWS/ApiGateway", "5xx", {"ApiId": api.id, "Stage": "$default"}, 1)
+        # A 429 (throttled) or 401 (bad signature) answer: either makes Customer.io hold back every later event.
+        self._alarm("api-4xx", "AWS/ApiGateway", "4xx", {"ApiId": api.id, "Stage": "$default"}, 1)
+        self._alarm("receiver-throttles", "AWS/Lambda", "Throttles", {"FunctionName": receiver.name}, 1)
         # After a signing-key rotation every call fails and Customer.io stalls: page on the first 401s.
         self._alarm("signature-rejected", "CustomerIoToAep", "SignatureRejected", {}, 5)
         self._alarm("quarantined", "CustomerIoToAep", "Quarantined", {}, 1)
