@@ -42,15 +42,22 @@ def retry_after_seconds(value: str | None) -> float | None:
         return max(0.0, when.timestamp() - time.time()) if when else None
 
 
+# What a request that creates something may retry blindly: a 429 means it was not carried out.
+NOT_CARRIED_OUT = frozenset({429})
+
+
 def send(
     session: requests.Session,
     policy: RetryPolicy,
     connection_error: Callable[[Exception], Exception],
     method: str,
     url: str,
+    retry_statuses: frozenset[int] = RETRYABLE,
+    retry_connection_errors: bool = True,
     **kwargs: Any,
 ) -> requests.Response:
-    """One logical HTTP call: retried on 429, 5xx and connection errors; the last answer is returned."""
+    """One logical HTTP call: retried on `retry_statuses` (429, 5xx) and connection errors; the last answer is
+    returned. A create passes NOT_CARRIED_OUT and no connection retries: a lost answer is for the caller to settle."""
     deadline = time.monotonic() + policy.budget
     attempt = 0
     while True:
@@ -62,8 +69,10 @@ def send(
             response = session.request(method, url, timeout=policy.timeout, **kwargs)
         except (requests.ConnectionError, requests.Timeout) as e:
             failure = connection_error(e)
+            if not retry_connection_errors:
+                raise failure from e
         else:
-            if response.status_code not in RETRYABLE:
+            if response.status_code not in retry_statuses:
                 return response
             retry_after = retry_after_seconds(response.headers.get("Retry-After"))
         wait = policy.delay(attempt, retry_after)

@@ -14,7 +14,8 @@ class Fault:
 
     `times` limits how many matching calls it hits (None = unlimited); `fraction` hits that share of them.
     kind: "latency" (sleep `seconds` then answer normally), "status" (answer `status`, with `Retry-After`
-    when `retry_after` is set), "drop" (close the connection without an answer).
+    when `retry_after` is set), "drop" (close the connection without an answer), "lost" (carry the request
+    out, then close the connection without an answer: the client cannot tell it happened).
     """
 
     kind: str

@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from tests.emulators.faults import Faults
+from tests.emulators.faults import Fault, Faults
 
 
 @dataclass
@@ -179,7 +179,14 @@ class Emulator:
         h.wfile.write(payload)
 
     def _answer(self, request: Request, operation: str, handler: Handler | None) -> Response:
-        for fault in self.faults.pick(operation):
+        faults = self.faults.pick(operation)
+        response = self._answer_with(request, operation, handler, faults)
+        if any(f.kind == "lost" for f in faults):
+            raise _Dropped
+        return response
+
+    def _answer_with(self, request: Request, operation: str, handler: Handler | None, faults: list[Fault]) -> Response:
+        for fault in faults:
             if fault.kind == "latency":
                 time.sleep(fault.seconds)
             elif fault.kind == "drop":

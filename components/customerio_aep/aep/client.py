@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import requests
 
 from customerio_aep.aep.errors import AepApiError, permission_for
 from customerio_aep.aep.settings import AepSettings
-from customerio_aep.retry import RetryPolicy, send
+from customerio_aep.retry import NOT_CARRIED_OUT, RetryPolicy, send
 
 
 class AepClient:
@@ -69,8 +69,10 @@ class AepClient:
         params: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
         ok: Iterable[int] = (200, 201, 204),
+        creates: bool = False,
     ) -> requests.Response:
-        """Call a Platform path with auth headers; raise AepApiError unless the status is in `ok`."""
+        """Call a Platform path with auth headers; raise AepApiError unless the status is in `ok`. A call that
+        `creates` is retried only when it cannot have been carried out (see `create`)."""
         ok = tuple(ok)
         refreshed = False
         while True:
@@ -93,6 +95,7 @@ class AepClient:
                 json=json,
                 params=params,
                 headers=h,
+                **({"retry_statuses": NOT_CARRIED_OUT, "retry_connection_errors": False} if creates else {}),
             )
             if response.status_code == 401 and not refreshed and 401 not in ok:
                 self._invalidate(token)  # expired or revoked early: fetch a new one, once
@@ -108,6 +111,26 @@ class AepClient:
                 response.headers,
                 permission_for(method, path),
             )
+
+    def create(
+        self, resource: str, operation: str, path: str, body: Any, find: Callable[[], Any | None], **kwargs: Any
+    ) -> Any:
+        """POST a new object, at most once. When the answer is lost (a dropped connection, a timeout, a 5xx: AEP
+        may have made it), look for it with `find` (by its unique name) and adopt it before sending again."""
+        lost: AepApiError | None = None
+        for attempt in range(1, self.retry.attempts + 1):
+            try:
+                return self.call(resource, operation, "POST", path, json=body, creates=True, **kwargs).json()
+            except AepApiError as e:
+                if e.status != 0 and e.status < 500:
+                    raise
+                lost = e
+            found = find()
+            if found is not None:
+                return found
+            time.sleep(self.retry.delay(attempt, None))
+        assert lost is not None
+        raise lost
 
     def tenant(self, resource: str) -> str:
         """The org's tenant id (custom fields live under `_<tenant>`), asked of the Schema Registry once."""

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
 
-from customerio_aep.aep.etag import FLOW_SERVICE, get_item, guarded
+from customerio_aep.aep.etag import FLOW_SERVICE, find_by_name, get_item, guarded
 from customerio_aep.aep.provider import AepProvider, Props, replace_ops
 
 CUSTOMERIO_PROVIDER_ID = "521eee4d-8cbe-4906-bb48-fb6bd4450033"
@@ -28,15 +28,21 @@ class _ConnectionProvider(AepProvider):
         raise NotImplementedError
 
     def create(self, props: Props) -> CreateResult:
-        """POST the connection."""
-        label = self.label(props)
-        created = self.client.call(
+        """POST the connection (adopting the one AEP made if the answer was lost)."""
+        label, body = self.label(props), self.body(props)
+        created = self.client.create(
             label,
             f"create {self.collection}",
-            "POST",
             f"{FLOW_SERVICE}/{self.collection}",
-            json=self.body(props),
-        ).json()
+            body,
+            lambda: find_by_name(
+                self.client,
+                label,
+                self.collection,
+                body["name"],
+                lambda live: all(live.get(k) == body[k] for k in ("connectionSpec", "params") if k in body),
+            ),
+        )
         return CreateResult(created["id"], {**props, "connection_id": created["id"], "etag": created["etag"]})
 
     def read(self, id_: str, props: Props) -> ReadResult:

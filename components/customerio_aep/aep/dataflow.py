@@ -9,7 +9,7 @@ import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
 
 from customerio_aep.aep.errors import AepApiError
-from customerio_aep.aep.etag import FLOW_SERVICE, get_item, guarded
+from customerio_aep.aep.etag import FLOW_SERVICE, find_by_name, get_item, guarded
 from customerio_aep.aep.provider import AepProvider, Props, replace_ops
 
 CUSTOMERIO_FLOW_SPEC = "e77fde5a-22a8-11ed-861d-0242ac120002"
@@ -58,7 +58,22 @@ class DataflowProvider(AepProvider):
             "targetConnectionIds": [props["target_connection_id"]],
             "transformations": [self._transformation(props)],
         }
-        created = self.client.call(label, "create flow", "POST", f"{FLOW_SERVICE}/flows", json=body).json()
+        created = self.client.create(
+            label,
+            "create flow",
+            f"{FLOW_SERVICE}/flows",
+            body,
+            lambda: find_by_name(
+                self.client,
+                label,
+                "flows",
+                body["name"],
+                lambda live: (
+                    (live.get("sourceConnectionIds"), live.get("targetConnectionIds"))
+                    == (body["sourceConnectionIds"], body["targetConnectionIds"])
+                ),
+            ),
+        )
         flow_id = created["id"]
         live = self._wait_for_inlet(label, flow_id)
         etag, state = live["etag"], live.get("state", "enabled")

@@ -88,9 +88,20 @@ class DatasetProvider(AepProvider):
         }
         if props.get("profile_enabled"):
             body["tags"] = PROFILE_TAGS
-        paths = self.client.call(self.label(props), "create dataset", "POST", f"{CATALOG}/dataSets", json=body).json()
+        label = self.label(props)
+        paths = self.client.create(
+            label, "create dataset", f"{CATALOG}/dataSets", body, lambda: self._find(label, body)
+        )
         dataset_id = str(paths[0]).rsplit("/", 1)[-1]
         return CreateResult(dataset_id, {**props, "dataset_id": dataset_id})
+
+    def _find(self, label: str, body: dict[str, Any]) -> list[str] | None:
+        """The dataset with this name on this schema, as Catalog's create answer (`["@/dataSets/<id>"]`)."""
+        found = self.client.call(
+            label, "look for the dataset", "GET", f"{CATALOG}/dataSets", params={"property": f"name=={body['name']}"}
+        ).json()
+        ids = [i for i, d in found.items() if d.get("schemaRef", {}).get("id") == body["schemaRef"]["id"]]
+        return [f"@/dataSets/{ids[0]}"] if ids else None
 
     def diff(self, id_: str, olds: Props, news: Props) -> DiffResult:
         """A schema change replaces the dataset: refused at preview while the dataset holds records, unless the

@@ -21,6 +21,16 @@ def get_item(client: AepClient, label: str, kind: str, object_id: str) -> dict[s
     return dict(items[0]) if items else None
 
 
+def find_by_name(
+    client: AepClient, label: str, kind: str, name: str, same: Callable[[dict[str, Any]], bool]
+) -> dict[str, Any] | None:
+    """The Flow Service object of this kind with this name that `same` recognises as ours (`property=name==`)."""
+    body = client.call(
+        label, f"look for {kind} {name!r}", "GET", f"{FLOW_SERVICE}/{kind}", params={"property": f"name=={name}"}
+    ).json()
+    return next((dict(item) for item in body.get("items") or [] if item.get("name") == name and same(item)), None)
+
+
 def guarded(
     client: AepClient,
     label: str,

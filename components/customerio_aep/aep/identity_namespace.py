@@ -60,18 +60,18 @@ class IdentityNamespaceProvider(AepProvider):
             if (existing.get("name"), existing.get("description") or "") != wanted:
                 self._put(label, existing["id"], props)
             return CreateResult(str(existing["id"]), self._outs(props, existing["id"], adopted=True))
-        created = self.client.call(
+        created = self.client.create(
             label,
             "create identity namespace",
-            "POST",
             IDENTITIES,
-            json={
+            {
                 "name": props["name"],
                 "code": props["code"],
                 "idType": props["id_type"].upper(),
                 "description": props.get("description") or "",
             },
-        ).json()
+            lambda: self._by_code(label, props["code"]),
+        )
         return CreateResult(str(created["id"]), self._outs(props, created["id"], adopted=False))
 
     def _by_code(self, label: str, code: str) -> dict[str, Any] | None:

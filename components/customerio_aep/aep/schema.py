@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -54,7 +55,7 @@ class XdmSchemaProvider(AepProvider):
 
     def create(self, props: Props) -> CreateResult:
         """Find the tenant, POST the field group, then the schema."""
-        label, call = self.label(props), self.client.call
+        label = self.label(props)
         tenant = self.client.tenant(label)
         custom: dict[str, Any] = {
             "type": "object",
@@ -65,34 +66,37 @@ class XdmSchemaProvider(AepProvider):
                 }
             },
         }
-        group = call(
+        group_title = _fieldgroup_title(props["title"])
+        group = self.client.create(
             label,
             "create field group",
-            "POST",
             f"{REGISTRY}/tenant/fieldgroups",
-            json={
-                "title": _fieldgroup_title(props["title"]),
+            {
+                "title": group_title,
                 "description": "Customer.io reporting webhook fields",
                 "type": "object",
                 "meta:intendedToExtend": [EXPERIENCE_EVENT],
                 "definitions": {DEFINITION: {"properties": {f"_{tenant}": custom}}},
                 "allOf": [{"$ref": f"#/definitions/{DEFINITION}"}],
             },
-        ).json()
+            lambda: self._find(label, "fieldgroups", group_title, lambda _: True),
+        )
         try:
-            schema = call(
+            schema = self.client.create(
                 label,
                 "create schema",
-                "POST",
                 f"{REGISTRY}/tenant/schemas",
-                headers={"Accept": "application/vnd.adobe.xed+json"},
-                json={
+                {
                     "type": "object",
                     "title": props["title"],
                     "description": props.get("description") or "",
                     "allOf": [{"$ref": EXPERIENCE_EVENT}, {"$ref": group["$id"]}],
                 },
-            ).json()
+                lambda: self._find(
+                    label, "schemas", props["title"], lambda live: self._uses(label, live, group["$id"])
+                ),
+                headers={"Accept": "application/vnd.adobe.xed+json"},
+            )
         except AepApiError:
             self._delete(label, "fieldgroups", group["$id"])  # leave no orphan behind a failed create
             raise
@@ -157,6 +161,22 @@ class XdmSchemaProvider(AepProvider):
                 "deprecated_fields": deprecated,
             }
         )
+
+    def _find(self, label: str, kind: str, title: str, same: Callable[[dict[str, Any]], bool]) -> dict[str, Any] | None:
+        """The tenant field group or schema with this title that `same` recognises (`property=title==`)."""
+        body = self.client.call(
+            label,
+            f"look for the {kind[:-1]} {title!r}",
+            "GET",
+            f"{REGISTRY}/tenant/{kind}",
+            params={"property": f"title=={title}"},
+            headers={"Accept": "application/vnd.adobe.xed-id+json"},
+        ).json()
+        return next((dict(r) for r in body.get("results") or [] if r.get("title") == title and same(r)), None)
+
+    def _uses(self, label: str, schema: dict[str, Any], group_id: str) -> bool:
+        live = self.client.get(label, "read schema", self._path("schemas", schema["$id"]), headers={"Accept": XED})
+        return live is not None and {"$ref": group_id} in live.get("allOf", [])
 
     @staticmethod
     def _path(kind: str, object_id: str) -> str:

@@ -26,6 +26,7 @@ class CatalogApi(AepCore):
     def _catalog_routes(self) -> None:
         r = self.route
         r("POST", f"{CATALOG}/dataSets", "catalog.create", self._dataset_create)
+        r("GET", f"{CATALOG}/dataSets", "catalog.list", self._datasets_list)
         r("GET", f"{CATALOG}/dataSets/{{id}}", "catalog.get", self._dataset_get)
         r("PATCH", f"{CATALOG}/dataSets/{{id}}", "catalog.patch", self._dataset_patch)
         r("DELETE", f"{CATALOG}/dataSets/{{id}}", "catalog.delete", self._dataset_delete)
@@ -58,6 +59,13 @@ class CatalogApi(AepCore):
         }
         self.records[dataset_id], self.failed_records[dataset_id] = [], []
         return Response(201, [f"@/dataSets/{dataset_id}"])
+
+    def _datasets_list(self, request: Request) -> Response:
+        prop = request.query.get("property", "")
+        if prop and not prop.startswith("name=="):
+            raise bad_field("property", "this emulator filters datasets by name==<name> only", "1000-400")
+        found = [d for d in self.datasets.values() if not prop or d["name"] == prop[6:]]
+        return Response(200, {d["id"]: {k: copy.deepcopy(v) for k, v in d.items() if k != "id"} for d in found})
 
     def _dataset(self, dataset_id: str) -> dict[str, Any]:
         if dataset_id not in self.datasets:

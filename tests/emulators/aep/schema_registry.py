@@ -37,11 +37,13 @@ class SchemaRegistryApi(AepCore):
         r("GET", f"{SCHEMAS}/stats", "schemas.stats", lambda _: Response(200, {"tenantId": self.tenant}))
         groups = f"{SCHEMAS}/tenant/fieldgroups"
         r("POST", groups, "schemas.fieldgroups.create", self._fieldgroup_create)
+        r("GET", groups, "schemas.fieldgroups.list", self._lister(self.fieldgroups))
         r("GET", f"{groups}/{{id}}", "schemas.fieldgroups.get", self._fieldgroup_get)
         r("PATCH", f"{groups}/{{id}}", "schemas.fieldgroups.patch", self._fieldgroup_patch)
         r("PUT", f"{groups}/{{id}}", "schemas.fieldgroups.put", self._fieldgroup_put)
         r("DELETE", f"{groups}/{{id}}", "schemas.fieldgroups.delete", self._fieldgroup_delete)
         r("POST", f"{SCHEMAS}/tenant/schemas", "schemas.create", self._schema_create)
+        r("GET", f"{SCHEMAS}/tenant/schemas", "schemas.list", self._lister(self.schemas))
         r("GET", f"{SCHEMAS}/tenant/schemas/{{id}}", "schemas.get", self._schema_get)
         r("PATCH", f"{SCHEMAS}/tenant/schemas/{{id}}", "schemas.patch", self._schema_patch)
         r("DELETE", f"{SCHEMAS}/tenant/schemas/{{id}}", "schemas.delete", self._schema_delete)
@@ -76,6 +78,23 @@ class SchemaRegistryApi(AepCore):
             else:
                 node[path[-1]] = value
             self._bump(fg)
+
+    def _lister(self, store: dict[str, dict[str, Any]]) -> Any:
+        """GET a tenant collection: `{results: [{$id, meta:altId, version, title}], _page}`, `property=title==`."""
+
+        def list_(request: Request) -> Response:
+            if not request.headers.get("accept", "").startswith("application/vnd.adobe.xed"):
+                raise titled(
+                    406, "Not Acceptable", "Accept: must be application/vnd.adobe.xed-id+json or another xed type"
+                )
+            prop = request.query.get("property", "")
+            if prop and not prop.startswith("title=="):
+                raise bad_field("property", "this emulator filters by title==<title> only")
+            found = [o for o in store.values() if not prop or o["title"] == prop[7:]]
+            results = [{k: o[k] for k in ("$id", "meta:altId", "version", "title")} for o in found]
+            return Response(200, {"results": results, "_page": {"count": len(results)}})
+
+        return list_
 
     # -- field groups ------------------------------------------------------------------------------------------
     def _store_fieldgroup(self, body: dict[str, Any]) -> dict[str, Any]:
