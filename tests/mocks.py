@@ -42,6 +42,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
         return f"{name}-id", outs
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+        if args.token == "aws:index/getRegion:getRegion":
+            return {"region": "eu-west-1", "name": "eu-west-1", "id": "eu-west-1"}
         return {}
 
     def of_type(self, token: str) -> list[pulumi.runtime.MockResourceArgs]:

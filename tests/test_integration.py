@@ -119,3 +119,16 @@ def test_without_profile_nothing_of_it_is_made(mocks: RecordingMocks) -> None:
 def test_bad_profile_args_say_what_to_do(mocks: RecordingMocks, args: CustomerIoToAepArgs, says: str) -> None:
     with pytest.raises(ValueError, match=says):
         CustomerIoToAep("bad", args)
+
+
+def test_aws_mode_exposes_the_ingress_dashboard(mocks: RecordingMocks) -> None:
+    args = CustomerIoToAepArgs(signing_key=pulumi.Output.secret("k"))
+
+    def program() -> pulumi.Output[str | None]:
+        return CustomerIoToAep("cio", args).dashboard_url.apply(check)
+
+    def check(url: str | None) -> str | None:
+        assert url is not None and url.endswith("#dashboards:name=customerio-aep-test-cio-ingress")
+        return url
+
+    pulumi.runtime.test(program)()

@@ -27,6 +27,7 @@ from customerio_aep.customerio.reporting_webhook import ReportingWebhook
 from customerio_aep.identities import DEFAULT_IDENTITIES, IdentityField, identity_problems
 
 INGRESS_MODES = ("aws", "direct")
+OptionalName = pulumi.Input[str | None]
 
 
 class InvalidArgsError(pulumi.RunError, ValueError):
@@ -83,6 +84,8 @@ class CustomerIoToAep(pulumi.ComponentResource):
     mapping_version: pulumi.Output[int]
     queue_name: pulumi.Output[str | None]
     dlq_name: pulumi.Output[str | None]
+    dashboard_url: pulumi.Output[str | None]
+    """The ingress's CloudWatch dashboard (aws ingress only)."""
 
     def __init__(
         self, name: str, args: CustomerIoToAepArgs | None = None, opts: pulumi.ResourceOptions | None = None
@@ -97,7 +100,7 @@ class CustomerIoToAep(pulumi.ComponentResource):
         profile_ready = self._profile(schema_id) if args.profile else []
         dataset_id = self._dataset(schema_id, profile_ready)
         flow, source, target, mapping = self._dataflow(schema_id, dataset_id)
-        endpoint, queue_name, dlq_name = self._ingress(flow)
+        endpoint, queue_name, dlq_name, dashboard_url = self._ingress(flow)
         self._reporting_webhook(endpoint)
 
         self.webhook_url = pulumi.Output.secret(endpoint)
@@ -110,6 +113,7 @@ class CustomerIoToAep(pulumi.ComponentResource):
         self.mapping_version = mapping.version
         self.queue_name = pulumi.Output.from_input(queue_name)
         self.dlq_name = pulumi.Output.from_input(dlq_name)
+        self.dashboard_url = pulumi.Output.from_input(dashboard_url)
         self.register_outputs(
             {
                 "webhook_url": self.webhook_url,
@@ -211,10 +215,11 @@ class CustomerIoToAep(pulumi.ComponentResource):
         )
         return flow, source, target, mapping
 
-    def _ingress(self, flow: Dataflow) -> tuple[pulumi.Output[str], pulumi.Input[str | None], pulumi.Input[str | None]]:
-        """Where Customer.io posts: the AWS ingress in front of the inlet, or the inlet itself (direct)."""
+    def _ingress(self, flow: Dataflow) -> tuple[pulumi.Output[str], OptionalName, OptionalName, OptionalName]:
+        """Where Customer.io posts: the AWS ingress in front of the inlet, or the inlet itself (direct); with the
+        ingress's queue, dead-letter queue and dashboard URL."""
         if self._args.ingress != "aws":
-            return flow.webhook_url, None, None
+            return flow.webhook_url, None, None, None
         # Imported here so direct mode runs without pulumi-aws installed.
         from customerio_aep.ingress.component import CustomerIoIngress, IngressArgs
 
@@ -226,7 +231,8 @@ class CustomerIoToAep(pulumi.ComponentResource):
             ),
             opts=self._child,
         )
-        return pulumi.Output.secret(ingress.webhook_endpoint), ingress.queue_name, ingress.dlq_name
+        endpoint: pulumi.Output[str] = pulumi.Output.secret(ingress.webhook_endpoint)
+        return endpoint, ingress.queue_name, ingress.dlq_name, ingress.dashboard_url
 
     def _reporting_webhook(self, endpoint: pulumi.Output[str]) -> None:
         """The Customer.io reporting webhook, when managed (default: when customerio:appApiKey is set)."""

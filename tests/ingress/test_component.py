@@ -91,3 +91,34 @@ def test_a_stage_limit_is_applied_when_asked(mocks: RecordingMocks) -> None:
     run_program(lambda: CustomerIoIngress("in", args))
     settings = mocks.of_type("aws:apigatewayv2/stage:Stage")[0].inputs["defaultRouteSettings"]
     assert (settings["throttlingRateLimit"], settings["throttlingBurstLimit"]) == (2000, 4000)
+
+
+def test_a_dashboard_shows_the_flow_and_its_failures(mocks: RecordingMocks) -> None:
+    args = IngressArgs(signing_key=pulumi.Output.secret("k"), inlet_url=pulumi.Output.secret("https://inlet/x"))
+
+    def program() -> pulumi.Output[str]:
+        return CustomerIoIngress("in", args).dashboard_url.apply(check_url)
+
+    def check_url(url: str) -> str:
+        assert (
+            url
+            == "https://console.aws.amazon.com/cloudwatch/home?region=eu-west-1#dashboards:name=customerio-aep-test-in"
+        )
+        return url
+
+    pulumi.runtime.test(program)()
+    [dashboard] = mocks.of_type("aws:cloudwatch/dashboard:Dashboard")
+    widgets = json.loads(dashboard.inputs["dashboardBody"])["widgets"]
+    shown = {tuple(m[:2]) for w in widgets for m in w["properties"]["metrics"]}
+    assert {
+        ("AWS/ApiGateway", "Count"),
+        ("AWS/ApiGateway", "4xx"),
+        ("CustomerIoToAep", "SignatureRejected"),
+        ("CustomerIoToAep", "Quarantined"),
+        ("AWS/SQS", "ApproximateAgeOfOldestMessage"),
+        ("AWS/SQS", "ApproximateNumberOfMessagesVisible"),
+        ("AWS/Lambda", "Errors"),
+        ("AWS/Lambda", "Duration"),
+    } <= shown
+    queue_metrics = [m for w in widgets for m in w["properties"]["metrics"] if m[0] == "AWS/SQS"]
+    assert {m[3] for m in queue_metrics} == {"in-events", "in-dlq"}  # the queues of this ingress

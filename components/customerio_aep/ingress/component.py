@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
 import pulumi
@@ -54,6 +55,8 @@ class CustomerIoIngress(pulumi.ComponentResource):
     dlq_name: pulumi.Output[str]
     quarantine_bucket: pulumi.Output[str]
     alarm_topic_arn: pulumi.Output[str]
+    dashboard_url: pulumi.Output[str]
+    """The CloudWatch dashboard of the ingress in the AWS console."""
 
     def __init__(self, name: str, args: IngressArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("customerio-aep:ingress:CustomerIoIngress", name, None, opts)
@@ -263,6 +266,7 @@ class CustomerIoIngress(pulumi.ComponentResource):
         self._alarm("signature-rejected", "CustomerIoToAep", "SignatureRejected", {}, 5)
         self._alarm("quarantined", "CustomerIoToAep", "Quarantined", {}, 1)
 
+        self.dashboard_url = self._dashboard(api.id, receiver.name, forwarder.name, queue.name, dlq.name)
         self.webhook_endpoint = pulumi.Output.concat(stage.invoke_url, "webhook")
         self.queue_name = queue.name
         self.dlq_name = dlq.name
@@ -274,7 +278,76 @@ class CustomerIoIngress(pulumi.ComponentResource):
                 "queue_name": self.queue_name,
                 "dlq_name": self.dlq_name,
                 "quarantine_bucket": self.quarantine_bucket,
+                "dashboard_url": self.dashboard_url,
             }
+        )
+
+    def _dashboard(
+        self,
+        api_id: pulumi.Input[str],
+        receiver: pulumi.Input[str],
+        forwarder: pulumi.Input[str],
+        queue: pulumi.Input[str],
+        dlq: pulumi.Input[str],
+    ) -> pulumi.Output[str]:
+        """One CloudWatch dashboard: is it flowing, what is failing. Returns its console URL."""
+        region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
+
+        def body(names: list[str]) -> str:
+            api, rec, fwd, q, dead, where = names
+            api_dims = ["ApiId", api, "Stage", "$default"]
+
+            def graph(title: str, metrics: list[list[str]], stat: str = "Sum") -> dict[str, object]:
+                props = {"title": title, "metrics": metrics, "stat": stat, "period": 60, "region": where}
+                return {"type": "metric", "width": 8, "height": 6, "properties": props}
+
+            widgets = [
+                graph("Requests from Customer.io", [["AWS/ApiGateway", "Count", *api_dims]]),
+                graph(
+                    "4xx (401 bad signature, 429 throttled) and 5xx",
+                    [
+                        ["AWS/ApiGateway", "4xx", *api_dims],
+                        ["AWS/ApiGateway", "5xx", *api_dims],
+                        ["CustomerIoToAep", "SignatureRejected"],
+                    ],
+                ),
+                graph(
+                    "Quarantined, dead-lettered",
+                    [["CustomerIoToAep", "Quarantined"], ["CustomerIoToAep", "DeadLettered"]],
+                ),
+                graph(
+                    "Oldest queued event (s)", [["AWS/SQS", "ApproximateAgeOfOldestMessage", "QueueName", q]], "Maximum"
+                ),
+                graph(
+                    "Dead-letter queue depth",
+                    [["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", dead]],
+                    "Maximum",
+                ),
+                graph(
+                    "Forwarder errors and throttles",
+                    [
+                        ["AWS/Lambda", "Errors", "FunctionName", fwd],
+                        ["AWS/Lambda", "Throttles", "FunctionName", fwd],
+                        ["AWS/Lambda", "Throttles", "FunctionName", rec],
+                    ],
+                ),
+                graph("Forwarder duration (ms)", [["AWS/Lambda", "Duration", "FunctionName", fwd]], "p99"),
+            ]
+            return json.dumps({"widgets": widgets})
+
+        # Unique in the account and region: one per project, stack and component.
+        unique = re.sub(r"[^A-Za-z0-9_-]", "-", f"{pulumi.get_project()}-{pulumi.get_stack()}-{self._name}")
+        dashboard = aws.cloudwatch.Dashboard(
+            f"{self._name}-dashboard",
+            dashboard_name=unique[:255],
+            dashboard_body=pulumi.Output.all(api_id, receiver, forwarder, queue, dlq, region).apply(body),
+            opts=self._child,
+        )
+        return pulumi.Output.concat(
+            "https://console.aws.amazon.com/cloudwatch/home?region=",
+            region,
+            "#dashboards:name=",
+            dashboard.dashboard_name,
         )
 
     def _secret(self, suffix: str, value: pulumi.Input[str]) -> aws.secretsmanager.Secret:
