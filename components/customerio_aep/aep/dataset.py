@@ -106,8 +106,6 @@ class DatasetProvider(AepProvider):
     def diff(self, id_: str, olds: Props, news: Props) -> DiffResult:
         """A schema change replaces the dataset: refused at preview while the dataset holds records, unless the
         opt-in is already in the state (the replacement's delete runs with the state's inputs)."""
-        if olds.get("profile_enabled") is True and news.get("profile_enabled") is False:
-            raise DataSafetyError(f"{self.label(olds)}: {PROFILE_IS_FOR_GOOD}")
         result = super().diff(id_, olds, news)
         if result.replaces and not olds.get("force_destroy"):
             held = stored_data(self.client, self.label(olds), id_)

@@ -94,11 +94,16 @@ class AepProvider(ResourceProvider):
         return []
 
     def refused_transitions(self, olds: Props, news: Props) -> list[tuple[str, str]]:
-        """Changes from the previous inputs that AEP cannot make: (field, reason) pairs, reported before any call."""
+        """Changes AEP cannot make from `olds` (the previous inputs in `check`, the stored outputs in `diff`):
+        (field, reason) pairs, reported before any call."""
         return []
 
     def diff(self, _id: str, olds: Props, news: Props) -> DiffResult:
-        """Only real input changes count; fields the API cannot update in place force replacement."""
+        """Only real input changes count; fields the API cannot update in place force replacement; a change AEP
+        cannot make is refused."""
+        refused = self.refused_transitions(olds, news)
+        if refused:
+            raise DataSafetyError(f"{self.label(news)}: " + "; ".join(f"{f}: {reason}" for f, reason in refused))
         changed = self.changed_fields(olds, news)
         replaces = [f for f in changed if f in self.replace_fields]
         return DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=False)

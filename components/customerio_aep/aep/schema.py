@@ -7,9 +7,9 @@ from typing import Any
 from urllib.parse import quote
 
 import pulumi
-from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, UpdateResult
+from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
 
-from customerio_aep.aep.errors import AepApiError, DataSafetyError
+from customerio_aep.aep.errors import AepApiError
 from customerio_aep.aep.provider import AepProvider, Props, is_unknown, replace_ops
 from customerio_aep.aep.schema_evolution import field_problems, plan_changes, refused_changes
 
@@ -38,20 +38,13 @@ class XdmSchemaProvider(AepProvider):
         return [("fields", problem) for problem in field_problems(news.get("fields"))]
 
     def refused_transitions(self, olds: Props, news: Props) -> list[tuple[str, str]]:
-        """A field's type change against the previous inputs."""
+        """A field's type change, against the fields AEP holds (the deprecated ones too, which the stored outputs
+        know)."""
         old_fields, new_fields = olds.get("fields"), news.get("fields")
         if isinstance(old_fields, dict) and isinstance(new_fields, dict) and not is_unknown(new_fields):
-            return [("fields", m) for m in refused_changes(old_fields, {}, new_fields)]
+            deprecated = olds.get("deprecated_fields") or {}
+            return [("fields", m) for m in refused_changes(old_fields, deprecated, new_fields)]
         return []
-
-    def diff(self, id_: str, olds: Props, news: Props) -> DiffResult:
-        """In place; a type change against a field AEP holds (deprecated ones too) is refused at preview."""
-        new_fields = news.get("fields")
-        if isinstance(new_fields, dict) and not is_unknown(new_fields):
-            refused = refused_changes(olds.get("fields") or {}, olds.get("deprecated_fields") or {}, new_fields)
-            if refused:
-                raise DataSafetyError(f"{self.label(news)}: " + "; ".join(refused))
-        return super().diff(id_, olds, news)
 
     def create(self, props: Props) -> CreateResult:
         """Find the tenant, POST the field group, then the schema."""
