@@ -11,13 +11,13 @@ import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
 
 from customerio_aep.aep.default_mapping import TENANT, resolve_tenant
+from customerio_aep.aep.identity_namespace import is_code
 from customerio_aep.aep.mapping_set import tenant_of
 from customerio_aep.aep.provider import AepProvider, Props, is_unknown
 
 DESCRIPTORS = "/data/foundation/schemaregistry/tenant/descriptors"
 XDM = "application/vnd.adobe.xdm+json"
 _FIELD = re.compile(r"^[A-Za-z_{}][A-Za-z0-9_{}]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
-_CODE = re.compile(r"^[A-Za-z0-9]+$")
 
 
 def source_property(field: str, schema_id: str) -> str:
@@ -51,7 +51,7 @@ class IdentityDescriptorProvider(AepProvider):
         if isinstance(field, str) and field and not _FIELD.match(field):
             problems.append(("field", f"{field!r} must be a dotted XDM path, e.g. _{{tenant}}.customerio.id"))
         namespace = news.get("namespace")
-        if isinstance(namespace, str) and namespace and not _CODE.match(namespace):
+        if isinstance(namespace, str) and namespace and not is_code(namespace):
             problems.append(("namespace", f"{namespace!r} must be a namespace code (letters and digits), e.g. Email"))
         if not isinstance(news.get("primary", False), bool):
             problems.append(("primary", "must be true or false"))

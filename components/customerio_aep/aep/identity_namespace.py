@@ -18,6 +18,11 @@ STANDARD_CODES = ("ECID", "Email", "Phone")
 _CODE = re.compile(r"^[A-Za-z0-9]+$")
 
 
+def is_code(code: str) -> bool:
+    """Whether `code` has the form of a namespace code: letters and digits only."""
+    return bool(_CODE.match(code))
+
+
 def is_standard(code: str) -> bool:
     """Whether a namespace code names one of AEP's standard namespaces (codes match case-insensitively)."""
     return code.lower() in (c.lower() for c in STANDARD_CODES)
@@ -36,7 +41,7 @@ class IdentityNamespaceProvider(AepProvider):
         """Code of letters and digits, not a standard namespace; a known identity type."""
         problems = []
         code = news.get("code")
-        if isinstance(code, str) and code and not _CODE.match(code):
+        if isinstance(code, str) and code and not is_code(code):
             problems.append(("code", f"{code!r} must be letters and digits only, e.g. CustomerIO"))
         elif isinstance(code, str) and is_standard(code):
             problems.append(("code", f"{code!r} is a standard namespace: use it by code, without an IdentityNamespace"))
