@@ -69,6 +69,11 @@ class CustomerIoToAepArgs:
     Profile. Cannot be turned off again (AEP cannot)."""
     identities: Sequence[IdentityField] = DEFAULT_IDENTITIES
     """The identity fields when `profile` is on; exactly one primary."""
+    adopt_flow_id: str | None = None
+    """Id of a Customer.io dataflow made by hand: the first `up` takes it over with its source, target, mapping,
+    dataset and schema (nothing created, the inlet kept) and brings them to these arguments in place."""
+    adopt_reporting_webhook_id: str | None = None
+    """Id of an existing Customer.io reporting webhook for the stack to take over instead of creating one."""
 
 
 class CustomerIoToAep(pulumi.ComponentResource):
@@ -136,6 +141,7 @@ class CustomerIoToAep(pulumi.ComponentResource):
             title=f"{self._args.name_prefix} Customer.io events",
             fields=_fields(self._args),
             description="Customer.io reporting webhook events",
+            adopt_flow_id=self._args.adopt_flow_id,
             opts=self._child,
         ).id
 
@@ -184,6 +190,7 @@ class CustomerIoToAep(pulumi.ComponentResource):
             schema_id=schema_id,
             force_destroy=self._args.force_destroy,
             profile_enabled=self._args.profile,
+            adopt_flow_id=self._args.adopt_flow_id,
             # Created after (and destroyed before) the schema's Profile enablement and identities.
             opts=self._after(profile_ready),
         ).id
@@ -192,15 +199,23 @@ class CustomerIoToAep(pulumi.ComponentResource):
         self, schema_id: pulumi.Input[str], dataset_id: pulumi.Input[str]
     ) -> tuple[Dataflow, SourceConnection, TargetConnection, MappingSet]:
         """Source, target, mapping and the dataflow joining them."""
-        name, prefix, child = self._name, self._args.name_prefix, self._child
-        source = SourceConnection(f"{name}-source", name=f"{prefix} Customer.io source", opts=child)
+        name, prefix, child, adopt = self._name, self._args.name_prefix, self._child, self._args.adopt_flow_id
+        source = SourceConnection(
+            f"{name}-source", name=f"{prefix} Customer.io source", adopt_flow_id=adopt, opts=child
+        )
         target = TargetConnection(
-            f"{name}-target", name=f"{prefix} data lake target", schema_id=schema_id, dataset_id=dataset_id, opts=child
+            f"{name}-target",
+            name=f"{prefix} data lake target",
+            schema_id=schema_id,
+            dataset_id=dataset_id,
+            adopt_flow_id=adopt,
+            opts=child,
         )
         mapping = MappingSet(
             f"{name}-mapping",
             schema_id=schema_id,
             mappings=build_mappings(self._args.mapping_extra, self._args.mapping_remove),
+            adopt_flow_id=adopt,
             opts=child,
         )
         flow = Dataflow(
@@ -211,6 +226,7 @@ class CustomerIoToAep(pulumi.ComponentResource):
             mapping_id=mapping.id,
             mapping_version=mapping.version,
             enabled=self._args.flow_enabled,
+            adopt_flow_id=adopt,
             opts=child,
         )
         return flow, source, target, mapping
@@ -245,6 +261,7 @@ class CustomerIoToAep(pulumi.ComponentResource):
                 name=f"{self._args.name_prefix} → Adobe Experience Platform",
                 endpoint=endpoint,
                 events=list(self._args.events),
+                adopt_id=self._args.adopt_reporting_webhook_id,
                 opts=self._child,
             )
 
@@ -260,6 +277,11 @@ def _validate(args: CustomerIoToAepArgs) -> None:
         raise InvalidArgsError(
             "signing_key is required for the aws ingress: copy it from Customer.io (Data & "
             "Integrations > Reporting webhooks) into `pulumi config set --secret signingKey ...`"
+        )
+    if args.adopt_flow_id is not None and (args.schema_id is not None or args.dataset_id is not None):
+        raise InvalidArgsError(
+            "adopt_flow_id takes over the flow's own schema and dataset: drop schema_id and dataset_id (schemaId, "
+            "datasetId)"
         )
     if args.dataset_id is not None and args.schema_id is None:
         raise InvalidArgsError("dataset_id needs schema_id too (the schema of that dataset)")

@@ -58,6 +58,8 @@ def args_from_config(config: pulumi.Config | None = None) -> CustomerIoToAepArgs
         signing_key=signing_key,
         flow_enabled=config.get_bool("flowEnabled") is not False,
         profile=config.get_bool("profile") is True,
+        adopt_flow_id=config.get("adoptFlowId") or None,
+        adopt_reporting_webhook_id=config.get("adoptWebhookId") or None,
     )
 
 

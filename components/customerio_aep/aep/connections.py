@@ -8,11 +8,9 @@ import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
 
 from customerio_aep.aep.etag import FLOW_SERVICE, find_by_name, get_item, guarded
-from customerio_aep.aep.provider import AepProvider, Props, replace_ops
+from customerio_aep.aep.provider import AepProvider, Props, adoption_inputs, replace_ops
+from customerio_aep.aep.specs import CUSTOMERIO_PROVIDER_ID, CUSTOMERIO_SOURCE_SPEC, DATA_LAKE_TARGET_SPEC
 
-CUSTOMERIO_PROVIDER_ID = "521eee4d-8cbe-4906-bb48-fb6bd4450033"
-CUSTOMERIO_SOURCE_SPEC = "96479064-7b8a-4d69-b9ed-21c5683837ea"
-DATA_LAKE_TARGET_SPEC = "c604ff05-7f1a-43c0-8e18-33bf874cb11c"
 XED_FULL = "application/vnd.adobe.xed-full+json;version=1"
 
 
@@ -27,7 +25,7 @@ class _ConnectionProvider(AepProvider):
         """The create body for these inputs."""
         raise NotImplementedError
 
-    def create(self, props: Props) -> CreateResult:
+    def create_new(self, props: Props) -> CreateResult:
         """POST the connection (adopting the one AEP made if the answer was lost)."""
         label, body = self.label(props), self.body(props)
         created = self.client.create(
@@ -98,6 +96,7 @@ class _ConnectionProvider(AepProvider):
 class SourceConnectionProvider(_ConnectionProvider):
     """Customer.io webhook source connection (no base connection)."""
 
+    flow_part = "source_connection_id"
     kind = "SourceConnection"
     collection = "sourceConnections"
 
@@ -115,6 +114,7 @@ class SourceConnectionProvider(_ConnectionProvider):
 class TargetConnectionProvider(_ConnectionProvider):
     """Data-lake target connection writing into one dataset; schema or dataset changes replace it."""
 
+    flow_part = "target_connection_id"
     kind = "TargetConnection"
     collection = "targetConnections"
     replace_fields = ("schema_id", "dataset_id")
@@ -151,12 +151,20 @@ class SourceConnection(Resource, module="aep", name="SourceConnection"):
         *,
         name: pulumi.Input[str],
         description: pulumi.Input[str] = "",
+        adopt_id: pulumi.Input[str] | None = None,
+        adopt_flow_id: pulumi.Input[str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__(
             SourceConnectionProvider(),
             resource_name,
-            {"name": name, "description": description, "connection_id": None, "etag": None},
+            {
+                **adoption_inputs(adopt_id, adopt_flow_id),
+                "name": name,
+                "description": description,
+                "connection_id": None,
+                "etag": None,
+            },
             opts,
         )
 
@@ -175,12 +183,15 @@ class TargetConnection(Resource, module="aep", name="TargetConnection"):
         schema_id: pulumi.Input[str],
         dataset_id: pulumi.Input[str],
         description: pulumi.Input[str] = "",
+        adopt_id: pulumi.Input[str] | None = None,
+        adopt_flow_id: pulumi.Input[str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__(
             TargetConnectionProvider(),
             resource_name,
             {
+                **adoption_inputs(adopt_id, adopt_flow_id),
                 "name": name,
                 "description": description,
                 "schema_id": schema_id,

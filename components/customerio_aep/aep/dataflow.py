@@ -10,9 +10,9 @@ from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
 
 from customerio_aep.aep.errors import AepApiError
 from customerio_aep.aep.etag import FLOW_SERVICE, find_by_name, get_item, guarded
-from customerio_aep.aep.provider import AepProvider, Props, replace_ops
+from customerio_aep.aep.provider import AepProvider, Props, adoption_inputs, replace_ops
+from customerio_aep.aep.specs import CUSTOMERIO_FLOW_SPEC
 
-CUSTOMERIO_FLOW_SPEC = "e77fde5a-22a8-11ed-861d-0242ac120002"
 INLET_WAIT_SECONDS = 30.0
 
 
@@ -25,6 +25,7 @@ class DataflowProvider(AepProvider):
     """Flow lifecycle. Name, description, mapping and enabled change in place (the webhook URL stays);
     a new source or target connection means a new flow (Adobe does not carry connection edits into a flow)."""
 
+    flow_part = "flow_id"
     kind = "Dataflow"
     update_fields = ("name", "description", "mapping_id", "mapping_version", "enabled")
     replace_fields = ("source_connection_id", "target_connection_id")
@@ -47,7 +48,7 @@ class DataflowProvider(AepProvider):
             "params": {"mappingId": props["mapping_id"], "mappingVersion": int(props["mapping_version"])},
         }
 
-    def create(self, props: Props) -> CreateResult:
+    def create_new(self, props: Props) -> CreateResult:
         """POST the flow, wait for its inlet URL, and disable it when asked."""
         label = self.label(props)
         body = {
@@ -202,6 +203,8 @@ class Dataflow(Resource, module="aep", name="Dataflow"):
         mapping_version: pulumi.Input[int],
         enabled: pulumi.Input[bool] = True,
         description: pulumi.Input[str] = "",
+        adopt_id: pulumi.Input[str] | None = None,
+        adopt_flow_id: pulumi.Input[str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         # Anyone holding the inlet URL can post into the dataset, so both URLs are secrets.
@@ -210,6 +213,7 @@ class Dataflow(Resource, module="aep", name="Dataflow"):
             DataflowProvider(),
             resource_name,
             {
+                **adoption_inputs(adopt_id, adopt_flow_id),
                 "name": name,
                 "description": description,
                 "source_connection_id": source_connection_id,

@@ -10,7 +10,7 @@ from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, Updat
 
 from customerio_aep.aep.client import AepClient
 from customerio_aep.aep.errors import DataSafetyError
-from customerio_aep.aep.provider import AepProvider, Props, is_unknown, replace_ops
+from customerio_aep.aep.provider import AepProvider, Props, adoption_inputs, is_unknown, replace_ops
 
 CATALOG = "/data/foundation/catalog"
 XED = "application/vnd.adobe.xed+json;version=1"
@@ -58,6 +58,7 @@ class DatasetProvider(AepProvider):
     """Name and description update in place; another schema means another dataset. A dataset that holds records
     is deleted (by destroy or by a replacement) only when `force_destroy` was set by an earlier `pulumi up`."""
 
+    flow_part = "dataset_id"
     kind = "Dataset"
     update_fields = ("name", "description", "force_destroy", "profile_enabled")
     replace_fields = ("schema_id",)
@@ -79,7 +80,7 @@ class DatasetProvider(AepProvider):
             return [("profile_enabled", PROFILE_IS_FOR_GOOD)]
         return []
 
-    def create(self, props: Props) -> CreateResult:
+    def create_new(self, props: Props) -> CreateResult:
         """POST the dataset (Catalog answers 201 with ["@/dataSets/<id>"])."""
         body: dict[str, Any] = {
             "name": props["name"],
@@ -185,12 +186,15 @@ class Dataset(Resource, module="aep", name="Dataset"):
         description: pulumi.Input[str] = "",
         force_destroy: pulumi.Input[bool] = False,
         profile_enabled: pulumi.Input[bool] = False,
+        adopt_id: pulumi.Input[str] | None = None,
+        adopt_flow_id: pulumi.Input[str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__(
             DatasetProvider(),
             resource_name,
             {
+                **adoption_inputs(adopt_id, adopt_flow_id),
                 "name": name,
                 "description": description,
                 "schema_id": schema_id,

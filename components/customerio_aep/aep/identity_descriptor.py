@@ -84,7 +84,7 @@ class IdentityDescriptorProvider(AepProvider):
             "xdm:isPrimary": bool(props.get("primary", False)),
         }
 
-    def create(self, props: Props) -> CreateResult:
+    def create_new(self, props: Props) -> CreateResult:
         """POST the descriptor."""
         created = self.client.call(
             self.label(props), "create identity descriptor", "POST", DESCRIPTORS, json=self._body(props)

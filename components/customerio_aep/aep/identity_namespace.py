@@ -50,7 +50,7 @@ class IdentityNamespaceProvider(AepProvider):
             problems.append(("id_type", f"{id_type!r} is not an identity type; use one of {', '.join(ID_TYPES)}"))
         return problems
 
-    def create(self, props: Props) -> CreateResult:
+    def create_new(self, props: Props) -> CreateResult:
         """Adopt the namespace with this code if the org has one (updating its name/description), else POST."""
         label = self.label(props)
         existing = self._by_code(label, props["code"])

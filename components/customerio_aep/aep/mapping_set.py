@@ -10,7 +10,7 @@ import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
 
 from customerio_aep.aep.default_mapping import REQUIRED_DESTINATIONS, resolve_tenant
-from customerio_aep.aep.provider import AepProvider, Props
+from customerio_aep.aep.provider import AepProvider, Props, adoption_inputs
 
 DATA_PREP = "/data/foundation/conversion/mappingSets"
 XED_FULL = "application/vnd.adobe.xed-full+json;version=1"
@@ -38,6 +38,7 @@ def _wire(entry: dict[str, Any]) -> dict[str, Any]:
 class MappingSetProvider(AepProvider):
     """Mapping changes update in place (PUT → next version); a new output schema replaces the set."""
 
+    flow_part = "mapping_id"
     kind = "MappingSet"
     update_fields = ("mappings",)
     replace_fields = ("schema_id",)
@@ -81,7 +82,7 @@ class MappingSetProvider(AepProvider):
             ],
         }
 
-    def create(self, props: Props) -> CreateResult:
+    def create_new(self, props: Props) -> CreateResult:
         """POST the set (Data Prep answers 200 with version 0)."""
         created = self.client.call(
             self.label(props), "create mapping set", "POST", DATA_PREP, json=self._body(props)
@@ -144,11 +145,19 @@ class MappingSet(Resource, module="aep", name="MappingSet"):
         *,
         schema_id: pulumi.Input[str],
         mappings: pulumi.Input[Sequence[dict[str, Any]]],
+        adopt_id: pulumi.Input[str] | None = None,
+        adopt_flow_id: pulumi.Input[str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__(
             MappingSetProvider(),
             resource_name,
-            {"schema_id": schema_id, "mappings": mappings, "mapping_id": None, "version": None},
+            {
+                **adoption_inputs(adopt_id, adopt_flow_id),
+                "schema_id": schema_id,
+                "mappings": mappings,
+                "mapping_id": None,
+                "version": None,
+            },
             opts,
         )

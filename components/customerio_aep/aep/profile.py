@@ -31,7 +31,7 @@ class ProfileEnablementProvider(AepProvider):
     def _path(self, schema_id: str) -> str:
         return f"{SCHEMAS}/{quote(schema_id, safe='')}"
 
-    def create(self, props: Props) -> CreateResult:
+    def create_new(self, props: Props) -> CreateResult:
         """Add the union tag (adding it again to a schema that has it changes nothing)."""
         self.client.call(
             self.label(props),

@@ -9,8 +9,8 @@ from urllib.parse import quote
 import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
 
-from customerio_aep.aep.errors import AepApiError
-from customerio_aep.aep.provider import AepProvider, Props, is_unknown, replace_ops
+from customerio_aep.aep.errors import AepApiError, AepConfigError
+from customerio_aep.aep.provider import AepProvider, Props, adoption_inputs, is_unknown, replace_ops
 from customerio_aep.aep.schema_evolution import field_problems, plan_changes, refused_changes
 
 REGISTRY = "/data/foundation/schemaregistry"
@@ -21,14 +21,19 @@ XED = "application/vnd.adobe.xed+json;version=1"
 DEFINITION = GROUP = "customerio"
 
 
-def _field_path(tenant: str, name: str) -> str:
-    return f"/definitions/{DEFINITION}/properties/_{tenant}/properties/{GROUP}/properties/{name}"
+def _group_path(definition: str, tenant: str) -> str:
+    return f"/definitions/{definition}/properties/_{tenant}/properties/{GROUP}"
+
+
+def _field_path(definition: str, tenant: str, name: str) -> str:
+    return f"{_group_path(definition, tenant)}/properties/{name}"
 
 
 class XdmSchemaProvider(AepProvider):
     """A field group and a schema on the ExperienceEvent class. Everything changes in place: titles by PATCH,
     fields additively (added, deprecated, restored); a field's type never changes."""
 
+    flow_part = "schema_id"
     kind = "XdmSchema"
     update_fields = ("title", "description", "fields")
     required_fields = ("title", "fields")
@@ -46,7 +51,7 @@ class XdmSchemaProvider(AepProvider):
             return [("fields", m) for m in refused_changes(old_fields, deprecated, new_fields)]
         return []
 
-    def create(self, props: Props) -> CreateResult:
+    def create_new(self, props: Props) -> CreateResult:
         """Find the tenant, POST the field group, then the schema."""
         label = self.label(props)
         tenant = self.client.tenant(label)
@@ -101,9 +106,73 @@ class XdmSchemaProvider(AepProvider):
                 "alt_id": schema["meta:altId"],
                 "fieldgroup_id": group["$id"],
                 "tenant_id": tenant,
+                "definition": DEFINITION,
                 "deprecated_fields": {},
             },
         )
+
+    def adopt(self, object_id: str, props: Props) -> CreateResult:
+        """Adopt a schema made by hand: its tenant field group holds the Customer.io fields from now on (under
+        `_<tenant>.customerio`, added when missing); everything changes in place, as in `update`."""
+        label = self.label(props)
+        tenant = self.client.tenant(label)
+        live = self.client.get(label, "read schema", self._path("schemas", object_id), headers={"Accept": XED})
+        if live is None:
+            raise AepConfigError(f"{label}: cannot adopt {object_id!r}: no such schema in this sandbox")
+        group, definition = self._tenant_group(label, live, tenant)
+        if group is None:
+            raise AepConfigError(
+                f"{label}: cannot adopt {object_id!r}: it has no field group of tenant _{tenant} to hold the "
+                "Customer.io fields; add a custom field group to the schema in the AEP Schema Editor, then run "
+                "`pulumi up` again"
+            )
+        holder = group["definitions"][definition]["properties"][f"_{tenant}"].setdefault("properties", {})
+        if GROUP not in holder:
+            self.client.call(
+                label,
+                "update field group",
+                "PATCH",
+                self._path("fieldgroups", group["$id"]),
+                json=[
+                    {
+                        "op": "add",
+                        "path": _group_path(definition, tenant),
+                        "value": {"type": "object", "properties": {}},
+                    }
+                ],
+            )
+        active, deprecated = _live_fields(group, tenant, definition)
+        olds = {
+            **props,
+            "title": live["title"],
+            "description": live.get("description") or "",
+            "fields": active,
+            "schema_id": live["$id"],
+            "alt_id": live["meta:altId"],
+            "fieldgroup_id": group["$id"],
+            "tenant_id": tenant,
+            "definition": definition,
+            "deprecated_fields": deprecated,
+        }
+        return self.take_over(live["$id"], olds, props)
+
+    def _tenant_group(self, label: str, schema: dict[str, Any], tenant: str) -> tuple[dict[str, Any] | None, str]:
+        """The schema's tenant field group for the Customer.io fields (the one already holding them, else the
+        first), with the definition holding its `_<tenant>` object."""
+        candidates: list[tuple[dict[str, Any], str]] = []
+        for ref in (a.get("$ref", "") for a in schema.get("allOf") or []):
+            if not ref.startswith(f"https://ns.adobe.com/{tenant}/mixins/"):
+                continue
+            group = self.client.get(label, "read field group", self._path("fieldgroups", ref), headers={"Accept": XED})
+            if group is None:
+                continue
+            for name, definition in (group.get("definitions") or {}).items():
+                tenant_object = (definition.get("properties") or {}).get(f"_{tenant}")
+                if isinstance(tenant_object, dict):
+                    if GROUP in (tenant_object.get("properties") or {}):
+                        return group, name
+                    candidates.append((group, name))
+        return candidates[0] if candidates else (None, DEFINITION)
 
     def read(self, id_: str, props: Props) -> ReadResult:
         """GET the schema and its field group: titles and fields as AEP has them; a deleted schema reads as gone."""
@@ -116,13 +185,14 @@ class XdmSchemaProvider(AepProvider):
             label, "read field group", self._path("fieldgroups", props["fieldgroup_id"]), headers={"Accept": XED}
         )
         if group is not None:
-            active, deprecated = _live_fields(group, props["tenant_id"])
+            active, deprecated = _live_fields(group, props["tenant_id"], props.get("definition") or DEFINITION)
             outs.update(fields=active, deprecated_fields=deprecated)
         return ReadResult(id_, outs, self.inputs(outs))
 
     def update(self, id_: str, olds: Props, news: Props) -> UpdateResult:
         """PATCH the schema's title/description and the field group (its title and the additive field changes)."""
         label, tenant = self.label(news), olds["tenant_id"]
+        definition = olds.get("definition") or DEFINITION
         deprecated = dict(olds.get("deprecated_fields") or {})
         changes = plan_changes(olds.get("fields") or {}, deprecated, news["fields"])
         schema_ops = replace_ops(olds, news, ("title", "description"))
@@ -130,13 +200,16 @@ class XdmSchemaProvider(AepProvider):
         if olds.get("title") != news["title"]:
             group_ops.append({"op": "replace", "path": "/title", "value": _fieldgroup_title(news["title"])})
         group_ops += [
-            {"op": "add", "path": _field_path(tenant, n), "value": {"type": t}} for n, t in changes.added.items()
+            {"op": "add", "path": _field_path(definition, tenant, n), "value": {"type": t}}
+            for n, t in changes.added.items()
         ]
         group_ops += [
-            {"op": "add", "path": f"{_field_path(tenant, n)}/meta:status", "value": "deprecated"}
+            {"op": "add", "path": f"{_field_path(definition, tenant, n)}/meta:status", "value": "deprecated"}
             for n in changes.deprecated
         ]
-        group_ops += [{"op": "remove", "path": f"{_field_path(tenant, n)}/meta:status"} for n in changes.restored]
+        group_ops += [
+            {"op": "remove", "path": f"{_field_path(definition, tenant, n)}/meta:status"} for n in changes.restored
+        ]
         # The field group first: a schema title change is worth nothing if AEP refuses the fields.
         if group_ops:
             self.client.call(
@@ -151,6 +224,7 @@ class XdmSchemaProvider(AepProvider):
             {
                 **news,
                 **{k: olds[k] for k in ("schema_id", "alt_id", "fieldgroup_id", "tenant_id")},
+                "definition": definition,
                 "deprecated_fields": deprecated,
             }
         )
@@ -190,10 +264,10 @@ def _fieldgroup_title(schema_title: str) -> str:
     return f"{schema_title} fields"
 
 
-def _live_fields(group: dict[str, Any], tenant: str) -> tuple[dict[str, str], dict[str, str]]:
+def _live_fields(group: dict[str, Any], tenant: str, definition: str) -> tuple[dict[str, str], dict[str, str]]:
     """The Customer.io fields of a live field group: (active, deprecated), each name → type."""
-    definition = (group.get("definitions") or {}).get(DEFINITION) or {}
-    tenant_object = (definition.get("properties") or {}).get(f"_{tenant}") or {}
+    holder = (group.get("definitions") or {}).get(definition) or {}
+    tenant_object = (holder.get("properties") or {}).get(f"_{tenant}") or {}
     fields = ((tenant_object.get("properties") or {}).get(GROUP) or {}).get("properties") or {}
     active = {n: str(f.get("type")) for n, f in fields.items() if f.get("meta:status") != "deprecated"}
     deprecated = {n: str(f.get("type")) for n, f in fields.items() if f.get("meta:status") == "deprecated"}
@@ -208,6 +282,7 @@ class XdmSchema(Resource, module="aep", name="XdmSchema"):
     alt_id: pulumi.Output[str]
     fieldgroup_id: pulumi.Output[str]
     tenant_id: pulumi.Output[str]
+    definition: pulumi.Output[str]
     deprecated_fields: pulumi.Output[dict[str, str]]
     """Fields that left the inputs: deprecated in AEP, kept with their data (name → XDM type)."""
 
@@ -218,12 +293,15 @@ class XdmSchema(Resource, module="aep", name="XdmSchema"):
         title: pulumi.Input[str],
         fields: pulumi.Input[dict[str, str]],
         description: pulumi.Input[str] = "",
+        adopt_id: pulumi.Input[str] | None = None,
+        adopt_flow_id: pulumi.Input[str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__(
             XdmSchemaProvider(),
             resource_name,
             {
+                **adoption_inputs(adopt_id, adopt_flow_id),
                 "title": title,
                 "description": description,
                 "fields": fields,
@@ -231,6 +309,7 @@ class XdmSchema(Resource, module="aep", name="XdmSchema"):
                 "alt_id": None,
                 "fieldgroup_id": None,
                 "tenant_id": None,
+                "definition": None,
                 "deprecated_fields": None,
             },
             opts,

@@ -156,9 +156,22 @@ class ReportingWebhookProvider(ResourceProvider):
         return dict(body.get("reporting_webhook", body)) if isinstance(body, dict) else {}
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        """POST the webhook."""
+        """POST the webhook; or, with `adopt_id`, take over that webhook (its endpoint and events set in place)."""
+        if props.get("adopt_id"):
+            return self._adopt(str(props["adopt_id"]), props)
         created = self._object(self._call(props["name"], "create", "POST", "/v1/reporting_webhooks", self._body(props)))
         return CreateResult(str(created["id"]), {**props, "webhook_id": int(created["id"])})
+
+    def _adopt(self, webhook_id: str, props: dict[str, Any]) -> CreateResult:
+        live = self.read(webhook_id, props)
+        if not live.id or live.outs is None:
+            raise ValueError(
+                f"adoptWebhookId {webhook_id!r}: no such reporting webhook in this Customer.io workspace (see Data "
+                "& Integrations > Reporting webhooks; check customerio:region)"
+            )
+        if self.diff(webhook_id, live.outs, props).changes:
+            return CreateResult(webhook_id, self.update(webhook_id, live.outs, props).outs)
+        return CreateResult(webhook_id, live.outs)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         """GET the webhook; a deleted one reads as gone."""
@@ -207,6 +220,7 @@ class ReportingWebhook(Resource, module="customerio", name="ReportingWebhook"):
         disabled: pulumi.Input[bool] = False,
         full_resolution: pulumi.Input[bool] = True,
         with_content: pulumi.Input[bool] = False,
+        adopt_id: pulumi.Input[str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__(
@@ -219,6 +233,7 @@ class ReportingWebhook(Resource, module="customerio", name="ReportingWebhook"):
                 "disabled": disabled,
                 "full_resolution": full_resolution,
                 "with_content": with_content,
+                "adopt_id": adopt_id,
                 "webhook_id": None,
             },
             opts,
