@@ -1,8 +1,9 @@
 """The embedded demo: the real `pulumi up` of this project against the local AEP emulator, signed sample events
 of every Customer.io object type through the receiver and forwarder code (AWS stood in for by moto) into the
-dataflow's inlet, a no-op preview, a rename that keeps the dataset, its records and the webhook URL, a destroy that
-refuses to delete a dataset holding records, and the opt-in that lets it. The stack runs in `direct` mode, because
-the AWS provider plugin cannot be installed offline; the ingress handlers run as they would in Lambda.
+dataflow's inlet, a no-op preview, `python -m customerio_aep status`, a rename that keeps the dataset, its records
+and the webhook URL, a destroy that refuses to delete a dataset holding records, and the opt-in that lets it. The
+stack runs in `direct` mode, because the AWS provider plugin cannot be installed offline; the ingress handlers run
+as they would in Lambda.
 
 Run by `make demo`. Leaves no process running. Point the same stack at real AEP by setting the aep:* keys
 (see README, "Deploying for real").
@@ -14,6 +15,7 @@ import collections
 import contextlib
 import io
 import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -92,6 +94,21 @@ def safe_changes(stack: Stack, aep: AepEmulator, outputs: dict[str, Any]) -> Non
     )
 
 
+def show_status(stack: Stack) -> None:
+    """Step 4, continued: `python -m customerio_aep status` in the project, as an operator would run it."""
+    result = subprocess.run(
+        [str(ROOT / "venv" / "bin" / "python"), "-m", "customerio_aep", "status"],
+        cwd=stack.workdir,
+        env=stack.env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    print(f"   python -m customerio_aep status (exit {result.returncode}):")
+    print("\n".join(f"     {line}" for line in (result.stdout or result.stderr).splitlines()))
+
+
 def main() -> int:
     """Run the demo; returns the exit code."""
     work = Path(tempfile.mkdtemp(prefix="cio-aep-demo-"))
@@ -109,6 +126,7 @@ def main() -> int:
         outputs = stack.outputs(show_secrets=True)
         send_events(aep, outputs)
         print(f"4. pulumi preview: {stack.preview()} (no changes)")
+        show_status(stack)
         safe_changes(stack, aep, outputs)
         print(
             "\nDone. To deploy for real: set the aep:* and customerio:* keys on a stack of this project (README,"

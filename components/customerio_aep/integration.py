@@ -27,7 +27,6 @@ from customerio_aep.customerio.reporting_webhook import ReportingWebhook
 from customerio_aep.identities import DEFAULT_IDENTITIES, IdentityField, identity_problems
 
 INGRESS_MODES = ("aws", "direct")
-OptionalName = pulumi.Input[str | None]
 
 
 class InvalidArgsError(pulumi.RunError, ValueError):
@@ -91,6 +90,10 @@ class CustomerIoToAep(pulumi.ComponentResource):
     dlq_name: pulumi.Output[str | None]
     dashboard_url: pulumi.Output[str | None]
     """The ingress's CloudWatch dashboard (aws ingress only)."""
+    quarantine_bucket: pulumi.Output[str | None]
+    """The S3 bucket keeping authentic but unusable request bodies (aws ingress only)."""
+    dedupe_table: pulumi.Output[str | None]
+    """The DynamoDB table recording delivered and rejected events (aws ingress only)."""
 
     def __init__(
         self, name: str, args: CustomerIoToAepArgs | None = None, opts: pulumi.ResourceOptions | None = None
@@ -105,7 +108,7 @@ class CustomerIoToAep(pulumi.ComponentResource):
         profile_ready = self._profile(schema_id) if args.profile else []
         dataset_id = self._dataset(schema_id, profile_ready)
         flow, source, target, mapping = self._dataflow(schema_id, dataset_id)
-        endpoint, queue_name, dlq_name, dashboard_url = self._ingress(flow)
+        endpoint, ingress = self._ingress(flow)
         self._reporting_webhook(endpoint)
 
         self.webhook_url = pulumi.Output.secret(endpoint)
@@ -116,9 +119,11 @@ class CustomerIoToAep(pulumi.ComponentResource):
         self.target_connection_id = target.connection_id
         self.mapping_id = mapping.mapping_id
         self.mapping_version = mapping.version
-        self.queue_name = pulumi.Output.from_input(queue_name)
-        self.dlq_name = pulumi.Output.from_input(dlq_name)
-        self.dashboard_url = pulumi.Output.from_input(dashboard_url)
+        self.queue_name = pulumi.Output.from_input(ingress.get("queue_name"))
+        self.dlq_name = pulumi.Output.from_input(ingress.get("dlq_name"))
+        self.dashboard_url = pulumi.Output.from_input(ingress.get("dashboard_url"))
+        self.quarantine_bucket = pulumi.Output.from_input(ingress.get("quarantine_bucket"))
+        self.dedupe_table = pulumi.Output.from_input(ingress.get("dedupe_table"))
         self.register_outputs(
             {
                 "webhook_url": self.webhook_url,
@@ -231,11 +236,11 @@ class CustomerIoToAep(pulumi.ComponentResource):
         )
         return flow, source, target, mapping
 
-    def _ingress(self, flow: Dataflow) -> tuple[pulumi.Output[str], OptionalName, OptionalName, OptionalName]:
+    def _ingress(self, flow: Dataflow) -> tuple[pulumi.Output[str], dict[str, pulumi.Output[str]]]:
         """Where Customer.io posts: the AWS ingress in front of the inlet, or the inlet itself (direct); with the
-        ingress's queue, dead-letter queue and dashboard URL."""
+        names of the ingress's parts (none for direct)."""
         if self._args.ingress != "aws":
-            return flow.webhook_url, None, None, None
+            return flow.webhook_url, {}
         # Imported here so direct mode runs without pulumi-aws installed.
         from customerio_aep.ingress.component import CustomerIoIngress, IngressArgs
 
@@ -248,7 +253,8 @@ class CustomerIoToAep(pulumi.ComponentResource):
             opts=self._child,
         )
         endpoint: pulumi.Output[str] = pulumi.Output.secret(ingress.webhook_endpoint)
-        return endpoint, ingress.queue_name, ingress.dlq_name, ingress.dashboard_url
+        parts = ("queue_name", "dlq_name", "dashboard_url", "quarantine_bucket", "dedupe_table")
+        return endpoint, {part: getattr(ingress, part) for part in parts}
 
     def _reporting_webhook(self, endpoint: pulumi.Output[str]) -> None:
         """The Customer.io reporting webhook, when managed (default: when customerio:appApiKey is set)."""

@@ -1,9 +1,12 @@
 """This project through the real CLI takes over a setup made by hand (AEP objects and the Customer.io reporting
 webhook) with `adoptFlowId` / `adoptWebhookId`: the first up creates nothing and keeps the webhook URL, the
-records and the ids; after it (and after a refresh) the preview is clean; a later rename is in place."""
+records and the ids; after it (and after a refresh) the preview is clean; `status` reads the stack; a later rename
+is in place."""
 
 from __future__ import annotations
 
+import json
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +17,7 @@ from tests.aep.hand_made import make_by_hand, post_event
 from tests.emulators.aep import AepEmulator
 from tests.emulators.customerio.appapi import CustomerIoEmulator
 from tests.emulators.customerio.events import make_event
-from tests.engine.harness import Stack
+from tests.engine.harness import ENGINE_VENV, Stack
 
 
 @pytest.fixture
@@ -66,6 +69,21 @@ def test_a_hand_made_setup_is_adopted_without_creating_anything(
 
     post_event(made.webhook_url, make_event("email", "clicked", 2))
     assert len(aep.records[made.dataset_id]) == 2
+
+    # `status` reads the stack's outputs and AEP credential through the CLI, as a user runs it in the project.
+    status = subprocess.run(
+        [str(ENGINE_VENV / "bin" / "python"), "-m", "customerio_aep", "status", "--json"],
+        cwd=stack.workdir,
+        env=stack.env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert status.returncode == 0, status.stderr
+    report = json.loads(status.stdout)
+    assert (report["flow_id"], report["flow_state"], report["problems"]) == (made.flow_id, "enabled", [])
+    assert report["records_stored"].startswith("2 records")
 
     stack.set_config("namePrefix", "adopted")
     assert set(stack.preview_ops().values()) <= {"same", "update"}

@@ -54,6 +54,7 @@ class CustomerIoIngress(pulumi.ComponentResource):
     queue_name: pulumi.Output[str]
     dlq_name: pulumi.Output[str]
     quarantine_bucket: pulumi.Output[str]
+    dedupe_table: pulumi.Output[str]
     alarm_topic_arn: pulumi.Output[str]
     dashboard_url: pulumi.Output[str]
     """The CloudWatch dashboard of the ingress in the AWS console."""
@@ -271,6 +272,7 @@ class CustomerIoIngress(pulumi.ComponentResource):
         self.queue_name = queue.name
         self.dlq_name = dlq.name
         self.quarantine_bucket = bucket.bucket
+        self.dedupe_table = table.name
         self.alarm_topic_arn = pulumi.Output.from_input(self._topic_arn)
         self.register_outputs(
             {

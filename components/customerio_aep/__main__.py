@@ -1,0 +1,133 @@
+"""`python -m customerio_aep status|redrive`: operate a deployed integration (see `--help`)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from customerio_aep.operations.stack import CommandError, Deployment, read_stack
+
+# argparse (standard library): two subcommands with a few flags need nothing more, and the package stays lean.
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run a command; 0 when all is well, 1 when something is failing, 2 when the command could not run."""
+    args = _parser().parse_args(argv)
+    try:
+        deployment = read_stack(
+            args.stack,
+            args.cwd,
+            {
+                "flow_id": args.flow_id,
+                "dataset_id": args.dataset_id,
+                "queue_name": args.queue,
+                "dlq_name": args.dlq,
+                "quarantine_bucket": args.bucket,
+                "dedupe_table": getattr(args, "table", None),
+            },
+        )
+        result: int = args.run(args, deployment)
+        return result
+    except CommandError as e:
+        _write(sys.stderr, f"error: {e}")
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m customerio_aep",
+        description="Operate a deployed Customer.io → AEP integration. Ids come from the stack's outputs "
+        "(through the Pulumi CLI, in the project directory) unless given as flags.",
+    )
+    commands = parser.add_subparsers(required=True, metavar="command")
+    status = commands.add_parser("status", help="is it flowing? exit 1 when something is failing")
+    status.add_argument("--json", action="store_true", help="print JSON instead of the report")
+    status.set_defaults(run=_status)
+    redrive = commands.add_parser(
+        "redrive", help="re-queue dead letters, replay quarantined bodies (dry run by default)"
+    )
+    redrive.add_argument("--reason", help="only dead letters whose reason contains this text, e.g. 'AEP answered 400'")
+    redrive.add_argument("--quarantine", action="store_true", help="also replay quarantined bodies usable now")
+    redrive.add_argument("--apply", action="store_true", help="move them (without it, only count)")
+    redrive.add_argument("--table", help="dedupe table (default: the stack's dedupe_table output)")
+    redrive.add_argument("--json", action="store_true", help="print JSON instead of the report")
+    redrive.set_defaults(run=_redrive)
+    for command in (status, redrive):
+        command.add_argument("--stack", help="the stack to read (default: the selected one); '-' reads none")
+        command.add_argument("--cwd", help="the Pulumi project directory (default: the current one)")
+        command.add_argument("--flow-id", help="the dataflow id (default: the flow_id output)")
+        command.add_argument("--dataset-id", help="the dataset id (default: the dataset_id output)")
+        command.add_argument("--queue", help="the ingress queue name (default: the queue_name output)")
+        command.add_argument("--dlq", help="the dead-letter queue name (default: the dlq_name output)")
+        command.add_argument("--bucket", help="the quarantine bucket (default: the quarantine_bucket output)")
+    return parser
+
+
+def _aws(deployment: Deployment) -> Any:
+    """A boto3 client factory in the stack's region; a clear error when AWS credentials are missing."""
+    import boto3
+
+    session = boto3.session.Session(region_name=deployment.aws_region())
+    if session.get_credentials() is None:
+        raise CommandError("no AWS credentials: set them as for the AWS CLI (AWS_PROFILE, or AWS_ACCESS_KEY_ID ...)")
+    if session.region_name is None:
+        raise CommandError("no AWS region: set aws:region in the stack, or AWS_REGION")
+    return session.client
+
+
+def _status(args: argparse.Namespace, deployment: Deployment) -> int:
+    from customerio_aep.aep.client import AepClient
+    from customerio_aep.operations.status import aep_status, ingress_status, judge_ingress, render
+
+    client = AepClient(deployment.aep_settings())
+    status = aep_status(client, deployment.need("flow_id", "--flow-id"), deployment.get("dataset_id"))
+    if deployment.get("queue_name"):
+        client_for = _aws(deployment)
+        judge_ingress(
+            status,
+            ingress_status(
+                client_for("sqs"),
+                client_for("s3"),
+                client_for("cloudwatch"),
+                deployment.need("queue_name", "--queue"),
+                deployment.need("dlq_name", "--dlq"),
+                deployment.need("quarantine_bucket", "--bucket"),
+            ),
+        )
+    _write(sys.stdout, json.dumps(status.as_json(), indent=2) if args.json else render(status))
+    return 1 if status.problems else 0
+
+
+def _redrive(args: argparse.Namespace, deployment: Deployment) -> int:
+    from dataclasses import asdict
+
+    from customerio_aep.operations.redrive import Buffers, redrive, render
+
+    names = Buffers(
+        queue=deployment.need("queue_name", "--queue (redrive needs the aws ingress)"),
+        dlq=deployment.need("dlq_name", "--dlq"),
+        bucket=deployment.need("quarantine_bucket", "--bucket"),
+        table=deployment.need("dedupe_table", "--table"),
+    )
+    report = redrive(
+        _aws(deployment),
+        names,
+        reason=args.reason,
+        quarantine=args.quarantine,
+        apply=args.apply,
+        progress=lambda line: _write(sys.stderr, line),
+    )
+    _write(sys.stdout, json.dumps(asdict(report), indent=2) if args.json else render(report))
+    return 0
+
+
+def _write(stream: TextIO, text: str) -> None:
+    stream.write(text + "\n")
+    stream.flush()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

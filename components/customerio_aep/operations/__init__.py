@@ -1,0 +1,1 @@
+"""Operating a deployed integration: `python -m customerio_aep status` and `redrive`."""

@@ -1,0 +1,99 @@
+"""Where the commands find the deployed integration: the stack's outputs and config, or flags and environment."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from customerio_aep.aep.errors import AepConfigError
+from customerio_aep.aep.settings import AepSettings
+
+# The AEP credential from the environment when no stack is read: AEP_CLIENT_ID for aep:clientId, and so on.
+ENV_KEYS = {
+    "aep:clientId": "AEP_CLIENT_ID",
+    "aep:clientSecret": "AEP_CLIENT_SECRET",
+    "aep:orgId": "AEP_ORG_ID",
+    "aep:sandbox": "AEP_SANDBOX",
+    "aep:imsUrl": "AEP_IMS_URL",
+    "aep:platformUrl": "AEP_PLATFORM_URL",
+}
+
+
+class CommandError(RuntimeError):
+    """Something the command needs is missing; the message says what and how to give it."""
+
+
+@dataclass
+class Deployment:
+    """The deployed integration's ids and names (the stack outputs), and the stack's config."""
+
+    outputs: dict[str, Any] = field(default_factory=dict)
+    config: dict[str, Any] = field(default_factory=dict)
+
+    def get(self, name: str) -> str | None:
+        """An output (e.g. `flow_id`), None when the stack has none."""
+        value = self.outputs.get(name)
+        return str(value) if value not in (None, "") else None
+
+    def need(self, name: str, flag: str) -> str:
+        """An output the command cannot do without."""
+        value = self.get(name)
+        if value is None:
+            raise CommandError(f"no {name}: the stack has no `{name}` output (has `pulumi up` run?); or pass {flag}")
+        return value
+
+    def aep_settings(self) -> AepSettings:
+        """The stack's AEP credential (the providers' own config keys), else the AEP_* environment variables."""
+        source = "the stack config" if any(k.startswith("aep:") for k in self.config) else "the environment"
+
+        def get(key: str) -> str | None:
+            value = self.config.get(key) if self.config else os.environ.get(ENV_KEYS.get(key, ""))
+            return None if value is None else str(value)
+
+        try:
+            return AepSettings.from_config(get)
+        except AepConfigError as e:
+            env = ", ".join(v for v in ENV_KEYS.values() if not v.endswith("_URL"))
+            raise CommandError(f"AEP credential from {source}: {e} (without a stack, set {env})") from None
+
+    def aws_region(self) -> str | None:
+        """The stack's `aws:region`, if set (else boto3's own default)."""
+        value = self.config.get("aws:region")
+        return str(value) if value else None
+
+
+def read_stack(
+    stack: str | None, cwd: str | None = None, overrides: Mapping[str, str | None] | None = None
+) -> Deployment:
+    """The outputs and config of `stack` (the selected one when None) through the Pulumi CLI, secrets decrypted;
+    `overrides` (from flags) win. With every id given by flags, pass stack="-" to skip the CLI."""
+    given = {k: v for k, v in (overrides or {}).items() if v}
+    if stack == "-":
+        return Deployment(outputs=given)
+    cli = shutil.which("pulumi")
+    if cli is None:
+        raise CommandError(
+            "the Pulumi CLI is not on PATH (run `source .tools/env.sh`), or pass the ids as flags with --stack -"
+        )
+    selector = ["--stack", stack] if stack else []
+    outputs = _pulumi_json(cli, ["stack", "output", "--json", "--show-secrets", *selector], cwd)
+    config = _pulumi_json(cli, ["config", "--json", "--show-secrets", *selector], cwd)
+    return Deployment(outputs={**outputs, **given}, config={k: (v or {}).get("value") for k, v in config.items()})
+
+
+def _pulumi_json(cli: str, args: list[str], cwd: str | None) -> dict[str, Any]:
+    # The arguments are this module's own; only the stack name comes from the user, as one argv item.
+    result = subprocess.run(  # noqa: S603
+        [cli, *args, "--non-interactive"], cwd=cwd, capture_output=True, text=True, check=False, timeout=120
+    )
+    if result.returncode != 0:
+        # The CLI's own first line says what is wrong (no stack selected, wrong passphrase, not a project).
+        first = next((line for line in result.stderr.splitlines() if line.strip()), "failed")
+        raise CommandError(f"`pulumi {' '.join(args[:2])}` failed: {first.strip()}")
+    body: dict[str, Any] = json.loads(result.stdout or "{}")
+    return body

@@ -1,0 +1,181 @@
+"""`status`: is the integration flowing? The dataflow, its last runs, the dataset's batches, and the AWS ingress's
+queues and quarantine; what is failing makes the command exit non-zero."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from customerio_aep.aep.client import AepClient
+from customerio_aep.aep.dataset import stored_data
+from customerio_aep.aep.etag import FLOW_SERVICE, get_item
+
+RUNS_SHOWN = 5
+ERRORS_SHOWN = 3
+# Older than this, the oldest queued event means the forwarder is not keeping up (or AEP is refusing).
+STALE_QUEUE_SECONDS = 900
+LABEL = "status"
+
+
+@dataclass
+class Run:
+    """One dataflow run (a window of a streaming flow) with its record counts and first errors."""
+
+    id: str
+    started: str
+    status: str
+    received: int
+    written: int
+    failed: int
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Ingress:
+    """The AWS ingress's buffers: queued and in-flight events, the oldest one's age, dead letters, quarantine."""
+
+    queued: int
+    in_flight: int
+    oldest_age_seconds: int | None
+    dead_lettered: int
+    quarantined: int
+
+
+@dataclass
+class Status:
+    """What `status` reports; `problems` lists what is failing (empty when all is well)."""
+
+    flow_id: str
+    flow_name: str
+    flow_state: str
+    runs: list[Run]
+    dataset_id: str | None
+    records_stored: str | None
+    ingress: Ingress | None
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        """A plain dict for `--json`."""
+        return asdict(self)
+
+
+def aep_status(client: AepClient, flow_id: str, dataset_id: str | None) -> Status:
+    """The flow's state and last runs, and the dataset's batches."""
+    flow = get_item(client, LABEL, "flows", flow_id)
+    if flow is None:
+        return Status(flow_id, "", "missing", [], dataset_id, None, None, [f"dataflow {flow_id} does not exist"])
+    body = client.call(
+        LABEL, "list the flow's runs", "GET", f"{FLOW_SERVICE}/runs", params={"property": f"flowId=={flow_id}"}
+    ).json()
+    runs = [_run(r) for r in sorted(body.get("items") or [], key=lambda r: -int(r.get("createdAt") or 0))]
+    status = Status(
+        flow_id, str(flow.get("name", "")), str(flow.get("state", "")), runs[:RUNS_SHOWN], dataset_id, None, None
+    )
+    if status.flow_state != "enabled":
+        status.problems.append(f"the dataflow is {status.flow_state or 'in no state'}: events are not ingested")
+    if runs and runs[0].failed:
+        first = f": {runs[0].errors[0]}" if runs[0].errors else ""
+        status.problems.append(f"the last run failed {runs[0].failed} of {runs[0].received} records{first}")
+    if dataset_id:
+        status.records_stored = str(stored_data(client, LABEL, dataset_id))
+    return status
+
+
+def _run(run: dict[str, Any]) -> Run:
+    summary = (run.get("metrics") or {}).get("recordSummary") or {}
+    errors = (run.get("status") or {}).get("errors") or []
+    started = datetime.datetime.fromtimestamp(int(run.get("createdAt") or 0) / 1000, tz=datetime.UTC)
+    return Run(
+        id=str(run.get("id")),
+        started=started.isoformat(timespec="seconds"),
+        status=str((run.get("status") or {}).get("value", "")),
+        received=int(summary.get("inputRecordCount") or 0),
+        written=int(summary.get("outputRecordCount") or 0),
+        failed=int(summary.get("failedRecordCount") or 0),
+        errors=[f"{e.get('code')} {e.get('message')}" for e in errors[:ERRORS_SHOWN]],
+    )
+
+
+def ingress_status(sqs: Any, s3: Any, cloudwatch: Any, queue: str, dlq: str, bucket: str) -> Ingress:
+    """Queue depth and oldest age (CloudWatch, None when it has no data yet), DLQ depth, quarantined bodies."""
+    depth = _attributes(sqs, queue)
+    oldest = (
+        cloudwatch.get_metric_statistics(
+            Namespace="AWS/SQS",
+            MetricName="ApproximateAgeOfOldestMessage",
+            Dimensions=[{"Name": "QueueName", "Value": queue}],
+            StartTime=datetime.datetime.now(datetime.UTC) - datetime.timedelta(minutes=15),
+            EndTime=datetime.datetime.now(datetime.UTC),
+            Period=300,
+            Statistics=["Maximum"],
+        ).get("Datapoints")
+        or []
+    )
+    newest = max(oldest, key=lambda p: p["Timestamp"]) if oldest else None
+    quarantined = sum(
+        page.get("KeyCount", 0)
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix="quarantine/")
+    )
+    return Ingress(
+        queued=int(depth["ApproximateNumberOfMessages"]),
+        in_flight=int(depth["ApproximateNumberOfMessagesNotVisible"]),
+        oldest_age_seconds=int(newest["Maximum"]) if newest else None,
+        dead_lettered=int(_attributes(sqs, dlq)["ApproximateNumberOfMessages"]),
+        quarantined=quarantined,
+    )
+
+
+def _attributes(sqs: Any, queue: str) -> dict[str, str]:
+    url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
+    names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    attributes: dict[str, str] = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
+    return attributes
+
+
+def judge_ingress(status: Status, ingress: Ingress) -> None:
+    """Add the ingress's problems (and notes) to the status."""
+    status.ingress = ingress
+    if ingress.dead_lettered:
+        status.problems.append(
+            f"{ingress.dead_lettered} events in the dead-letter queue: see why with `redrive`, fix, then "
+            "`redrive --apply`"
+        )
+    if ingress.oldest_age_seconds is not None and ingress.oldest_age_seconds > STALE_QUEUE_SECONDS:
+        status.problems.append(
+            f"the oldest queued event is {ingress.oldest_age_seconds} s old: the forwarder is not keeping up"
+        )
+    if ingress.quarantined:
+        status.notes.append(
+            f"{ingress.quarantined} request bodies quarantined (authentic but unusable); `redrive --quarantine` "
+            "replays those that can now be used"
+        )
+
+
+def render(status: Status) -> str:
+    """The human-readable report."""
+    lines = [f"Dataflow {status.flow_name or status.flow_id} ({status.flow_id}): {status.flow_state}"]
+    if status.runs:
+        lines.append("  last runs (newest first):")
+        for run in status.runs:
+            lines.append(
+                f"    {run.started}  {run.status:<15} received {run.received:,}  written {run.written:,}  "
+                f"failed {run.failed:,}"
+            )
+            lines += [f"      error {e}" for e in run.errors]
+    else:
+        lines.append("  no runs yet (no events received)")
+    if status.dataset_id:
+        lines.append(f"Dataset {status.dataset_id}: {status.records_stored}")
+    if status.ingress is not None:
+        i = status.ingress
+        age = "unknown (no CloudWatch data yet)" if i.oldest_age_seconds is None else f"{i.oldest_age_seconds} s"
+        lines += [
+            f"Queue: {i.queued:,} queued, {i.in_flight:,} in flight, oldest {age}",
+            f"Dead-letter queue: {i.dead_lettered:,}",
+            f"Quarantined bodies: {i.quarantined:,}",
+        ]
+    lines += [f"NOTE: {n}" for n in status.notes]
+    lines += [f"FAILING: {p}" for p in status.problems] or ["OK: nothing is failing"]
+    return "\n".join(lines)
