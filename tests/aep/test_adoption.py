@@ -14,6 +14,7 @@ from customerio_aep.aep.dataflow import DataflowProvider
 from customerio_aep.aep.dataset import DatasetProvider
 from customerio_aep.aep.default_mapping import DEFAULT_FIELDS, build_mappings
 from customerio_aep.aep.errors import AepConfigError, DataSafetyError
+from customerio_aep.aep.identity_descriptor import IdentityDescriptorProvider
 from customerio_aep.aep.mapping_set import MappingSetProvider
 from customerio_aep.aep.provider import AepProvider
 from customerio_aep.aep.schema import XdmSchemaProvider
@@ -158,3 +159,21 @@ def _records(aep: AepEmulator, dataset_id: str, count: int) -> list[dict[str, An
     while len(aep.records.get(dataset_id, [])) < count and time.monotonic() < deadline:
         time.sleep(0.05)
     return aep.records[dataset_id]
+
+
+def test_an_identity_descriptor_is_adopted_by_id(aep: AepEmulator, configured: Callable[..., Any]) -> None:
+    schema = configured(XdmSchemaProvider()).create({"title": "t", "fields": DEFAULT_FIELDS}).outs
+    made = configured(IdentityDescriptorProvider()).create(
+        {"schema_id": schema["schema_id"], "field": "_{tenant}.customerio.email", "namespace": "Email"}
+    )
+    since = aep.count()
+    adopted = configured(IdentityDescriptorProvider()).create(
+        {
+            "schema_id": schema["schema_id"],
+            "field": "_{tenant}.customerio.emailAddress",
+            "namespace": "Email",
+            "adopt_id": made.id,
+        }
+    )
+    assert adopted.id == made.id and aep.count("*.create", since) == 0 and len(aep.descriptors) == 1
+    assert aep.descriptors[str(made.id)]["xdm:sourceProperty"] == "/_acme/customerio/emailAddress"

@@ -13,7 +13,7 @@ from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
 from customerio_aep.aep.default_mapping import TENANT, resolve_tenant
 from customerio_aep.aep.identity_namespace import is_code
 from customerio_aep.aep.mapping_set import tenant_of
-from customerio_aep.aep.provider import AepProvider, Props, is_unknown
+from customerio_aep.aep.provider import AepProvider, Props, adoption_inputs, is_unknown
 
 DESCRIPTORS = "/data/foundation/schemaregistry/tenant/descriptors"
 XDM = "application/vnd.adobe.xdm+json"
@@ -138,11 +138,19 @@ class IdentityDescriptor(Resource, module="aep", name="IdentityDescriptor"):
         field: pulumi.Input[str],
         namespace: pulumi.Input[str],
         primary: pulumi.Input[bool] = False,
+        adopt_id: pulumi.Input[str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__(
             IdentityDescriptorProvider(),
             resource_name,
-            {"schema_id": schema_id, "field": field, "namespace": namespace, "primary": primary, "descriptor_id": None},
+            {
+                **adoption_inputs(adopt_id, None),
+                "schema_id": schema_id,
+                "field": field,
+                "namespace": namespace,
+                "primary": primary,
+                "descriptor_id": None,
+            },
             opts,
         )
