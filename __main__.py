@@ -8,6 +8,7 @@ from customerio_aep.project_config import args_from_config
 integration = CustomerIoToAep("cio-aep", args_from_config())
 
 pulumi.export("webhook_url", integration.webhook_url)
+pulumi.export("workspace_webhook_urls", integration.workspace_webhook_urls)
 pulumi.export("flow_id", integration.flow_id)
 pulumi.export("dataset_id", integration.dataset_id)
 pulumi.export("schema_id", integration.schema_id)

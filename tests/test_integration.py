@@ -6,6 +6,7 @@ import pulumi
 import pytest
 
 from customerio_aep import CustomerIoToAep, CustomerIoToAepArgs, IdentityField
+from customerio_aep.workspaces import Workspace
 from tests.mocks import RecordingMocks, run_program
 
 
@@ -132,3 +133,47 @@ def test_aws_mode_exposes_the_ingress_dashboard(mocks: RecordingMocks) -> None:
         return url
 
     pulumi.runtime.test(program)()
+
+
+def workspaces_args(**extra: object) -> CustomerIoToAepArgs:
+    return CustomerIoToAepArgs(
+        signing_key=pulumi.Output.secret("k"),
+        manage_reporting_webhook=False,
+        workspaces={
+            "production": Workspace(signing_key="kp", app_api_key="app-production", region="eu"),
+            "staging": Workspace(signing_key="ks"),
+        },
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+def test_workspaces_get_their_url_webhook_and_a_workspace_field(mocks: RecordingMocks) -> None:
+    run_program(lambda: CustomerIoToAep("cio", workspaces_args()))
+    webhooks = mocks.of_type("pulumi-python:dynamic/customerio:ReportingWebhook")
+    assert [w.name for w in webhooks] == ["cio-webhook-production"]  # staging has no App API key
+    production = webhooks[0].inputs
+    assert production["endpoint"]["value"] == "https://cio-ingress-stage.mock/webhook/production"
+    assert production["region"] == "eu" and production["app_api_key"]["value"] == "app-production"
+    assert mocks.named("cio-schema").inputs["fields"]["workspace"] == "string"
+    assert {"source": "workspace", "destination": "_{tenant}.customerio.workspace"} in [
+        {k: e[k] for k in ("source", "destination")} for e in mocks.named("cio-mapping").inputs["mappings"]
+    ]
+
+
+def test_without_workspaces_the_schema_and_mapping_are_as_before(mocks: RecordingMocks) -> None:
+    run_program(lambda: CustomerIoToAep("cio", CustomerIoToAepArgs(signing_key=pulumi.Output.secret("k"))))
+    assert "workspace" not in mocks.named("cio-schema").inputs["fields"]
+    assert all(e["source"] != "workspace" for e in mocks.named("cio-mapping").inputs["mappings"])
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (CustomerIoToAepArgs(ingress="direct", workspaces={"a": Workspace(signing_key="k")}), "need the aws ingress"),
+        (CustomerIoToAepArgs(workspaces={"Prod!": Workspace(signing_key="k")}), "workspace name 'Prod!'"),
+        (CustomerIoToAepArgs(workspaces={"a": Workspace(signing_key="k", region="ap")}), "region must be us or eu"),
+    ],
+)
+def test_bad_workspaces_say_what_to_do(mocks: RecordingMocks, args: CustomerIoToAepArgs, says: str) -> None:
+    with pytest.raises(ValueError, match=says):
+        CustomerIoToAep("cio", args)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +26,10 @@ from customerio_aep.aep.default_mapping import NAMESPACE
 from customerio_aep.customerio.events import ALL_EVENTS
 from customerio_aep.customerio.reporting_webhook import ReportingWebhook
 from customerio_aep.identities import DEFAULT_IDENTITIES, IdentityField, identity_problems
+from customerio_aep.workspaces import Workspace, workspace_problems
+
+# The field the receiver tags each workspace's events with, and where the mapping puts it.
+WORKSPACE_FIELD = "workspace"
 
 INGRESS_MODES = ("aws", "direct")
 
@@ -57,7 +62,13 @@ class CustomerIoToAepArgs:
     ingress: str = "aws"
     """`aws` (verified, buffered, deduplicated) or `direct` (Customer.io posts straight to the AEP inlet)."""
     signing_key: pulumi.Input[str] | None = None
-    """The Customer.io webhook signing key (secret); required for the aws ingress."""
+    """The Customer.io webhook signing key (secret) of the single-workspace webhook URL (`webhook_url`); the aws
+    ingress needs it or `workspaces`."""
+    previous_signing_key: pulumi.Input[str] | None = None
+    """During a key rotation, the key being replaced: both are accepted until it is removed (README)."""
+    workspaces: Mapping[str, Workspace] = field(default_factory=dict)
+    """More Customer.io workspaces into the same dataset (aws ingress): each gets its own webhook URL and key check,
+    its events carry its name in the `workspace` field, and (with its App API key) its own reporting webhook."""
     ingress_options: Mapping[str, Any] = field(default_factory=dict)
     """Overrides of IngressArgs fields (sizes, limits, alarm topic, tags)."""
     flow_enabled: pulumi.Input[bool] = True
@@ -79,6 +90,8 @@ class CustomerIoToAep(pulumi.ComponentResource):
     """Streams Customer.io reporting webhooks into an AEP dataset: AEP objects, ingress and the webhook."""
 
     webhook_url: pulumi.Output[str]
+    workspace_webhook_urls: pulumi.Output[dict[str, str]]
+    """Each workspace's webhook URL (secret), by name."""
     flow_id: pulumi.Output[str]
     schema_id: pulumi.Output[str]
     dataset_id: pulumi.Output[str]
@@ -109,9 +122,15 @@ class CustomerIoToAep(pulumi.ComponentResource):
         dataset_id = self._dataset(schema_id, profile_ready)
         flow, source, target, mapping = self._dataflow(schema_id, dataset_id)
         endpoint, ingress = self._ingress(flow)
-        self._reporting_webhook(endpoint)
+        if args.signing_key is not None or args.ingress != "aws":
+            self._reporting_webhook(endpoint)
+        workspace_urls: pulumi.Output[dict[str, str]] = ingress.get("workspace_endpoints") or pulumi.Output.from_input(
+            {}
+        )
+        self._workspace_webhooks(workspace_urls)
 
         self.webhook_url = pulumi.Output.secret(endpoint)
+        self.workspace_webhook_urls = pulumi.Output.secret(workspace_urls)
         self.flow_id = flow.flow_id
         self.schema_id = pulumi.Output.from_input(schema_id)
         self.dataset_id = pulumi.Output.from_input(dataset_id)
@@ -219,7 +238,7 @@ class CustomerIoToAep(pulumi.ComponentResource):
         mapping = MappingSet(
             f"{name}-mapping",
             schema_id=schema_id,
-            mappings=build_mappings(self._args.mapping_extra, self._args.mapping_remove),
+            mappings=build_mappings(_mapping_extra(self._args), self._args.mapping_remove),
             adopt_flow_id=adopt,
             opts=child,
         )
@@ -236,7 +255,7 @@ class CustomerIoToAep(pulumi.ComponentResource):
         )
         return flow, source, target, mapping
 
-    def _ingress(self, flow: Dataflow) -> tuple[pulumi.Output[str], dict[str, pulumi.Output[str]]]:
+    def _ingress(self, flow: Dataflow) -> tuple[pulumi.Output[str], dict[str, pulumi.Output[Any]]]:
         """Where Customer.io posts: the AWS ingress in front of the inlet, or the inlet itself (direct); with the
         names of the ingress's parts (none for direct)."""
         if self._args.ingress != "aws":
@@ -244,16 +263,26 @@ class CustomerIoToAep(pulumi.ComponentResource):
         # Imported here so direct mode runs without pulumi-aws installed.
         from customerio_aep.ingress.component import CustomerIoIngress, IngressArgs
 
-        assert self._args.signing_key is not None
         ingress = CustomerIoIngress(
             f"{self._name}-ingress",
             IngressArgs(
-                signing_key=self._args.signing_key, inlet_url=flow.webhook_url, **dict(self._args.ingress_options)
+                signing_key=self._args.signing_key,
+                previous_signing_key=self._args.previous_signing_key,
+                workspaces=self._args.workspaces,
+                inlet_url=flow.webhook_url,
+                **dict(self._args.ingress_options),
             ),
             opts=self._child,
         )
         endpoint: pulumi.Output[str] = pulumi.Output.secret(ingress.webhook_endpoint)
-        parts = ("queue_name", "dlq_name", "dashboard_url", "quarantine_bucket", "dedupe_table")
+        parts = (
+            "queue_name",
+            "dlq_name",
+            "dashboard_url",
+            "quarantine_bucket",
+            "dedupe_table",
+            "workspace_endpoints",
+        )
         return endpoint, {part: getattr(ingress, part) for part in parts}
 
     def _reporting_webhook(self, endpoint: pulumi.Output[str]) -> None:
@@ -271,19 +300,55 @@ class CustomerIoToAep(pulumi.ComponentResource):
                 opts=self._child,
             )
 
+    def _workspace_webhooks(self, urls: pulumi.Output[dict[str, str]]) -> None:
+        """A reporting webhook for each workspace given an App API key, posting to the workspace's own URL."""
+        for ws, workspace in self._args.workspaces.items():
+            if workspace.app_api_key is None:
+                continue
+            ReportingWebhook(
+                f"{self._name}-webhook-{ws}",
+                name=f"{self._args.name_prefix} ({ws}) → Adobe Experience Platform",
+                endpoint=urls.apply(functools.partial(_pick, ws)),
+                events=list(self._args.events),
+                app_api_key=workspace.app_api_key,
+                region=workspace.region,
+                opts=self._child,
+            )
+
+
+def _pick(name: str, urls: dict[str, str]) -> str:
+    return urls[name]
+
 
 def _fields(args: CustomerIoToAepArgs) -> dict[str, str]:
-    return {**DEFAULT_FIELDS, **args.extra_fields}
+    workspace = {WORKSPACE_FIELD: "string"} if args.workspaces else {}
+    return {**DEFAULT_FIELDS, **workspace, **args.extra_fields}
+
+
+def _mapping_extra(args: CustomerIoToAepArgs) -> list[Mapping[str, Any]]:
+    """The user's extra mapping entries, and the workspace tag's when there are workspaces."""
+    workspace = (
+        [{"source": WORKSPACE_FIELD, "destination": f"{NAMESPACE}.{WORKSPACE_FIELD}"}] if args.workspaces else []
+    )
+    return [*workspace, *args.mapping_extra]
 
 
 def _validate(args: CustomerIoToAepArgs) -> None:
     if args.ingress not in INGRESS_MODES:
         raise InvalidArgsError(f"ingress must be one of {', '.join(INGRESS_MODES)}, got {args.ingress!r}")
-    if args.ingress == "aws" and args.signing_key is None:
+    if args.ingress == "aws" and args.signing_key is None and not args.workspaces:
         raise InvalidArgsError(
             "signing_key is required for the aws ingress: copy it from Customer.io (Data & "
             "Integrations > Reporting webhooks) into `pulumi config set --secret signingKey ...`"
         )
+    if args.workspaces and args.ingress != "aws":
+        raise InvalidArgsError(
+            "workspaces need the aws ingress (it checks each workspace's key and tags its events): "
+            "`pulumi config set ingress aws`, or drop workspaces"
+        )
+    problems = workspace_problems(args.workspaces)
+    if problems:
+        raise InvalidArgsError("workspaces: " + "; ".join(problems))
     if args.adopt_flow_id is not None and (args.schema_id is not None or args.dataset_id is not None):
         raise InvalidArgsError(
             "adopt_flow_id takes over the flow's own schema and dataset: drop schema_id and dataset_id (schemaId, "

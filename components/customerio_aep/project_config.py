@@ -10,6 +10,7 @@ import pulumi
 from customerio_aep.customerio.events import ALL_EVENTS
 from customerio_aep.customerio.reporting_webhook import REGION_URLS
 from customerio_aep.integration import INGRESS_MODES, CustomerIoToAepArgs
+from customerio_aep.workspaces import Workspace, workspace_problems
 
 
 class ConfigError(pulumi.RunError):
@@ -40,7 +41,8 @@ def args_from_config(config: pulumi.Config | None = None) -> CustomerIoToAepArgs
             "lives: `pulumi config set customerio:region us`"
         )
     signing_key = config.get_secret("signingKey")
-    if ingress == "aws" and signing_key is None:
+    workspaces = _workspaces(config.get_object("workspaces") or {})
+    if ingress == "aws" and signing_key is None and not workspaces:
         raise ConfigError(
             "customerio-aep:signingKey is not set, and the aws ingress checks every request with it: copy it from "
             "Customer.io (Data & Integrations > Reporting webhooks) into `pulumi config set --secret signingKey "
@@ -56,11 +58,53 @@ def args_from_config(config: pulumi.Config | None = None) -> CustomerIoToAepArgs
         events=events,
         ingress=ingress,
         signing_key=signing_key,
+        # Read as a secret only when set: an empty previous key must never be accepted as a key.
+        previous_signing_key=config.get_secret("previousSigningKey") if config.get("previousSigningKey") else None,
+        workspaces=workspaces,
         flow_enabled=config.get_bool("flowEnabled") is not False,
         profile=config.get_bool("profile") is True,
         adopt_flow_id=config.get("adoptFlowId") or None,
         adopt_reporting_webhook_id=config.get("adoptWebhookId") or None,
     )
+
+
+_WORKSPACE_KEYS = {"signingKey", "previousSigningKey", "appApiKey", "region"}
+
+
+def _workspaces(value: Any) -> dict[str, Workspace]:
+    """The `workspaces` config object: name → {signingKey, previousSigningKey?, appApiKey?, region?}, keys kept
+    secret."""
+    how = "`pulumi config set --secret --path 'workspaces.<name>.signingKey' <key>`"
+    if not isinstance(value, dict):
+        raise ConfigError(f"customerio-aep:workspaces must be an object of workspaces by name: {how}")
+    workspaces = {}
+    for name, settings in value.items():
+        if not isinstance(settings, dict) or not settings.get("signingKey"):
+            raise ConfigError(f"customerio-aep:workspaces.{name} needs a signingKey: {how.replace('<name>', name)}")
+        unknown = sorted(set(settings) - _WORKSPACE_KEYS)
+        if unknown:
+            raise ConfigError(
+                f"customerio-aep:workspaces.{name} has unknown keys {unknown}; known: "
+                + ", ".join(sorted(_WORKSPACE_KEYS))
+            )
+        secret = {
+            k: pulumi.Output.secret(str(settings[k])) for k in ("previousSigningKey", "appApiKey") if settings.get(k)
+        }
+        workspaces[str(name)] = Workspace(
+            signing_key=pulumi.Output.secret(str(settings["signingKey"])),
+            previous_signing_key=secret.get("previousSigningKey"),
+            app_api_key=secret.get("appApiKey"),
+            region=str(settings.get("region") or "us").lower(),
+        )
+    problems = workspace_problems(workspaces)
+    if problems:
+        raise ConfigError(
+            "customerio-aep:workspaces: "
+            + "; ".join(problems)
+            + "; fix with `pulumi config rm --path 'workspaces.<name>'` and `pulumi config set --secret --path "
+            "'workspaces.<new name>.signingKey' <key>`"
+        )
+    return workspaces
 
 
 def _as_list(value: Any, key: str) -> list[str]:

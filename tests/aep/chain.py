@@ -13,9 +13,16 @@ from customerio_aep.aep.mapping_set import MappingSetProvider
 from customerio_aep.aep.schema import XdmSchemaProvider
 
 
-def build_chain(configured: Callable[..., Any]) -> dict[str, Any]:
-    """Create schema → dataset → connections → mapping → flow; returns each resource's outputs."""
-    schema = configured(XdmSchemaProvider()).create({"title": "t", "description": "", "fields": DEFAULT_FIELDS}).outs
+def build_chain(
+    configured: Callable[..., Any], fields: dict[str, str] | None = None, mappings: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """Create schema → dataset → connections → mapping → flow (by default with the default fields and mapping);
+    returns each resource's outputs."""
+    schema = (
+        configured(XdmSchemaProvider())
+        .create({"title": "t", "description": "", "fields": fields or DEFAULT_FIELDS})
+        .outs
+    )
     dataset = configured(DatasetProvider()).create({"name": "ds", "schema_id": schema["schema_id"]}).outs
     source = configured(SourceConnectionProvider()).create({"name": "src", "description": ""}).outs
     target = (
@@ -24,7 +31,9 @@ def build_chain(configured: Callable[..., Any]) -> dict[str, Any]:
         .outs
     )
     mapping = (
-        configured(MappingSetProvider()).create({"schema_id": schema["schema_id"], "mappings": build_mappings()}).outs
+        configured(MappingSetProvider())
+        .create({"schema_id": schema["schema_id"], "mappings": mappings or build_mappings()})
+        .outs
     )
     flow = (
         configured(DataflowProvider())

@@ -67,15 +67,17 @@ def test_a_missing_permission_is_named(tmp_path: Path) -> None:
         ({"ingress": "direct", "events[0]": "email_teleported"}, "unknown events ['email_teleported']"),
         ({"ingress": "direct", "customerio:region": "mars"}, "customerio:region is 'mars'; it must be one of us, eu"),
         ({"ingress": "aws"}, "customerio-aep:signingKey is not set"),
+        ({"ingress": "aws", "workspaces.Prod.signingKey": "k"}, "workspace name 'Prod' must be 1-32 lower-case"),
     ],
-    ids=["bad-ingress", "unknown-event", "bad-region", "no-signing-key"],
+    ids=["bad-ingress", "unknown-event", "bad-region", "no-signing-key", "bad-workspace"],
 )
 def test_project_configuration_problems_are_one_line(
     aep: AepEmulator, tmp_path: Path, config: dict[str, str], says: str
 ) -> None:
     stack = Stack.create_project(tmp_path, aep, {})
     for key, value in config.items():
-        stack.run("config", "set", *(["--path"] if key.startswith("events") else []), key, value)
+        path = ["--path"] if "." in key or "[" in key else []
+        stack.run("config", "set", *path, *(["--secret"] if key.endswith("signingKey") else []), key, value)
     output = preview_fails(stack)
     one_error_line(output, says)
     assert "pulumi config set" in output

@@ -135,6 +135,7 @@ def api_event(
     key: str = SIGNING_KEY,
     base64: bool = False,
     signature: str | None = None,
+    workspace: str = "",
 ) -> dict[str, Any]:
     """An API Gateway HTTP API (payload 2.0) event as Customer.io's signed POST produces it."""
     import base64 as b64
@@ -144,7 +145,7 @@ def api_event(
     sig = signature if signature is not None else sign(key, ts, body)
     return {
         "version": "2.0",
-        "routeKey": "POST /webhook",
+        "routeKey": f"POST /webhook/{workspace}" if workspace else "POST /webhook",
         "headers": {"x-cio-timestamp": ts, "x-cio-signature": sig, "content-type": "application/json"},
         "body": b64.b64encode(body).decode() if base64 else body.decode(),
         "isBase64Encoded": base64,

@@ -8,6 +8,7 @@ import re
 import pulumi
 
 from customerio_aep.ingress.component import CustomerIoIngress, IngressArgs
+from customerio_aep.workspaces import Workspace
 from tests.mocks import RecordingMocks, run_program
 
 
@@ -122,3 +123,43 @@ def test_a_dashboard_shows_the_flow_and_its_failures(mocks: RecordingMocks) -> N
     } <= shown
     queue_metrics = [m for w in widgets for m in w["properties"]["metrics"] if m[0] == "AWS/SQS"]
     assert {m[3] for m in queue_metrics} == {"in-events", "in-dlq"}  # the queues of this ingress
+
+
+def build_workspaces(with_single_route: bool) -> None:
+    args = IngressArgs(
+        signing_key=pulumi.Output.secret("sk-secret") if with_single_route else None,
+        inlet_url=pulumi.Output.secret("https://inlet/x"),
+        workspaces={
+            "production": Workspace(signing_key="sk-production-new", previous_signing_key="sk-production-old"),
+            "staging": Workspace(signing_key="sk-staging"),
+        },
+    )
+    run_program(lambda: CustomerIoIngress("in", args))
+
+
+def test_each_workspace_has_its_route_permission_secret_and_alarm(mocks: RecordingMocks) -> None:
+    build_workspaces(with_single_route=False)
+    routes = {r.inputs["routeKey"] for r in mocks.of_type("aws:apigatewayv2/route:Route")}
+    assert routes == {"POST /webhook/production", "POST /webhook/staging"}
+    arns = {p.inputs["sourceArn"].rsplit("/*/", 1)[1] for p in mocks.of_type("aws:lambda/permission:Permission")}
+    assert arns == {"POST/webhook/production", "POST/webhook/staging"}
+    versions = mocks.of_type("aws:secretsmanager/secretVersion:SecretVersion")
+    keys = {v.name: v.inputs["secretString"]["value"] for v in versions}  # each a secret in the state
+    assert json.loads(keys["in-signing-key-production"]) == ["sk-production-new", "sk-production-old"]
+    assert keys["in-signing-key-staging"] == "sk-staging"
+    receiver = next(f for f in mocks.of_type("aws:lambda/function:Function") if f.name == "in-receiver")
+    env = receiver.inputs["environment"]["variables"]
+    assert set(json.loads(env["SIGNING_SECRETS"])) == {"production", "staging"} and "SIGNING_SECRET_ARN" not in env
+    assert "sk-" not in json.dumps(env)
+    alarm = mocks.named("in-signature-rejected-staging")
+    assert alarm.inputs["dimensions"] == {"Workspace": "staging"}
+
+
+def test_adding_workspaces_leaves_the_single_workspace_route_as_it_was(mocks: RecordingMocks) -> None:
+    build()
+    names = ("in-webhook", "in-apigw", "in-signing-key")
+    before = {(r.typ, r.name): r.inputs for r in mocks.resources if r.name in names}
+    mocks.resources.clear()
+    build_workspaces(with_single_route=True)
+    after = {(r.typ, r.name): r.inputs for r in mocks.resources if r.name in names}
+    assert after == before and len(before) == 4  # route, permission, secret and its version

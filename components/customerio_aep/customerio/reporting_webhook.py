@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -33,7 +34,8 @@ class CustomerIoApiError(RuntimeError):
 
     def __init__(self, name: str, operation: str, status: int, detail: str) -> None:
         hint = {
-            401: "Check customerio:appApiKey and that customerio:region matches the workspace (us or eu)",
+            401: "Check the App API key (customerio:appApiKey, or the workspace's appApiKey) and that the region "
+            "matches the workspace (us or eu)",
             404: "The webhook is gone; run `pulumi refresh`",
         }.get(status, "")
         super().__init__(
@@ -41,6 +43,15 @@ class CustomerIoApiError(RuntimeError):
             + (f". {hint}" if hint else "")
         )
         self.status = status
+
+
+@dataclass(frozen=True)
+class AppApi:
+    """Where and with which key the App API is called, or why it cannot be."""
+
+    base: str
+    key: str
+    problem: str | None
 
 
 _sessions: dict[str, requests.Session] = {}
@@ -63,54 +74,70 @@ class ReportingWebhookProvider(ResourceProvider):
         """Read `customerio:appApiKey` (secret), `customerio:region` and `customerio:apiUrl`; a problem with them is
         reported by `check` as one line."""
         region = (req.config.get("customerio:region") or "us").lower()
-        self._config_problem = (
-            None
-            if region in REGION_URLS
-            else f"customerio:region: {region!r} is not a Customer.io region; `pulumi config set customerio:region us` "
-            "(or eu, where the workspace lives)"
-        )
-        self._base = (req.config.get("customerio:apiUrl") or REGION_URLS.get(region, REGION_URLS["us"])).rstrip("/")
-        self._key = req.config.get("customerio:appApiKey") or ""
-        if self._config_problem is None and not self._key:
-            self._config_problem = (
+        self._url_override = (req.config.get("customerio:apiUrl") or "").rstrip("/")
+        key = req.config.get("customerio:appApiKey") or ""
+        problem = None
+        if region not in REGION_URLS:
+            problem = (
+                f"customerio:region: {region!r} is not a Customer.io region; `pulumi config set customerio:region us` "
+                "(or eu, where the workspace lives)"
+            )
+        elif not key:
+            problem = (
                 "customerio:appApiKey: not set, and the reporting webhook is managed: `pulumi config set --secret "
                 "customerio:appApiKey <key>` (Customer.io > Account settings > API credentials > App API keys)"
             )
+        self._config_api = AppApi(self._url_override or REGION_URLS.get(region, REGION_URLS["us"]), key, problem)
 
-    def _preflight(self) -> str | None:
+    def _api(self, props: dict[str, Any]) -> AppApi:
+        """The stack's App API, or the workspace's own when the webhook carries its key and region."""
+        if not props.get("app_api_key"):
+            return getattr(self, "_config_api", AppApi(REGION_URLS["us"], "", "customerio:appApiKey: not configured"))
+        region = str(props.get("region") or "us")
+        base = getattr(self, "_url_override", "") or REGION_URLS.get(region, REGION_URLS["us"])
+        return AppApi(base, str(props["app_api_key"]), None)
+
+    def _preflight(self, api: AppApi) -> str | None:
         """Whether the App API accepts the key in this region: asked once per run (one list call)."""
         with _lock:
-            if (self._base, self._key) not in _verdicts:
+            if (api.base, api.key) not in _verdicts:
                 verdict = None
                 try:
-                    self._call("(configuration)", "list reporting webhooks", "GET", "/v1/reporting_webhooks")
+                    self._call(api, "(configuration)", "list reporting webhooks", "GET", "/v1/reporting_webhooks")
                 except CustomerIoApiError as e:
                     verdict = (
-                        f"customerio:appApiKey: the Customer.io App API at {self._base} refused the key (HTTP "
-                        f"{e.status}); check the key, and that customerio:region matches the workspace (us or eu)"
+                        f"customerio:appApiKey: the Customer.io App API at {api.base} refused the key (HTTP "
+                        f"{e.status}); check the key, and that the region matches the workspace (us or eu)"
                         if e.status in (401, 403)
                         else f"customerio:region: {e}"
                     )
-                _verdicts[(self._base, self._key)] = verdict
-            return _verdicts[(self._base, self._key)]
+                _verdicts[(api.base, api.key)] = verdict
+            return _verdicts[(api.base, api.key)]
 
     def _call(
-        self, name: str, operation: str, method: str, path: str, body: Any = None, ok: tuple[int, ...] = (200, 201, 204)
+        self,
+        api: AppApi,
+        name: str,
+        operation: str,
+        method: str,
+        path: str,
+        body: Any = None,
+        ok: tuple[int, ...] = (200, 201, 204),
     ) -> requests.Response:
-        if getattr(self, "_config_problem", None):
-            raise ValueError(self._config_problem)
+        if api.problem:
+            raise ValueError(api.problem)
 
         def connection_error(e: Exception) -> Exception:
             return CustomerIoApiError(name, operation, 0, f"connection failed ({type(e).__name__})")
 
         response = send(
-            _session(self._base),
+            _session(api.base),
             self.retry,
             connection_error,
             method,
-            f"{self._base}{path}",
+            f"{api.base}{path}",
             json=body,
-            headers={"Authorization": f"Bearer {self._key}", "Accept": "application/json"},
+            headers={"Authorization": f"Bearer {api.key}", "Accept": "application/json"},
         )
         if response.status_code not in ok:
             try:
@@ -134,7 +161,8 @@ class ReportingWebhookProvider(ResourceProvider):
             if unknown:
                 failures.append(input_failure("events", f"unknown events {unknown}; use <object_type>_<metric>"))
         if not failures and (not olds or any(olds.get(f) != news.get(f) for f in FIELDS)):
-            problem = getattr(self, "_config_problem", None) or self._preflight()
+            api = self._api(news)
+            problem = api.problem or self._preflight(api)
             if problem:
                 failures.append(CheckFailure("", problem))
         return CheckResult(news, failures)
@@ -159,7 +187,9 @@ class ReportingWebhookProvider(ResourceProvider):
         """POST the webhook; or, with `adopt_id`, take over that webhook (its endpoint and events set in place)."""
         if props.get("adopt_id"):
             return self._adopt(str(props["adopt_id"]), props)
-        created = self._object(self._call(props["name"], "create", "POST", "/v1/reporting_webhooks", self._body(props)))
+        created = self._object(
+            self._call(self._api(props), props["name"], "create", "POST", "/v1/reporting_webhooks", self._body(props))
+        )
         return CreateResult(str(created["id"]), {**props, "webhook_id": int(created["id"])})
 
     def _adopt(self, webhook_id: str, props: dict[str, Any]) -> CreateResult:
@@ -176,7 +206,9 @@ class ReportingWebhookProvider(ResourceProvider):
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         """GET the webhook; a deleted one reads as gone."""
         try:
-            live = self._object(self._call(props.get("name", id_), "read", "GET", f"/v1/reporting_webhooks/{id_}"))
+            live = self._object(
+                self._call(self._api(props), props.get("name", id_), "read", "GET", f"/v1/reporting_webhooks/{id_}")
+            )
         except CustomerIoApiError as e:
             if e.status == 404:
                 return ReadResult(None, {})
@@ -190,13 +222,13 @@ class ReportingWebhookProvider(ResourceProvider):
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         """PUT the full body."""
-        self._call(news["name"], "update", "PUT", f"/v1/reporting_webhooks/{id_}", self._body(news))
+        self._call(self._api(news), news["name"], "update", "PUT", f"/v1/reporting_webhooks/{id_}", self._body(news))
         return UpdateResult({**news, "webhook_id": int(id_)})
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         """DELETE; already gone counts as deleted."""
         try:
-            self._call(props.get("name", id_), "delete", "DELETE", f"/v1/reporting_webhooks/{id_}")
+            self._call(self._api(props), props.get("name", id_), "delete", "DELETE", f"/v1/reporting_webhooks/{id_}")
         except CustomerIoApiError as e:
             if e.status != 404:
                 raise
@@ -221,6 +253,8 @@ class ReportingWebhook(Resource, module="customerio", name="ReportingWebhook"):
         full_resolution: pulumi.Input[bool] = True,
         with_content: pulumi.Input[bool] = False,
         adopt_id: pulumi.Input[str] | None = None,
+        app_api_key: pulumi.Input[str] | None = None,
+        region: str | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__(
@@ -234,7 +268,9 @@ class ReportingWebhook(Resource, module="customerio", name="ReportingWebhook"):
                 "full_resolution": full_resolution,
                 "with_content": with_content,
                 "adopt_id": adopt_id,
+                "app_api_key": None if app_api_key is None else pulumi.Output.secret(app_api_key),
+                "region": region,
                 "webhook_id": None,
             },
-            opts,
+            pulumi.ResourceOptions.merge(pulumi.ResourceOptions(additional_secret_outputs=["app_api_key"]), opts),
         )

@@ -4,22 +4,29 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
 
 from customerio_aep.ingress.package import PACKAGE, archive
+from customerio_aep.workspaces import Workspace
 
 
 @dataclass
 class IngressArgs:
     """Sizes, limits and names of the ingress; every field has a production default."""
 
-    signing_key: pulumi.Input[str]
-    """The Customer.io webhook signing key (secret)."""
+    signing_key: pulumi.Input[str] | None
+    """The Customer.io webhook signing key (secret) of the single-workspace route `POST /webhook`; None: no such
+    route (only `workspaces`)."""
     inlet_url: pulumi.Input[str]
     """The dataflow's webhook URL (inlet + flow id; secret)."""
+    previous_signing_key: pulumi.Input[str] | None = None
+    """During a key rotation, the key being replaced: both are accepted on `POST /webhook` until it is removed."""
+    workspaces: Mapping[str, Workspace] = field(default_factory=dict)
+    """More Customer.io workspaces, each on its own route `POST /webhook/<name>` with its own keys."""
     runtime: str = "python3.13"
     receiver_memory_mb: int = 256
     forwarder_memory_mb: int = 256
@@ -51,6 +58,9 @@ class CustomerIoIngress(pulumi.ComponentResource):
     """The AWS half of the integration: verified, durable, deduplicated delivery to the AEP inlet."""
 
     webhook_endpoint: pulumi.Output[str]
+    """The single-workspace route's URL (empty without `signing_key`)."""
+    workspace_endpoints: pulumi.Output[dict[str, str]]
+    """Each workspace's webhook URL, by workspace name."""
     queue_name: pulumi.Output[str]
     dlq_name: pulumi.Output[str]
     quarantine_bucket: pulumi.Output[str]
@@ -132,8 +142,29 @@ class CustomerIoIngress(pulumi.ComponentResource):
             ],
             opts=child,
         )
-        signing = self._secret("signing-key", args.signing_key)
+        # One secret per route, so that adding or rotating a workspace's key touches nothing of the others.
+        signing = (
+            None
+            if args.signing_key is None
+            else self._secret("signing-key", _keys(args.signing_key, args.previous_signing_key))
+        )
+        workspace_signing = {
+            ws: self._secret(f"signing-key-{ws}", _keys(w.signing_key, w.previous_signing_key))
+            for ws, w in args.workspaces.items()
+        }
         inlet = self._secret("inlet-url", args.inlet_url)
+        receiver_env: dict[str, pulumi.Input[str]] = {
+            "QUEUE_URL": queue.url,
+            "QUARANTINE_BUCKET": bucket.bucket,
+            "TIMESTAMP_TOLERANCE_SECONDS": str(args.timestamp_tolerance_seconds),
+        }
+        if signing is not None:
+            receiver_env["SIGNING_SECRET_ARN"] = signing.arn
+        if workspace_signing:
+            receiver_env["SIGNING_SECRETS"] = pulumi.Output.json_dumps(
+                {ws: s.arn for ws, s in workspace_signing.items()}
+            )
+        secrets = ([signing] if signing is not None else []) + list(workspace_signing.values())
 
         # -- functions: one role each, scoped to its own queue, table, bucket and secret ---------------------
         code = archive()
@@ -145,14 +176,9 @@ class CustomerIoIngress(pulumi.ComponentResource):
             grants=[
                 ("sqs:SendMessage", queue.arn),
                 ("s3:PutObject", bucket.arn.apply(lambda a: f"{a}/quarantine/*")),
-                ("secretsmanager:GetSecretValue", signing.arn),
+                *(("secretsmanager:GetSecretValue", secret.arn) for secret in secrets),
             ],
-            env={
-                "QUEUE_URL": queue.url,
-                "QUARANTINE_BUCKET": bucket.bucket,
-                "SIGNING_SECRET_ARN": signing.arn,
-                "TIMESTAMP_TOLERANCE_SECONDS": str(args.timestamp_tolerance_seconds),
-            },
+            env=receiver_env,
         )
         forwarder = self._function(
             "forwarder",
@@ -206,13 +232,18 @@ class CustomerIoIngress(pulumi.ComponentResource):
             timeout_milliseconds=4000,
             opts=child,
         )
-        route = aws.apigatewayv2.Route(
-            f"{name}-webhook",
-            api_id=api.id,
-            route_key="POST /webhook",
-            target=integration.id.apply(lambda i: f"integrations/{i}"),
-            opts=child,
-        )
+        # One route (and invoke permission) per workspace: adding or removing one leaves the others' untouched.
+        paths = ({"": "webhook"} if signing is not None else {}) | {ws: f"webhook/{ws}" for ws in args.workspaces}
+        routes = [
+            aws.apigatewayv2.Route(
+                f"{name}-webhook" + (f"-{ws}" if ws else ""),
+                api_id=api.id,
+                route_key=f"POST /{path}",
+                target=integration.id.apply(lambda i: f"integrations/{i}"),
+                opts=child,
+            )
+            for ws, path in paths.items()
+        ]
         stage = aws.apigatewayv2.Stage(
             f"{name}-stage",
             api_id=api.id,
@@ -236,16 +267,17 @@ class CustomerIoIngress(pulumi.ComponentResource):
                 ),
             ),
             tags=tags,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[route]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=routes),
         )
-        aws.lambda_.Permission(
-            f"{name}-apigw",
-            action="lambda:InvokeFunction",
-            function=receiver.name,
-            principal="apigateway.amazonaws.com",
-            source_arn=api.execution_arn.apply(lambda a: f"{a}/*/POST/webhook"),
-            opts=child,
-        )
+        for ws, path in paths.items():
+            aws.lambda_.Permission(
+                f"{name}-apigw" + (f"-{ws}" if ws else ""),
+                action="lambda:InvokeFunction",
+                function=receiver.name,
+                principal="apigateway.amazonaws.com",
+                source_arn=pulumi.Output.concat(api.execution_arn, f"/*/POST/{path}"),
+                opts=child,
+            )
 
         # -- alarms ----------------------------------------------------------------------------------------
         self._alarm(
@@ -265,10 +297,18 @@ class CustomerIoIngress(pulumi.ComponentResource):
         self._alarm("receiver-throttles", "AWS/Lambda", "Throttles", {"FunctionName": receiver.name}, 1)
         # After a signing-key rotation every call fails and Customer.io stalls: page on the first 401s.
         self._alarm("signature-rejected", "CustomerIoToAep", "SignatureRejected", {}, 5)
+        for ws in args.workspaces:
+            self._alarm(f"signature-rejected-{ws}", "CustomerIoToAep", "SignatureRejected", {"Workspace": ws}, 5)
         self._alarm("quarantined", "CustomerIoToAep", "Quarantined", {}, 1)
 
         self.dashboard_url = self._dashboard(api.id, receiver.name, forwarder.name, queue.name, dlq.name)
-        self.webhook_endpoint = pulumi.Output.concat(stage.invoke_url, "webhook")
+        self.webhook_endpoint = (
+            pulumi.Output.concat(stage.invoke_url, "webhook") if signing is not None else pulumi.Output.from_input("")
+        )
+        endpoints: dict[str, pulumi.Input[str]] = {
+            ws: pulumi.Output.concat(stage.invoke_url, f"webhook/{ws}") for ws in args.workspaces
+        }
+        self.workspace_endpoints = pulumi.Output.from_input(endpoints)  # type: ignore[arg-type]
         self.queue_name = queue.name
         self.dlq_name = dlq.name
         self.quarantine_bucket = bucket.bucket
@@ -464,3 +504,11 @@ class CustomerIoIngress(pulumi.ComponentResource):
             name, role=role.id, policy=pulumi.Output.all(log_group_arn, *resources).apply(document), opts=self._child
         )
         return role
+
+
+def _keys(current: pulumi.Input[str], previous: pulumi.Input[str] | None) -> pulumi.Input[str]:
+    """A route's secret: its key alone, or during a rotation a JSON list (current key first) that the receiver
+    reads as both keys."""
+    if previous is None:
+        return current
+    return pulumi.Output.json_dumps([current, previous])

@@ -148,7 +148,9 @@ def _quarantined(s3: Any, sqs: Any, queue_url: str, bucket: str, report: Redrive
     report.quarantined_before = len(keys)
     unusable: Counter[str] = Counter()
     for n, key in enumerate(keys, 1):
-        events, problem = _usable_events(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+        stored = s3.get_object(Bucket=bucket, Key=key)
+        events, problem = _usable_events(stored["Body"].read())
+        workspace = (stored.get("Metadata") or {}).get("workspace")
         if problem is not None:
             unusable[problem] += 1
             continue
@@ -156,6 +158,8 @@ def _quarantined(s3: Any, sqs: Any, queue_url: str, bucket: str, report: Redrive
         report.replayed_events += len(events)
         if report.applied:
             for event in events:
+                if workspace:  # as the receiver tags the events of a workspace's route
+                    event["workspace"] = workspace
                 attributes = {
                     k: {"DataType": "String", "StringValue": v} for k, v in common.describe(event).items() if v
                 }

@@ -48,21 +48,38 @@ def forget_secrets() -> None:
 
 def log(outcome: str, **fields: Any) -> None:
     """One JSON log line. Callers pass ids and outcomes only: never a payload, email or phone number."""
-    allowed = {"event_id", "object_type", "metric", "latency_ms", "reason", "status", "count", "attempts", "message_id"}
+    allowed = {
+        "event_id",
+        "object_type",
+        "metric",
+        "workspace",
+        "latency_ms",
+        "reason",
+        "status",
+        "count",
+        "attempts",
+        "message_id",
+    }
     record = {"outcome": outcome, **{k: v for k, v in fields.items() if k in allowed}}
     sys.stdout.write(json.dumps(record, separators=(",", ":")) + "\n")
 
 
-def metric(name: str, value: float = 1, namespace: str | None = None) -> None:
-    """A CloudWatch metric through the Embedded Metric Format (a log line; no API call on the hot path)."""
+def metric(name: str, value: float = 1, namespace: str | None = None, workspace: str = "") -> None:
+    """A CloudWatch metric through the Embedded Metric Format (a log line; no API call on the hot path); with a
+    workspace, also per workspace (dimension `Workspace`)."""
     ns = namespace or os.environ.get("METRIC_NAMESPACE", "CustomerIoToAep")
-    doc = {
+    dimensions: list[list[str]] = [[], ["Workspace"]] if workspace else [[]]
+    doc: dict[str, Any] = {
         "_aws": {
             "Timestamp": int(time.time() * 1000),
-            "CloudWatchMetrics": [{"Namespace": ns, "Dimensions": [[]], "Metrics": [{"Name": name, "Unit": "Count"}]}],
+            "CloudWatchMetrics": [
+                {"Namespace": ns, "Dimensions": dimensions, "Metrics": [{"Name": name, "Unit": "Count"}]}
+            ],
         },
         name: value,
     }
+    if workspace:
+        doc["Workspace"] = workspace
     sys.stdout.write(json.dumps(doc, separators=(",", ":")) + "\n")
 
 
@@ -70,7 +87,7 @@ def describe(event: Any) -> dict[str, str]:
     """The loggable identity of an event."""
     if not isinstance(event, dict):
         return {}
-    return {k: str(event[k])[:128] for k in ("event_id", "object_type", "metric") if k in event}
+    return {k: str(event[k])[:128] for k in ("event_id", "object_type", "metric", "workspace") if k in event}
 
 
 def shape_problem(event: Any) -> str | None:

@@ -30,8 +30,10 @@ class Claim(Enum):
 
 
 def key_of(event: dict[str, Any]) -> str:
-    """The dedupe key of an event: Customer.io's `event_id`."""
-    return str(event["event_id"])
+    """The dedupe key of an event: Customer.io's `event_id`, which is unique within one workspace only, so prefixed
+    with the workspace the receiver tagged it with (none for the single-workspace route)."""
+    workspace = event.get("workspace")
+    return f"{workspace}/{event['event_id']}" if workspace else str(event["event_id"])
 
 
 def claim(table: str, key: str, lease_seconds: int, ttl_seconds: int) -> Claim:

@@ -2,6 +2,10 @@
 
 Customer.io holds back every later webhook while one call fails, so an authentic request always gets a 2xx
 once its events are safe (in SQS or quarantined); only unsigned or badly signed requests get 401.
+
+Each Customer.io workspace posts to its own route, `POST /webhook/<workspace>`, checked against that workspace's
+keys (two during a rotation) and tagged with its name (`workspace` in each event); `POST /webhook` is the
+single-workspace route, whose events are left as they are.
 """
 
 from __future__ import annotations
@@ -23,6 +27,28 @@ ENQUEUE_ATTEMPTS = 3  # for the entries SQS failed in a batch (botocore retries 
 # After a signature mismatch the key is read again (it may have been rotated), but at most this often: anyone who
 # knows the URL could otherwise turn forged requests into Secrets Manager calls, cost and throttling.
 KEY_REFRESH_SECONDS = 60.0
+WORKSPACE_ROUTE = "POST /webhook/"
+
+
+def workspace_of(event: dict[str, Any]) -> str:
+    """The workspace a request was posted for, from its route ("" for the single-workspace route)."""
+    route = str(event.get("routeKey") or "")
+    return route[len(WORKSPACE_ROUTE) :] if route.startswith(WORKSPACE_ROUTE) else ""
+
+
+def signing_secret_arn(workspace: str) -> str | None:
+    """The Secrets Manager secret holding the workspace's signing keys."""
+    if workspace:
+        arn: str | None = json.loads(os.environ.get("SIGNING_SECRETS") or "{}").get(workspace)
+        return arn
+    return os.environ.get("SIGNING_SECRET_ARN")
+
+
+def keys_in(secret: str) -> list[str]:
+    """The signing keys a secret holds: a JSON list (current key first, then the previous one), or one key. An empty
+    key is never one (anyone could sign with it)."""
+    keys = [str(k) for k in json.loads(secret)] if secret.startswith("[") else [secret]
+    return [k for k in keys if k]
 
 
 def _response(status: int, body: dict[str, Any]) -> dict[str, Any]:
@@ -45,14 +71,27 @@ def verify(signing_key: str, timestamp: str, signature: str, body: bytes, now: f
     return None
 
 
-def _quarantine(body: bytes, reason: str) -> None:
-    """Keep an authentic but unusable body in the encrypted quarantine bucket, with its reason."""
+def _quarantine(body: bytes, reason: str, workspace: str) -> None:
+    """Keep an authentic but unusable body in the encrypted quarantine bucket, with its reason and workspace."""
     key = f"quarantine/{time.strftime('%Y/%m/%d')}/{uuid.uuid4()}.json"
     common.client("s3").put_object(
-        Bucket=os.environ["QUARANTINE_BUCKET"], Key=key, Body=body, Metadata={"reason": reason[:256]}
+        Bucket=os.environ["QUARANTINE_BUCKET"],
+        Key=key,
+        Body=body,
+        Metadata={"reason": reason[:256], **({"workspace": workspace} if workspace else {})},
     )
-    common.metric("Quarantined")
-    common.log("quarantined", reason=reason)
+    common.metric("Quarantined", workspace=workspace)
+    common.log("quarantined", reason=reason, workspace=workspace)
+
+
+def _check(keys: list[str], args: tuple[str, str, bytes, float, float]) -> tuple[str | None, int]:
+    """Why the request is not signed with any of `keys` (None if it is), and the index of the key that signed it."""
+    problem: str | None = "no signing key"
+    for index, key in enumerate(keys):
+        problem = verify(key, *args)
+        if problem != "signature mismatch":
+            return problem, index
+    return problem, -1
 
 
 def _enqueue(events: list[Any]) -> None:
@@ -88,28 +127,35 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     raw = event.get("body") or ""
     body = base64.b64decode(raw) if event.get("isBase64Encoded") else raw.encode()
     tolerance = float(os.environ.get("TIMESTAMP_TOLERANCE_SECONDS", "300"))
-    key_arn = os.environ["SIGNING_SECRET_ARN"]
-    key = common.secret(key_arn)
+    workspace = workspace_of(event)
+    key_arn = signing_secret_arn(workspace)
+    if key_arn is None:  # only a route this stack does not define gets here
+        common.log("rejected", reason="unknown workspace")
+        return _response(404, {"error": "unknown workspace"})
+    stored = common.secret(key_arn)
     args = (headers.get("x-cio-timestamp", ""), headers.get("x-cio-signature", ""), body, time.time(), tolerance)
-    problem = verify(key, *args)
+    problem, signed_with = _check(keys_in(stored), args)
     if problem == "signature mismatch":
         # The key may have been rotated: check with the stored one, read again at most once a KEY_REFRESH_SECONDS.
         fresh = common.secret(key_arn, max_age=float(os.environ.get("KEY_REFRESH_SECONDS", KEY_REFRESH_SECONDS)))
-        if fresh != key:
-            problem = verify(fresh, *args)
+        if fresh != stored:
+            problem, signed_with = _check(keys_in(fresh), args)
     if problem:
-        common.metric("SignatureRejected")
-        common.log("rejected", reason=problem)
+        common.metric("SignatureRejected", workspace=workspace)
+        common.log("rejected", reason=problem, workspace=workspace)
         return _response(401, {"error": "invalid signature"})
+    if signed_with > 0:
+        # Customer.io still signs with the previous key: the rotation is not over (README, "Rotating a key").
+        common.metric("SignedWithPreviousKey", workspace=workspace)
 
     try:
         if len(body) > int(os.environ.get("MAX_BODY_BYTES", str(SQS_MAX_BYTES - 1024))):
-            _quarantine(body, f"body of {len(body)} bytes is over the limit")
+            _quarantine(body, f"body of {len(body)} bytes is over the limit", workspace)
             return _response(202, {"status": "quarantined"})
         try:
             parsed = json.loads(body)
         except ValueError:
-            _quarantine(body, "body is not valid JSON")
+            _quarantine(body, "body is not valid JSON", workspace)
             return _response(202, {"status": "quarantined"})
         events = parsed if isinstance(parsed, list) else [parsed]
         problems = [common.shape_problem(e) for e in events]
@@ -117,7 +163,10 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
         unusable = [e for e, p in zip(events, problems, strict=True) if p is not None]
         if unusable:
             first = next(p for p in problems if p is not None)
-            _quarantine(json.dumps(unusable).encode(), f"not a Customer.io event: {first}")
+            _quarantine(json.dumps(unusable).encode(), f"not a Customer.io event: {first}", workspace)
+        if workspace:
+            for item in usable:
+                item["workspace"] = workspace
         if usable:
             _enqueue(usable)
     except Exception as e:  # SQS or S3 unavailable: a 5xx makes Customer.io retry, nothing is lost
