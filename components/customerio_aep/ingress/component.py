@@ -351,6 +351,8 @@ class CustomerIoIngress(pulumi.ComponentResource):
                         ["AWS/ApiGateway", "4xx", *api_dims],
                         ["AWS/ApiGateway", "5xx", *api_dims],
                         ["CustomerIoToAep", "SignatureRejected"],
+                        # Non-zero while Customer.io still signs with a rotated-out key (README, key rotation).
+                        ["CustomerIoToAep", "SignedWithPreviousKey"],
                     ],
                 ),
                 graph(
