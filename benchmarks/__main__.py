@@ -80,10 +80,25 @@ def measure_profile() -> None:
         aep.stop()
 
 
+def burst(events: int = 10_000, workers: int = 2) -> None:
+    """A campaign burst through the receiver code (moto), then drained: rate, refused, lost, duplicates."""
+    from tests.ingress.burst import run_burst
+
+    r = run_burst(events, workers)
+    print(
+        f"\nburst: {r.events:,} signed events from {r.workers} sender processes through the receiver (moto SQS): "
+        f"{r.events_per_second:,.0f} events/s over {r.receive_seconds:.1f} s, refused {r.refused}; drained by the "
+        f"forwarder in {r.drain_seconds:.1f} s: landed {r.landed:,}, lost {r.lost}, duplicates {r.duplicates}, "
+        f"dead-lettered {r.dead_lettered}"
+    )
+
+
 if __name__ == "__main__":
-    from benchmarks import ingress
+    from benchmarks import capacity, ingress
 
     ingress.main()
+    burst()
+    capacity.main([])
     measure(0.0)
     measure(0.2)
     measure_profile()

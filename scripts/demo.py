@@ -24,18 +24,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from customerio_aep.ingress.lambdas import receiver  # noqa: E402
 from tests.emulators.aep import AepEmulator  # noqa: E402
 from tests.emulators.customerio.events import every_kind  # noqa: E402
 from tests.emulators.customerio.sender import WebhookSender  # noqa: E402
 from tests.engine.harness import Stack  # noqa: E402
-from tests.ingress.conftest import SIGNING_KEY, moto_ingress  # noqa: E402
-
-
-def receiver_transport(headers: dict[str, str], body: bytes) -> int:
-    """Deliver a Customer.io POST to the receiver as API Gateway (HTTP API, payload 2.0) would."""
-    event = {"headers": {k.lower(): v for k, v in headers.items()}, "body": body.decode(), "isBase64Encoded": False}
-    return int(receiver.handler(event, None)["statusCode"])
+from tests.ingress.conftest import SIGNING_KEY, moto_ingress, receiver_transport  # noqa: E402
 
 
 def send_events(aep: AepEmulator, outputs: dict[str, Any]) -> None:

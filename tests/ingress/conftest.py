@@ -152,6 +152,18 @@ def api_event(
     }
 
 
+def receiver_transport(headers: dict[str, str], body: bytes) -> int:
+    """Deliver a Customer.io POST to the receiver as API Gateway (HTTP API, payload 2.0) would (a sender's
+    transport)."""
+    event = {
+        "routeKey": "POST /webhook",
+        "headers": {k.lower(): v for k, v in headers.items()},
+        "body": body.decode(),
+        "isBase64Encoded": False,
+    }
+    return int(receiver.handler(event, None)["statusCode"])
+
+
 def post_event(event: Any, **kwargs: Any) -> dict[str, Any]:
     """Call the receiver with a signed body."""
     return receiver.handler(api_event(json.dumps(event).encode(), **kwargs), None)

@@ -67,7 +67,7 @@ def test_route_is_wired_to_the_receiver(mocks: RecordingMocks) -> None:
     assert integration.inputs["integrationUri"] == "arn:aws:apigateway:mock:in-receiver/invocations"
     mapping = mocks.of_type("aws:lambda/eventSourceMapping:EventSourceMapping")[0]
     assert mapping.inputs["functionResponseTypes"] == ["ReportBatchItemFailures"]
-    assert mapping.inputs["scalingConfig"]["maximumConcurrency"] == 5
+    assert mapping.inputs["scalingConfig"]["maximumConcurrency"] == 80
     queue = mocks.named("in-events")
     assert json.loads(queue.inputs["redrivePolicy"])["maxReceiveCount"] == 10
     assert queue.inputs["sqsManagedSseEnabled"] is True

@@ -29,11 +29,11 @@ class IngressArgs:
     """More Customer.io workspaces, each on its own route `POST /webhook/<name>` with its own keys."""
     runtime: str = "python3.13"
     receiver_memory_mb: int = 256
-    forwarder_memory_mb: int = 256
+    forwarder_memory_mb: int = 1024
     forwarder_timeout_seconds: int = 60
     forwarder_batch_size: int = 10
     forwarder_batching_window_seconds: int = 1
-    forwarder_max_concurrency: int = 5
+    forwarder_max_concurrency: int = 80
     """Caps concurrent forwarders (SQS scaling config), protecting the AEP inlet."""
     queue_retention_seconds: int = 14 * 86400
     """Long enough to outlast an AEP outage (the SQS maximum)."""
