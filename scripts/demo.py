@@ -15,7 +15,6 @@ import collections
 import contextlib
 import io
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -89,15 +88,7 @@ def safe_changes(stack: Stack, aep: AepEmulator, outputs: dict[str, Any]) -> Non
 
 def show_status(stack: Stack) -> None:
     """Step 4, continued: `python -m customerio_aep status` in the project, as an operator would run it."""
-    result = subprocess.run(
-        [str(ROOT / "venv" / "bin" / "python"), "-m", "customerio_aep", "status"],
-        cwd=stack.workdir,
-        env=stack.env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = stack.command("status", python=ROOT / "venv" / "bin" / "python")
     print(f"   python -m customerio_aep status (exit {result.returncode}):")
     print("\n".join(f"     {line}" for line in (result.stdout or result.stderr).splitlines()))
 

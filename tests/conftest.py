@@ -12,6 +12,7 @@ from pulumi.dynamic import Config, ConfigureRequest
 from customerio_aep.aep.provider import AepProvider
 from customerio_aep.retry import RetryPolicy
 from tests.emulators.aep import AepEmulator
+from tests.emulators.customerio.appapi import CustomerIoEmulator
 from tests.mocks import RecordingMocks
 
 P = TypeVar("P", bound=AepProvider)
@@ -23,6 +24,14 @@ def mocks() -> Iterator[RecordingMocks]:
     m = RecordingMocks()
     pulumi.runtime.set_mocks(m, project="customerio-aep", stack="test", preview=False)
     yield m
+
+
+@pytest.fixture
+def cio() -> Iterator[CustomerIoEmulator]:
+    """A fresh Customer.io App API emulator on a free loopback port."""
+    emulator = CustomerIoEmulator().start()
+    yield emulator
+    emulator.stop()
 
 
 @pytest.fixture

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from pulumi.dynamic import Config, ConfigureRequest
 
@@ -20,13 +18,6 @@ PROPS = {
     "full_resolution": True,
     "with_content": False,
 }
-
-
-@pytest.fixture
-def cio() -> Iterator[CustomerIoEmulator]:
-    emulator = CustomerIoEmulator().start()
-    yield emulator
-    emulator.stop()
 
 
 def provider(cio: CustomerIoEmulator, key: str | None = None, region: str = "us") -> ReportingWebhookProvider:
@@ -92,3 +83,14 @@ def test_emulator_rejects_bad_bodies(cio: CustomerIoEmulator) -> None:
     with pytest.raises(CustomerIoApiError) as e:
         provider(cio).create({**PROPS, "endpoint": "ftp://x"})
     assert e.value.status == 400 and "endpoint" in str(e.value)
+
+
+def test_a_workspace_webhook_uses_its_own_app_api_key(cio: CustomerIoEmulator) -> None:
+    """The stack's key is another workspace's (refused here); the webhook's own key, from its inputs, is used."""
+    stack_key = provider(cio, key="another-workspaces-key")
+    props = {**PROPS, "app_api_key": cio.app_api_key, "region": "us"}
+    assert stack_key.check({}, props).failures == []
+    created = stack_key.create(props)
+    assert list(cio.webhooks) == [int(str(created.id))]
+    with pytest.raises(CustomerIoApiError, match="HTTP 401"):
+        stack_key.create(dict(PROPS))

@@ -133,6 +133,18 @@ class Stack:
         """`pulumi config set` (`--path` for a key inside a structured value)."""
         self.run("config", "set", *(["--path"] if path else []), key, value)
 
+    def command(self, *args: str, python: Path = ENGINE_VENV / "bin" / "python") -> subprocess.CompletedProcess[str]:
+        """`python -m customerio_aep <args>` in the project, with the stack's CLI environment (as a user runs it)."""
+        return subprocess.run(
+            [str(python), "-m", "customerio_aep", *args],
+            cwd=self.workdir,
+            env=self.env(),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
     def preview_ops(self) -> dict[str, str]:
         """`pulumi preview --json`: each planned step's op by resource name, e.g. {'cio-aep-schema': 'update'}."""
         return {s["urn"].rsplit("::", 1)[1]: s["op"] for s in self.preview_steps()}

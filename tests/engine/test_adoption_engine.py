@@ -6,25 +6,15 @@ is in place."""
 from __future__ import annotations
 
 import json
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 import requests
 
 from tests.aep.hand_made import make_by_hand, post_event
 from tests.emulators.aep import AepEmulator
 from tests.emulators.customerio.appapi import CustomerIoEmulator
 from tests.emulators.customerio.events import make_event
-from tests.engine.harness import ENGINE_VENV, Stack
-
-
-@pytest.fixture
-def cio() -> Iterator[CustomerIoEmulator]:
-    emulator = CustomerIoEmulator().start()
-    yield emulator
-    emulator.stop()
+from tests.engine.harness import Stack
 
 
 def test_a_hand_made_setup_is_adopted_without_creating_anything(
@@ -71,15 +61,7 @@ def test_a_hand_made_setup_is_adopted_without_creating_anything(
     assert len(aep.records[made.dataset_id]) == 2
 
     # `status` reads the stack's outputs and AEP credential through the CLI, as a user runs it in the project.
-    status = subprocess.run(
-        [str(ENGINE_VENV / "bin" / "python"), "-m", "customerio_aep", "status", "--json"],
-        cwd=stack.workdir,
-        env=stack.env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    status = stack.command("status", "--json")
     assert status.returncode == 0, status.stderr
     report = json.loads(status.stdout)
     assert (report["flow_id"], report["flow_state"], report["problems"]) == (made.flow_id, "enabled", [])

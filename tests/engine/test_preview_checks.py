@@ -3,7 +3,6 @@ to fix, without a Python traceback; a good stack's no-op preview still makes no 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -82,13 +81,6 @@ def test_project_configuration_problems_are_one_line(
     one_error_line(output, says)
     assert "pulumi config set" in output
     assert aep.count() == 0
-
-
-@pytest.fixture
-def cio() -> Iterator[CustomerIoEmulator]:
-    emulator = CustomerIoEmulator().start()
-    yield emulator
-    emulator.stop()
 
 
 def test_a_refused_customerio_app_api_key_fails_the_preview(

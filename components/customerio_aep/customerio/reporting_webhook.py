@@ -34,8 +34,8 @@ class CustomerIoApiError(RuntimeError):
 
     def __init__(self, name: str, operation: str, status: int, detail: str) -> None:
         hint = {
-            401: "Check the App API key (customerio:appApiKey, or the workspace's appApiKey) and that the region "
-            "matches the workspace (us or eu)",
+            401: "Check customerio:appApiKey and that customerio:region matches the workspace (us or eu); for one "
+            "of `workspaces`, its appApiKey and region",
             404: "The webhook is gone; run `pulumi refresh`",
         }.get(status, "")
         super().__init__(
