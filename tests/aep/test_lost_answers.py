@@ -12,8 +12,11 @@ import pytest
 from customerio_aep.aep.connections import SourceConnectionProvider
 from customerio_aep.aep.dataflow import DataflowProvider
 from customerio_aep.aep.dataset import DatasetProvider
+from customerio_aep.aep.default_mapping import DEFAULT_FIELDS, build_mappings
 from customerio_aep.aep.errors import AepApiError
+from customerio_aep.aep.identity_descriptor import IdentityDescriptorProvider
 from customerio_aep.aep.identity_namespace import IdentityNamespaceProvider
+from customerio_aep.aep.mapping_set import MappingSetProvider
 from customerio_aep.aep.schema import XdmSchemaProvider
 from tests.aep.chain import build_chain
 from tests.emulators.aep import AepEmulator
@@ -62,6 +65,30 @@ def test_identity_namespace(aep: AepEmulator, configured: Callable[..., Any]) ->
         .outs
     )
     assert [n["id"] for n in aep.namespaces.values() if n["custom"]] == [int(outs["namespace_id"])]
+
+
+def test_mapping_set(aep: AepEmulator, configured: Callable[..., Any]) -> None:
+    schema = configured(XdmSchemaProvider()).create({"title": "t", "fields": DEFAULT_FIELDS}).outs
+    other = build_mappings(remove=["_{tenant}.customerio.href"])  # a different set for the same schema
+    configured(MappingSetProvider()).create({"schema_id": schema["schema_id"], "mappings": other})
+    lose_the_answer(aep, "dataprep.create")
+    outs = (
+        configured(MappingSetProvider()).create({"schema_id": schema["schema_id"], "mappings": build_mappings()}).outs
+    )
+    assert len(aep.mapping_sets) == 2 and outs["mapping_id"] in aep.mapping_sets
+    live = aep.mapping_sets[outs["mapping_id"]][-1]["mappings"]
+    assert any(e["destination"] == "_acme.customerio.href" for e in live)  # ours, not the other one
+
+
+def test_identity_descriptor(aep: AepEmulator, configured: Callable[..., Any]) -> None:
+    schema = configured(XdmSchemaProvider()).create({"title": "t", "fields": DEFAULT_FIELDS}).outs
+    lose_the_answer(aep, "schemas.descriptors.create")
+    outs = (
+        configured(IdentityDescriptorProvider())
+        .create({"schema_id": schema["schema_id"], "field": "_{tenant}.customerio.email", "namespace": "Email"})
+        .outs
+    )
+    assert list(aep.descriptors) == [outs["descriptor_id"]]
 
 
 def test_an_object_of_the_same_name_that_is_not_ours_is_not_adopted(

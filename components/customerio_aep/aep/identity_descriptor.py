@@ -17,6 +17,7 @@ from customerio_aep.aep.provider import AepProvider, Props, adoption_inputs, is_
 
 DESCRIPTORS = "/data/foundation/schemaregistry/tenant/descriptors"
 XDM = "application/vnd.adobe.xdm+json"
+IDENTITY = "xdm:descriptorIdentity"
 _FIELD = re.compile(r"^[A-Za-z_{}][A-Za-z0-9_{}]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
 
 
@@ -75,7 +76,7 @@ class IdentityDescriptorProvider(AepProvider):
 
     def _body(self, props: Props) -> dict[str, Any]:
         return {
-            "@type": "xdm:descriptorIdentity",
+            "@type": IDENTITY,
             "xdm:sourceSchema": props["schema_id"],
             "xdm:sourceVersion": 1,
             "xdm:sourceProperty": source_property(props["field"], props["schema_id"]),
@@ -85,11 +86,25 @@ class IdentityDescriptorProvider(AepProvider):
         }
 
     def create_new(self, props: Props) -> CreateResult:
-        """POST the descriptor."""
-        created = self.client.call(
-            self.label(props), "create identity descriptor", "POST", DESCRIPTORS, json=self._body(props)
-        ).json()
+        """POST the descriptor, adopting the one AEP made if the answer was lost (sending it again would be refused:
+        a field has one identity descriptor)."""
+        label, body = self.label(props), self._body(props)
+        created = self.client.create(
+            label, "create identity descriptor", DESCRIPTORS, body, lambda: self._find(label, body)
+        )
         return CreateResult(created["@id"], {**props, "descriptor_id": created["@id"]})
+
+    def _find(self, label: str, body: dict[str, Any]) -> dict[str, Any] | None:
+        """The org's identity descriptor on this schema's field (`GET /tenant/descriptors`, whole objects grouped
+        by type), if it is the one asked for."""
+        grouped = self.client.call(
+            label, "look for the identity descriptor", "GET", DESCRIPTORS, headers={"Accept": XDM}
+        ).json()
+        keys = ("xdm:sourceSchema", "xdm:sourceProperty", "xdm:namespace", "xdm:isPrimary")
+        return next(
+            (dict(d) for d in grouped.get(IDENTITY, []) if all(d.get(k) == body[k] for k in keys)),
+            None,
+        )
 
     def read(self, id_: str, props: Props) -> ReadResult:
         """GET the descriptor: field, namespace and primary as AEP has them."""

@@ -14,6 +14,7 @@ from customerio_aep.aep.provider import AepProvider, Props, adoption_inputs
 
 DATA_PREP = "/data/foundation/conversion/mappingSets"
 XED_FULL = "application/vnd.adobe.xed-full+json;version=1"
+FIND_PAGE = 50  # the newest sets: one just made by us is among them
 _TENANT_IN_SCHEMA_ID = re.compile(r"^https://ns\.adobe\.com/([^/]+)/schemas/")
 
 
@@ -83,11 +84,27 @@ class MappingSetProvider(AepProvider):
         }
 
     def create_new(self, props: Props) -> CreateResult:
-        """POST the set (Data Prep answers 200 with version 0)."""
-        created = self.client.call(
-            self.label(props), "create mapping set", "POST", DATA_PREP, json=self._body(props)
-        ).json()
+        """POST the set (Data Prep answers 200 with version 0), adopting the one Data Prep made if the answer was
+        lost."""
+        label, body = self.label(props), self._body(props)
+        created = self.client.create(label, "create mapping set", DATA_PREP, body, lambda: self._find(label, body))
         return CreateResult(created["id"], {**props, "mapping_id": created["id"], "version": created["version"]})
+
+    def _find(self, label: str, body: dict[str, Any]) -> dict[str, Any] | None:
+        """A set with exactly this schema and these mappings among the newest (a set has no name; one identical
+        to what we asked for is as good as ours, and holds no data)."""
+        page = self.client.call(
+            label, "look for the mapping set", "GET", DATA_PREP, params={"limit": str(FIND_PAGE), "start": "0"}
+        ).json()
+        wanted = (body["outputSchema"]["schemaRef"]["id"], [_wire(e) for e in body["mappings"]])
+        return next(
+            (
+                {"id": m["id"], "version": m["version"]}
+                for m in page.get("data") or []
+                if (m["outputSchema"]["schemaRef"]["id"], [_wire(e) for e in m.get("mappings") or []]) == wanted
+            ),
+            None,
+        )
 
     def read(self, id_: str, props: Props) -> ReadResult:
         """GET the latest version; an out-of-band edit shows as a new version and changed mappings."""

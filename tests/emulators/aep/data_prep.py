@@ -18,6 +18,7 @@ class DataPrepApi(AepCore):
     def _data_prep_routes(self) -> None:
         r = self.route
         r("POST", f"{PREP}/mappingSets", "dataprep.create", self._mapping_create)
+        r("GET", f"{PREP}/mappingSets", "dataprep.list", self._mapping_list)
         r("POST", f"{PREP}/mappingSets/validate", "dataprep.validate", self._mapping_validate)
         r("GET", f"{PREP}/mappingSets/{{id}}", "dataprep.get", self._mapping_get)
         r("PUT", f"{PREP}/mappingSets/{{id}}", "dataprep.update", self._mapping_update)
@@ -123,6 +124,15 @@ class DataPrepApi(AepCore):
         if versions is None:
             raise not_found("mappingSets", set_id)
         return versions
+
+    def _mapping_list(self, request: Request) -> Response:
+        """The latest version of each set, newest first; `limit` and `start` are required (reference §4)."""
+        limit, start = request.query.get("limit", ""), request.query.get("start", "")
+        if not limit.isdigit() or not start.isdigit():
+            raise bad_field("limit", "limit and start are required whole numbers", "1000-400")
+        latest = sorted((v[-1] for v in self.mapping_sets.values()), key=lambda m: -int(m["createdDate"]))
+        page = latest[int(start) : int(start) + int(limit)]
+        return Response(200, {"data": copy.deepcopy(page), "_page": {"count": len(page), "limit": int(limit)}})
 
     def _mapping_get(self, request: Request) -> Response:
         versions = self._mapping_versions(request.params["id"])

@@ -49,6 +49,7 @@ class SchemaRegistryApi(AepCore):
         r("DELETE", f"{SCHEMAS}/tenant/schemas/{{id}}", "schemas.delete", self._schema_delete)
         descriptors = f"{SCHEMAS}/tenant/descriptors"
         r("POST", descriptors, "schemas.descriptors.create", self._descriptor_create)
+        r("GET", descriptors, "schemas.descriptors.list", self._descriptor_list)
         r("GET", f"{descriptors}/{{id}}", "schemas.descriptors.get", self._descriptor_get)
         r("PUT", f"{descriptors}/{{id}}", "schemas.descriptors.put", self._descriptor_put)
         r("DELETE", f"{descriptors}/{{id}}", "schemas.descriptors.delete", self._descriptor_delete)
@@ -363,6 +364,16 @@ class SchemaRegistryApi(AepCore):
         descriptor = {"@id": uuid.uuid4().hex, **self._check_descriptor(request.json()), "version": "1"}
         self.descriptors[descriptor["@id"]] = descriptor
         return Response(201, copy.deepcopy(descriptor))
+
+    def _descriptor_list(self, request: Request) -> Response:
+        """The org's descriptors grouped by type: ids (`xdm-id+json`) or whole objects (`xdm+json`)."""
+        accept = request.headers.get("accept", "")
+        if not accept.startswith(("application/vnd.adobe.xdm-id+json", "application/vnd.adobe.xdm+json")):
+            raise titled(406, "Not Acceptable", "Accept: must be application/vnd.adobe.xdm-id+json or xdm+json")
+        grouped: dict[str, list[Any]] = {}
+        for d in self.descriptors.values():
+            grouped.setdefault(d["@type"], []).append(d["@id"] if "xdm-id" in accept else copy.deepcopy(d))
+        return Response(200, grouped)
 
     def _descriptor_get(self, request: Request) -> Response:
         return Response(200, copy.deepcopy(self._descriptor(request.params["id"])))
