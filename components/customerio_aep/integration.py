@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -121,16 +120,14 @@ class CustomerIoToAep(pulumi.ComponentResource):
         profile_ready = self._profile(schema_id) if args.profile else []
         dataset_id = self._dataset(schema_id, profile_ready)
         flow, source, target, mapping = self._dataflow(schema_id, dataset_id)
-        endpoint, ingress = self._ingress(flow)
-        if args.signing_key is not None or args.ingress != "aws":
+        endpoint, ingress, workspace_endpoints = self._ingress(flow)
+        if args.signing_key is not None or args.ingress != "aws":  # there is a single-workspace URL
             self._reporting_webhook(endpoint)
-        workspace_urls: pulumi.Output[dict[str, str]] = ingress.get("workspace_endpoints") or pulumi.Output.from_input(
-            {}
-        )
-        self._workspace_webhooks(workspace_urls)
+        self._workspace_webhooks(workspace_endpoints)
 
         self.webhook_url = pulumi.Output.secret(endpoint)
-        self.workspace_webhook_urls = pulumi.Output.secret(workspace_urls)
+        # from_input resolves a dict of Outputs into an Output of the dict; its stub types only plain values.
+        self.workspace_webhook_urls = pulumi.Output.secret(pulumi.Output.from_input(workspace_endpoints))  # type: ignore[arg-type]
         self.flow_id = flow.flow_id
         self.schema_id = pulumi.Output.from_input(schema_id)
         self.dataset_id = pulumi.Output.from_input(dataset_id)
@@ -255,11 +252,13 @@ class CustomerIoToAep(pulumi.ComponentResource):
         )
         return flow, source, target, mapping
 
-    def _ingress(self, flow: Dataflow) -> tuple[pulumi.Output[str], dict[str, pulumi.Output[Any]]]:
+    def _ingress(
+        self, flow: Dataflow
+    ) -> tuple[pulumi.Output[str], dict[str, pulumi.Output[Any]], dict[str, pulumi.Output[str]]]:
         """Where Customer.io posts: the AWS ingress in front of the inlet, or the inlet itself (direct); with the
-        names of the ingress's parts (none for direct)."""
+        names of the ingress's parts and each workspace's URL (none for direct)."""
         if self._args.ingress != "aws":
-            return flow.webhook_url, {}
+            return flow.webhook_url, {}, {}
         # Imported here so direct mode runs without pulumi-aws installed.
         from customerio_aep.ingress.component import CustomerIoIngress, IngressArgs
 
@@ -281,9 +280,8 @@ class CustomerIoToAep(pulumi.ComponentResource):
             "dashboard_url",
             "quarantine_bucket",
             "dedupe_table",
-            "workspace_endpoints",
         )
-        return endpoint, {part: getattr(ingress, part) for part in parts}
+        return endpoint, {part: getattr(ingress, part) for part in parts}, ingress.workspace_endpoints
 
     def _reporting_webhook(self, endpoint: pulumi.Output[str]) -> None:
         """The Customer.io reporting webhook, when managed (default: when customerio:appApiKey is set)."""
@@ -300,7 +298,7 @@ class CustomerIoToAep(pulumi.ComponentResource):
                 opts=self._child,
             )
 
-    def _workspace_webhooks(self, urls: pulumi.Output[dict[str, str]]) -> None:
+    def _workspace_webhooks(self, urls: dict[str, pulumi.Output[str]]) -> None:
         """A reporting webhook for each workspace given an App API key, posting to the workspace's own URL."""
         for ws, workspace in self._args.workspaces.items():
             if workspace.app_api_key is None:
@@ -308,16 +306,12 @@ class CustomerIoToAep(pulumi.ComponentResource):
             ReportingWebhook(
                 f"{self._name}-webhook-{ws}",
                 name=f"{self._args.name_prefix} ({ws}) → Adobe Experience Platform",
-                endpoint=urls.apply(functools.partial(_pick, ws)),
+                endpoint=urls[ws],
                 events=list(self._args.events),
                 app_api_key=workspace.app_api_key,
                 region=workspace.region,
                 opts=self._child,
             )
-
-
-def _pick(name: str, urls: dict[str, str]) -> str:
-    return urls[name]
 
 
 def _fields(args: CustomerIoToAepArgs) -> dict[str, str]:

@@ -59,7 +59,7 @@ class CustomerIoIngress(pulumi.ComponentResource):
 
     webhook_endpoint: pulumi.Output[str]
     """The single-workspace route's URL (empty without `signing_key`)."""
-    workspace_endpoints: pulumi.Output[dict[str, str]]
+    workspace_endpoints: dict[str, pulumi.Output[str]]
     """Each workspace's webhook URL, by workspace name."""
     queue_name: pulumi.Output[str]
     dlq_name: pulumi.Output[str]
@@ -305,10 +305,9 @@ class CustomerIoIngress(pulumi.ComponentResource):
         self.webhook_endpoint = (
             pulumi.Output.concat(stage.invoke_url, "webhook") if signing is not None else pulumi.Output.from_input("")
         )
-        endpoints: dict[str, pulumi.Input[str]] = {
+        self.workspace_endpoints = {
             ws: pulumi.Output.concat(stage.invoke_url, f"webhook/{ws}") for ws in args.workspaces
         }
-        self.workspace_endpoints = pulumi.Output.from_input(endpoints)  # type: ignore[arg-type]
         self.queue_name = queue.name
         self.dlq_name = dlq.name
         self.quarantine_bucket = bucket.bucket
