@@ -15,7 +15,7 @@ from typing import Any
 
 from customerio_aep.ingress.lambdas import common
 from customerio_aep.ingress.lambdas.dedupe import REJECTED, key_of
-from customerio_aep.ingress.lambdas.receiver import SQS_MAX_BYTES
+from customerio_aep.ingress.lambdas.receiver import QUARANTINE_PREFIX, SQS_MAX_BYTES
 
 NO_REASON = "retries exhausted (moved by SQS)"
 # While redrive looks at a dead letter, other readers cannot see it; left alone, it is visible again at once.
@@ -142,7 +142,7 @@ def _forget_rejection(ddb: Any, table: str, body: str) -> None:
 def _quarantined(s3: Any, sqs: Any, queue_url: str, bucket: str, report: RedriveReport, progress: Progress) -> None:
     keys = [
         o["Key"]
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix="quarantine/")
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=QUARANTINE_PREFIX)
         for o in page.get("Contents") or []
     ]
     report.quarantined_before = len(keys)
@@ -160,13 +160,10 @@ def _quarantined(s3: Any, sqs: Any, queue_url: str, bucket: str, report: Redrive
             for event in events:
                 if workspace:  # as the receiver tags the events of a workspace's route
                     event["workspace"] = workspace
-                attributes = {
-                    k: {"DataType": "String", "StringValue": v} for k, v in common.describe(event).items() if v
-                }
                 sqs.send_message(
                     QueueUrl=queue_url,
                     MessageBody=json.dumps(event, separators=(",", ":")),
-                    MessageAttributes=attributes,
+                    MessageAttributes=common.message_attributes(event),
                 )
             s3.delete_object(Bucket=bucket, Key=key)
         if n % 100 == 0 or n == len(keys):

@@ -10,6 +10,7 @@ from typing import Any
 from customerio_aep.aep.client import AepClient
 from customerio_aep.aep.dataset import stored_data
 from customerio_aep.aep.etag import FLOW_SERVICE, get_item
+from customerio_aep.ingress.lambdas.receiver import QUARANTINE_PREFIX
 
 RUNS_SHOWN = 5
 ERRORS_SHOWN = 3
@@ -116,7 +117,7 @@ def ingress_status(sqs: Any, s3: Any, cloudwatch: Any, queue: str, dlq: str, buc
     newest = max(oldest, key=lambda p: p["Timestamp"]) if oldest else None
     quarantined = sum(
         page.get("KeyCount", 0)
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix="quarantine/")
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=QUARANTINE_PREFIX)
     )
     return Ingress(
         queued=int(depth["ApproximateNumberOfMessages"]),

@@ -90,6 +90,11 @@ def describe(event: Any) -> dict[str, str]:
     return {k: str(event[k])[:128] for k in ("event_id", "object_type", "metric", "workspace") if k in event}
 
 
+def message_attributes(event: Any) -> dict[str, dict[str, str]]:
+    """The SQS message attributes of a queued event: its loggable identity, so queues can be read without bodies."""
+    return {k: {"DataType": "String", "StringValue": v} for k, v in describe(event).items() if v}
+
+
 def shape_problem(event: Any) -> str | None:
     """Why an item is not a Customer.io event, or None. Unknown object types and metrics are fine."""
     if not isinstance(event, dict):

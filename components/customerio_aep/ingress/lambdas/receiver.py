@@ -28,6 +28,7 @@ ENQUEUE_ATTEMPTS = 3  # for the entries SQS failed in a batch (botocore retries 
 # knows the URL could otherwise turn forged requests into Secrets Manager calls, cost and throttling.
 KEY_REFRESH_SECONDS = 60.0
 WORKSPACE_ROUTE = "POST /webhook/"
+QUARANTINE_PREFIX = "quarantine/"  # where quarantined bodies go in the bucket (the receiver may write only there)
 
 
 def workspace_of(event: dict[str, Any]) -> str:
@@ -73,7 +74,7 @@ def verify(signing_key: str, timestamp: str, signature: str, body: bytes, now: f
 
 def _quarantine(body: bytes, reason: str, workspace: str) -> None:
     """Keep an authentic but unusable body in the encrypted quarantine bucket, with its reason and workspace."""
-    key = f"quarantine/{time.strftime('%Y/%m/%d')}/{uuid.uuid4()}.json"
+    key = f"{QUARANTINE_PREFIX}{time.strftime('%Y/%m/%d')}/{uuid.uuid4()}.json"
     common.client("s3").put_object(
         Bucket=os.environ["QUARANTINE_BUCKET"],
         Key=key,
@@ -103,11 +104,10 @@ def _enqueue(events: list[Any]) -> None:
     for start in range(0, len(events), 10):
         pending = {}
         for i, event in enumerate(events[start : start + 10]):
-            attrs = {k: {"DataType": "String", "StringValue": v} for k, v in common.describe(event).items() if v}
             pending[str(i)] = {
                 "Id": str(i),
                 "MessageBody": json.dumps(event, separators=(",", ":")),
-                "MessageAttributes": attrs,
+                "MessageAttributes": common.message_attributes(event),
             }
         for attempt in range(ENQUEUE_ATTEMPTS):
             if attempt:
