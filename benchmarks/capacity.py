@@ -23,10 +23,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from benchmarks.ingress import configured_for, remote_aep
+from benchmarks.ingress import remote_aep
 from customerio_aep.ingress.component import IngressArgs
 from customerio_aep.ingress.lambdas import common, forwarder
-from tests.aep.chain import build_chain
+from tests.aep.chain import build_chain, configured_for
 from tests.emulators.aep import AepEmulator
 from tests.emulators.customerio.events import make_event
 from tests.ingress.conftest import moto_ingress, post_event

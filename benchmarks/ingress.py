@@ -17,16 +17,13 @@ import sys
 import tempfile
 import time
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from pulumi.dynamic import Config, ConfigureRequest
-
-from customerio_aep.aep.provider import AepProvider
 from customerio_aep.ingress.lambdas import common, forwarder
 from customerio_aep.ingress.package import LAMBDAS, MODULES, PACKAGE
-from tests.aep.chain import build_chain
+from tests.aep.chain import build_chain, configured_for
 from tests.emulators.aep import AepEmulator
 from tests.emulators.customerio.events import make_event
 from tests.engine.harness import ROOT
@@ -153,16 +150,6 @@ def remote_aep(inlet_latency: float) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=10)
-
-
-def configured_for(config: dict[str, str]) -> Callable[[AepProvider], AepProvider]:
-    """Configure providers with this stack configuration."""
-
-    def configure(provider: AepProvider) -> AepProvider:
-        provider.configure(ConfigureRequest(Config(config, "bench")))
-        return provider
-
-    return configure
 
 
 def main() -> None:

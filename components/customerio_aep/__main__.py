@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from dataclasses import asdict
 from typing import Any, TextIO
 
 from customerio_aep.operations.stack import CommandError, Deployment, read_stack
@@ -97,13 +98,11 @@ def _status(args: argparse.Namespace, deployment: Deployment) -> int:
                 deployment.need("quarantine_bucket", "--bucket"),
             ),
         )
-    _write(sys.stdout, json.dumps(status.as_json(), indent=2) if args.json else render(status))
+    _write(sys.stdout, json.dumps(asdict(status), indent=2) if args.json else render(status))
     return 1 if status.problems else 0
 
 
 def _redrive(args: argparse.Namespace, deployment: Deployment) -> int:
-    from dataclasses import asdict
-
     from customerio_aep.operations.redrive import Buffers, redrive, render
 
     names = Buffers(

@@ -5,12 +5,25 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from pulumi.dynamic import Config, ConfigureRequest
+
 from customerio_aep.aep.connections import SourceConnectionProvider, TargetConnectionProvider
 from customerio_aep.aep.dataflow import DataflowProvider
 from customerio_aep.aep.dataset import DatasetProvider
 from customerio_aep.aep.default_mapping import DEFAULT_FIELDS, build_mappings
 from customerio_aep.aep.mapping_set import MappingSetProvider
+from customerio_aep.aep.provider import AepProvider
 from customerio_aep.aep.schema import XdmSchemaProvider
+
+
+def configured_for(config: dict[str, str]) -> Callable[[AepProvider], AepProvider]:
+    """Configure providers with this stack configuration (for code outside pytest's `configured` fixture)."""
+
+    def configure(provider: AepProvider) -> AepProvider:
+        provider.configure(ConfigureRequest(Config(config, "tests")))
+        return provider
+
+    return configure
 
 
 def build_chain(

@@ -23,7 +23,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.sqs.models import sqs_backends
 
 from customerio_aep.ingress.lambdas import forwarder
-from tests.aep.chain import build_chain
+from tests.aep.chain import build_chain, configured_for
 from tests.emulators.aep import AepEmulator
 from tests.emulators.customerio.events import make_event
 from tests.emulators.customerio.sender import WebhookSender
@@ -128,13 +128,7 @@ def run_burst(events: int, workers: int = 2) -> BurstResult:
     """Send `events` across `workers` processes at once, drain them, and count what landed in AEP."""
     aep = AepEmulator().start()
     try:
-        from pulumi.dynamic import Config, ConfigureRequest
-
-        def configured(provider: object) -> object:
-            provider.configure(ConfigureRequest(Config(aep.stack_config(), "burst")))  # type: ignore[attr-defined]
-            return provider
-
-        chain = build_chain(configured)
+        chain = build_chain(configured_for(aep.stack_config()))
         per = events // workers
         start_at = time.time() + 8.0  # every worker set up (imports, moto) before the first event
         shares = [

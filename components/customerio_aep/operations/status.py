@@ -4,7 +4,7 @@ queues and quarantine; what is failing makes the command exit non-zero."""
 from __future__ import annotations
 
 import datetime
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from customerio_aep.aep.client import AepClient
@@ -56,10 +56,6 @@ class Status:
     ingress: Ingress | None
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-
-    def as_json(self) -> dict[str, Any]:
-        """A plain dict for `--json`."""
-        return asdict(self)
 
 
 def aep_status(client: AepClient, flow_id: str, dataset_id: str | None) -> Status:
