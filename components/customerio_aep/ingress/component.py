@@ -142,29 +142,22 @@ class CustomerIoIngress(pulumi.ComponentResource):
             ],
             opts=child,
         )
-        # One secret per route, so that adding or rotating a workspace's key touches nothing of the others.
-        signing = (
-            None
-            if args.signing_key is None
-            else self._secret("signing-key", _keys(args.signing_key, args.previous_signing_key))
-        )
-        workspace_signing = {
-            ws: self._secret(f"signing-key-{ws}", _keys(w.signing_key, w.previous_signing_key))
-            for ws, w in args.workspaces.items()
-        }
+        # One route per workspace ("" is the single-workspace route `POST /webhook`), each with its own secret, so
+        # that adding or rotating a workspace's key touches nothing of the others.
+        keys = {ws: _keys(w.signing_key, w.previous_signing_key) for ws, w in args.workspaces.items()}
+        if args.signing_key is not None:
+            keys = {"": _keys(args.signing_key, args.previous_signing_key), **keys}
+        signing = {ws: self._secret(f"signing-key{_suffix(ws)}", key) for ws, key in keys.items()}
         inlet = self._secret("inlet-url", args.inlet_url)
         receiver_env: dict[str, pulumi.Input[str]] = {
             "QUEUE_URL": queue.url,
             "QUARANTINE_BUCKET": bucket.bucket,
             "TIMESTAMP_TOLERANCE_SECONDS": str(args.timestamp_tolerance_seconds),
         }
-        if signing is not None:
-            receiver_env["SIGNING_SECRET_ARN"] = signing.arn
-        if workspace_signing:
-            receiver_env["SIGNING_SECRETS"] = pulumi.Output.json_dumps(
-                {ws: s.arn for ws, s in workspace_signing.items()}
-            )
-        secrets = ([signing] if signing is not None else []) + list(workspace_signing.values())
+        if "" in signing:
+            receiver_env["SIGNING_SECRET_ARN"] = signing[""].arn
+        if args.workspaces:
+            receiver_env["SIGNING_SECRETS"] = pulumi.Output.json_dumps({ws: s.arn for ws, s in signing.items() if ws})
 
         # -- functions: one role each, scoped to its own queue, table, bucket and secret ---------------------
         code = archive()
@@ -176,7 +169,7 @@ class CustomerIoIngress(pulumi.ComponentResource):
             grants=[
                 ("sqs:SendMessage", queue.arn),
                 ("s3:PutObject", bucket.arn.apply(lambda a: f"{a}/quarantine/*")),
-                *(("secretsmanager:GetSecretValue", secret.arn) for secret in secrets),
+                *(("secretsmanager:GetSecretValue", secret.arn) for secret in signing.values()),
             ],
             env=receiver_env,
         )
@@ -233,10 +226,10 @@ class CustomerIoIngress(pulumi.ComponentResource):
             opts=child,
         )
         # One route (and invoke permission) per workspace: adding or removing one leaves the others' untouched.
-        paths = ({"": "webhook"} if signing is not None else {}) | {ws: f"webhook/{ws}" for ws in args.workspaces}
+        paths = {ws: f"webhook/{ws}" if ws else "webhook" for ws in signing}
         routes = [
             aws.apigatewayv2.Route(
-                f"{name}-webhook" + (f"-{ws}" if ws else ""),
+                f"{name}-webhook{_suffix(ws)}",
                 api_id=api.id,
                 route_key=f"POST /{path}",
                 target=integration.id.apply(lambda i: f"integrations/{i}"),
@@ -271,7 +264,7 @@ class CustomerIoIngress(pulumi.ComponentResource):
         )
         for ws, path in paths.items():
             aws.lambda_.Permission(
-                f"{name}-apigw" + (f"-{ws}" if ws else ""),
+                f"{name}-apigw{_suffix(ws)}",
                 action="lambda:InvokeFunction",
                 function=receiver.name,
                 principal="apigateway.amazonaws.com",
@@ -303,7 +296,7 @@ class CustomerIoIngress(pulumi.ComponentResource):
 
         self.dashboard_url = self._dashboard(api.id, receiver.name, forwarder.name, queue.name, dlq.name)
         self.webhook_endpoint = (
-            pulumi.Output.concat(stage.invoke_url, "webhook") if signing is not None else pulumi.Output.from_input("")
+            pulumi.Output.concat(stage.invoke_url, "webhook") if "" in signing else pulumi.Output.from_input("")
         )
         self.workspace_endpoints = {
             ws: pulumi.Output.concat(stage.invoke_url, f"webhook/{ws}") for ws in args.workspaces
@@ -505,6 +498,11 @@ class CustomerIoIngress(pulumi.ComponentResource):
             name, role=role.id, policy=pulumi.Output.all(log_group_arn, *resources).apply(document), opts=self._child
         )
         return role
+
+
+def _suffix(workspace: str) -> str:
+    """The part of a route's resource names that tells its workspace ("" for the single-workspace route)."""
+    return f"-{workspace}" if workspace else ""
 
 
 def _keys(current: pulumi.Input[str], previous: pulumi.Input[str] | None) -> pulumi.Input[str]:
