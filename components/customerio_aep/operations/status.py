@@ -10,7 +10,6 @@ from typing import Any
 from customerio_aep.aep.client import AepClient
 from customerio_aep.aep.dataset import stored_data
 from customerio_aep.aep.etag import FLOW_SERVICE, get_item
-from customerio_aep.ingress.lambdas.receiver import QUARANTINE_PREFIX
 
 RUNS_SHOWN = 5
 ERRORS_SHOWN = 3
@@ -97,6 +96,10 @@ def _run(run: dict[str, Any]) -> Run:
 
 def ingress_status(sqs: Any, s3: Any, cloudwatch: Any, queue: str, dlq: str, bucket: str) -> Ingress:
     """Queue depth and oldest age (CloudWatch, None when it has no data yet), DLQ depth, quarantined bodies."""
+    # Imported here: the handlers' code needs boto3, which only the aws ingress (and so this function) requires;
+    # `status` of a direct-mode stack runs on the project's runtime packages alone.
+    from customerio_aep.ingress.lambdas.receiver import QUARANTINE_PREFIX
+
     depth = _attributes(sqs, queue)
     oldest = (
         cloudwatch.get_metric_statistics(
