@@ -10,7 +10,12 @@ import pulumi
 
 def run_program(program: Callable[[], object]) -> None:
     """Run a program under the mocks and wait until every resource is registered."""
-    pulumi.runtime.test(lambda: program() and None)()
+    run_awaiting(lambda: program() and None)
+
+
+def run_awaiting(program: Callable[[], object]) -> None:
+    """Run a program under the mocks and wait for the Output it returns too (its asserts run inside)."""
+    pulumi.runtime.test(program)()  # type: ignore[no-untyped-call]  # the SDK's decorator is untyped
 
 
 class RecordingMocks(pulumi.runtime.Mocks):
@@ -41,10 +46,10 @@ class RecordingMocks(pulumi.runtime.Mocks):
         )
         return f"{name}-id", outs
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         if args.token == "aws:index/getRegion:getRegion":
-            return {"region": "eu-west-1", "name": "eu-west-1", "id": "eu-west-1"}
-        return {}
+            return {"region": "eu-west-1", "name": "eu-west-1", "id": "eu-west-1"}, []
+        return {}, []
 
     def of_type(self, token: str) -> list[pulumi.runtime.MockResourceArgs]:
         return [r for r in self.resources if r.typ == token]

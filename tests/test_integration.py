@@ -7,7 +7,7 @@ import pytest
 
 from customerio_aep import CustomerIoToAep, CustomerIoToAepArgs, IdentityField
 from customerio_aep.workspaces import Workspace
-from tests.mocks import RecordingMocks, run_program
+from tests.mocks import RecordingMocks, run_awaiting, run_program
 
 
 def _children_of(mocks: RecordingMocks, component: str) -> set[str]:
@@ -132,7 +132,7 @@ def test_aws_mode_exposes_the_ingress_dashboard(mocks: RecordingMocks) -> None:
         assert url is not None and url.endswith("#dashboards:name=customerio-aep-test-cio-ingress")
         return url
 
-    pulumi.runtime.test(program)()
+    run_awaiting(program)
 
 
 def workspaces_args(**extra: object) -> CustomerIoToAepArgs:

@@ -20,6 +20,9 @@ from tests.emulators.aep import AepEmulator
 from tests.emulators.aep.core import ALL_PERMISSIONS
 from tests.emulators.faults import Fault
 
+# What the engine passes for a value not yet known during a preview (the SDK class is untyped).
+UNKNOWN = Unknown()  # type: ignore[no-untyped-call]
+
 SOURCE = {"name": "src", "description": ""}
 CREATE = "flowservice.sourceConnections.create"
 
@@ -146,7 +149,7 @@ def test_check_names_bad_fields_before_any_call(aep: AepEmulator, configured: Ca
 
 
 def test_check_skips_values_unknown_during_preview(configured: Callable[..., Any]) -> None:
-    unknown = Unknown()
+    unknown = UNKNOWN
     failures = (
         configured(DataflowProvider())
         .check(
@@ -174,7 +177,7 @@ def test_unknown_replace_field_in_preview_is_a_replacement(configured: Callable[
         "mapping_version": 0,
         "enabled": True,
     }
-    diff = DataflowProvider().diff("id", olds, {**olds, "target_connection_id": Unknown()})
+    diff = DataflowProvider().diff("id", olds, {**olds, "target_connection_id": UNKNOWN})
     assert diff.replaces == ["target_connection_id"]
 
 

@@ -53,8 +53,8 @@ def test_namespace_is_created_then_renamed_in_place_and_kept_on_delete(
     aep: AepEmulator, configured: Callable[..., Any]
 ) -> None:
     provider = configured(IdentityNamespaceProvider())
-    outs = provider.create(dict(NAMESPACE)).outs
-    assert outs["adopted"] is False and aep.namespace_by_code("customerio")["name"] == "Customer.io"
+    outs = provider.create(dict(NAMESPACE)).outs or {}
+    assert outs["adopted"] is False and (aep.namespace_by_code("customerio") or {}).get("name") == "Customer.io"
     renamed = provider.update(outs["namespace_id"], outs, {**outs, "name": "Customer.io people"}).outs
     assert aep.namespaces[int(renamed["namespace_id"])]["name"] == "Customer.io people"
     assert provider.read(outs["namespace_id"], renamed).inputs["name"] == "Customer.io people"

@@ -41,13 +41,14 @@ def provider(cio: CustomerIoEmulator, key: str | None = None, region: str = "us"
 def test_full_lifecycle(cio: CustomerIoEmulator) -> None:
     p = provider(cio)
     created = p.create(dict(PROPS))
+    outs = created.outs or {}
     assert cio.webhooks[int(created.id)]["endpoint"] == PROPS["endpoint"]
-    news = {**created.outs, "events": ["email_clicked"]}
-    assert p.diff(created.id, created.outs, news).changes is True
-    p.update(created.id, created.outs, news)
+    news = {**outs, "events": ["email_clicked"]}
+    assert p.diff(created.id, outs, news).changes is True
+    p.update(created.id, outs, news)
     assert cio.webhooks[int(created.id)]["events"] == ["email_clicked"]
     cio.webhooks[int(created.id)]["disabled"] = True  # changed in the Customer.io UI
-    assert p.read(created.id, news).outs["disabled"] is True
+    assert (p.read(created.id, news).outs or {})["disabled"] is True
     p.delete(created.id, news)
     p.delete(created.id, news)  # idempotent
     assert cio.webhooks == {}

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
 from tests.emulators.faults import Fault, Faults
@@ -108,7 +108,7 @@ class Emulator:
         assert self._server is not None, "emulator not started"
         return f"http://127.0.0.1:{self._server.server_address[1]}"
 
-    def start(self, port: int = 0) -> Emulator:
+    def start(self, port: int = 0) -> Self:
         """Serve in a daemon thread."""
         emulator = self
 
@@ -135,7 +135,7 @@ class Emulator:
             self._server.server_close()
             self._server = None
 
-    def __enter__(self) -> Emulator:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -85,4 +85,4 @@ def fail_entries(pick: Callable[[dict[str, Any]], bool], times: int | None = Non
 
 
 def _event_name(service: str) -> str:
-    return common.client(service).meta.service_model.service_id.hyphenize()
+    return str(common.client(service).meta.service_model.service_id.hyphenize())

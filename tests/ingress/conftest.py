@@ -50,9 +50,14 @@ class Ingress:
         keys = [o["Key"] for o in s3.list_objects_v2(Bucket=self.bucket).get("Contents", [])]
         return [s3.head_object(Bucket=self.bucket, Key=k)["Metadata"] for k in keys]
 
+    @property
+    def emulator(self) -> AepEmulator:
+        """The AEP emulator in this process (its faults and records)."""
+        assert self.aep is not None, "AEP runs in another process"
+        return self.aep
+
     def landed(self) -> list[dict[str, Any]]:
-        assert self.aep is not None, "the records live in another process"
-        return self.aep.records[self.dataset_id]
+        return self.emulator.records[self.dataset_id]
 
     def drain(self, max_rounds: int = 1000) -> int:
         """Run the forwarder over the queue as Lambda's SQS poller would, until it is empty."""

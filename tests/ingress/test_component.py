@@ -9,7 +9,7 @@ import pulumi
 
 from customerio_aep.ingress.component import CustomerIoIngress, IngressArgs
 from customerio_aep.workspaces import Workspace
-from tests.mocks import RecordingMocks, run_program
+from tests.mocks import RecordingMocks, run_awaiting, run_program
 
 
 def build() -> None:
@@ -107,7 +107,7 @@ def test_a_dashboard_shows_the_flow_and_its_failures(mocks: RecordingMocks) -> N
         )
         return url
 
-    pulumi.runtime.test(program)()
+    run_awaiting(program)
     [dashboard] = mocks.of_type("aws:cloudwatch/dashboard:Dashboard")
     widgets = json.loads(dashboard.inputs["dashboardBody"])["widgets"]
     shown = {tuple(m[:2]) for w in widgets for m in w["properties"]["metrics"]}

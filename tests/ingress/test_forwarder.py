@@ -26,7 +26,7 @@ def test_events_land_in_the_dataset_mapped_to_xdm(ingress: Ingress) -> None:
     clicked = next(r for r in ingress.landed() if r["eventType"] == "customerio.email.clicked")
     assert clicked["_acme"]["customerio"]["href"] == "https://example.com/pricing"
     assert clicked["timestamp"] == "2024-11-24T12:23:20.000Z"
-    assert ingress.aep.failed_records[ingress.dataset_id] == []
+    assert ingress.emulator.failed_records[ingress.dataset_id] == []
 
 
 def test_duplicates_from_customerio_or_sqs_land_once(ingress: Ingress) -> None:
@@ -40,8 +40,8 @@ def test_duplicates_from_customerio_or_sqs_land_once(ingress: Ingress) -> None:
 
 
 def test_429_and_5xx_are_retried_within_the_invocation(ingress: Ingress) -> None:
-    ingress.aep.faults.add(Fault("status", operation=INLET, status=429, retry_after=0.1, times=2))
-    ingress.aep.faults.add(Fault("status", operation=INLET, status=503, times=2))
+    ingress.emulator.faults.add(Fault("status", operation=INLET, status=429, retry_after=0.1, times=2))
+    ingress.emulator.faults.add(Fault("status", operation=INLET, status=503, times=2))
     post_event(make_event("push", "sent", 2))
     assert ingress.drain() == 1
     assert len(ingress.landed()) == 1
@@ -50,7 +50,7 @@ def test_429_and_5xx_are_retried_within_the_invocation(ingress: Ingress) -> None
 def test_persistent_failure_reports_only_that_item_and_releases_its_claim(ingress: Ingress) -> None:
     from customerio_aep.ingress.lambdas import forwarder
 
-    ingress.aep.faults.add(Fault("status", operation=INLET, status=503, times=1000))
+    ingress.emulator.faults.add(Fault("status", operation=INLET, status=503, times=1000))
     records = [{"messageId": f"m{i}", "body": json.dumps(make_event("email", "sent", i))} for i in range(3)]
 
     class ShortContext:
@@ -59,7 +59,7 @@ def test_persistent_failure_reports_only_that_item_and_releases_its_claim(ingres
 
     failures = forwarder.handler({"Records": records}, ShortContext())["batchItemFailures"]
     assert sorted(f["itemIdentifier"] for f in failures) == ["m0", "m1", "m2"]
-    ingress.aep.faults.clear()
+    ingress.emulator.faults.clear()
     assert forwarder.handler({"Records": records}, ShortContext())["batchItemFailures"] == []
     assert len(ingress.landed()) == 3
 
@@ -67,7 +67,7 @@ def test_persistent_failure_reports_only_that_item_and_releases_its_claim(ingres
 def test_a_timed_out_post_is_retried_and_is_the_one_way_to_land_twice(ingress: Ingress) -> None:
     """AEP took the first post but answered after our 1 s timeout: the retry lands it again. This is the bound on
     duplicates (README, "How the AWS ingress keeps every event"); Profile dedupes on _id, the data lake does not."""
-    ingress.aep.faults.add(Fault("latency", operation=INLET, seconds=1.5, times=1))
+    ingress.emulator.faults.add(Fault("latency", operation=INLET, seconds=1.5, times=1))
     event = make_event("email", "sent", 3)
     post_event(event)
     ingress.drain()
@@ -76,7 +76,7 @@ def test_a_timed_out_post_is_retried_and_is_the_one_way_to_land_twice(ingress: I
 
 
 def test_permanent_400_goes_to_the_dlq_with_its_reason(ingress: Ingress) -> None:
-    ingress.aep.faults.add(Fault("status", operation=INLET, status=400, times=1))
+    ingress.emulator.faults.add(Fault("status", operation=INLET, status=400, times=1))
     post_event(make_event("email", "sent", 4))
     assert ingress.drain() == 1  # not retried
     [dead] = ingress.messages(ingress.dlq_url)
@@ -95,7 +95,7 @@ def test_nothing_is_lost_under_mixed_faults(ingress: Ingress) -> None:
         Fault("drop", operation=INLET, fraction=0.05),
         Fault("status", operation=INLET, status=400, fraction=0.01),
     ):
-        ingress.aep.faults.add(fault)
+        ingress.emulator.faults.add(fault)
     own = {
         "SQS throttled": throttle("sqs", "SendMessageBatch", Throttle(fraction=0.03)),
         "claims throttled": throttle("dynamodb", "PutItem", Throttle(fraction=0.02)),
@@ -106,7 +106,8 @@ def test_nothing_is_lost_under_mixed_faults(ingress: Ingress) -> None:
     events: list[dict[str, Any]] = [
         make_event(*kinds[i % len(kinds)], i) for i in range(int(os.environ.get("FAULT_RUN_EVENTS", "2000")))
     ]
-    accepted, resends = set(), 0
+    accepted: set[str] = set()
+    resends = 0
     for start in range(0, len(events), 25):
         chunk = events[start : start + 25]
         duplicates = [e for e in chunk if rng.random() < 0.05]  # Customer.io retries: duplicates

@@ -88,7 +88,7 @@ def test_a_lost_delivered_write_does_not_deliver_twice(ingress: Ingress) -> None
 
 
 def test_running_out_of_time_mid_batch_loses_nothing(ingress: Ingress) -> None:
-    ingress.aep.faults.add(Fault("latency", operation="inlet.post", seconds=0.6))
+    ingress.emulator.faults.add(Fault("latency", operation="inlet.post", seconds=0.6))
     events = [make_event("webhook", "sent", i) for i in range(12)]
     pending = records(*events)
     started = time.monotonic()

@@ -18,8 +18,8 @@ class Recorder(pulumi.runtime.Mocks):
         self.resources.append(args)
         return f"{args.name}-id", {**args.inputs, "version": 0, "webhook_url": "https://inlet.example/x"}
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
-        return {}
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        return {}, []
 
 
 recorder = Recorder()
@@ -29,12 +29,11 @@ import customerio_aep  # noqa: E402
 from customerio_aep import CustomerIoToAep, CustomerIoToAepArgs  # noqa: E402
 
 
-@pulumi.runtime.test
 def program() -> None:
     CustomerIoToAep("reused", CustomerIoToAepArgs(ingress="direct", name_prefix="team-b"))
 
 
-program()
+pulumi.runtime.test(program)()  # type: ignore[no-untyped-call]  # the SDK's decorator is untyped
 pickles = [base64.b64decode(r.inputs["__provider"]) for r in recorder.resources if "__provider" in r.inputs]
 try:
     import pulumi_aws  # noqa: F401

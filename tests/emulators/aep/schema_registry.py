@@ -224,7 +224,7 @@ class SchemaRegistryApi(AepCore):
     # -- schemas ---------------------------------------------------------------------------------------------
     def _store_schema(self, title: str, description: str, fieldgroups: list[str]) -> dict[str, Any]:
         alt = f"_{self.tenant}.schemas.{uuid.uuid4().hex}"
-        schema = {
+        schema: dict[str, Any] = {
             "$id": f"https://ns.adobe.com/{self.tenant}/schemas/{alt.rsplit('.', 1)[1]}",
             "meta:altId": alt,
             "version": "1.0",
@@ -244,7 +244,7 @@ class SchemaRegistryApi(AepCore):
         body = request.json()
         if not isinstance(body, dict) or not body.get("title"):
             raise bad_field("title", "is required")
-        refs = [(a or {}).get("$ref") for a in body.get("allOf") or []]
+        refs = [str((a or {}).get("$ref")) for a in body.get("allOf") or []]
         if EXPERIENCE_EVENT not in refs:
             raise bad_field("allOf", f"must reference the class {EXPERIENCE_EVENT}")
         groups = [r for r in refs if r != EXPERIENCE_EVENT]
