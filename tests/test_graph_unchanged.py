@@ -23,7 +23,9 @@ def _direct() -> object:
 
 
 def _aws() -> object:
-    return CustomerIoToAep("cio", CustomerIoToAepArgs(signing_key=pulumi.Output.secret("k"), manage_reporting_webhook=True))
+    return CustomerIoToAep(
+        "cio", CustomerIoToAepArgs(signing_key=pulumi.Output.secret("k"), manage_reporting_webhook=True)
+    )
 
 
 def _aws_everything() -> object:
