@@ -97,11 +97,12 @@ def burst(events: int = 10_000) -> None:
 
 
 if __name__ == "__main__":
-    from benchmarks import capacity, ingress
+    from benchmarks import capacity, history, ingress
 
     ingress.main()
     burst()
     capacity.main([])
+    history.main([])
     measure(0.0)
     measure(0.2)
     measure_profile()

@@ -17,14 +17,18 @@ import io
 import shutil
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+HISTORY_DELIVERIES = 2_000
 sys.path.insert(0, str(ROOT))
 
 from tests.emulators.aep import AepEmulator  # noqa: E402
+from tests.emulators.customerio.appapi import CustomerIoEmulator  # noqa: E402
 from tests.emulators.customerio.events import every_kind  # noqa: E402
+from tests.emulators.customerio.history import generate_history  # noqa: E402
 from tests.emulators.customerio.sender import WebhookSender  # noqa: E402
 from tests.engine.harness import Stack  # noqa: E402
 from tests.ingress.conftest import SIGNING_KEY, moto_ingress, receiver_transport  # noqa: E402
@@ -58,10 +62,28 @@ def send_events(aep: AepEmulator, outputs: dict[str, Any]) -> None:
         )
 
 
+def bring_in_history(stack: Stack, aep: AepEmulator, cio: CustomerIoEmulator, outputs: dict[str, Any]) -> None:
+    """Step 5: six months of Customer.io history (a generated one in the emulator) through `backfill`."""
+    started = int(outputs["live_stream_started_at"])
+    cio.now = int(time.time())
+    cio.messages = generate_history(HISTORY_DELIVERIES, started, days=180)
+    dataset = outputs["dataset_id"]
+    before = len(aep.records[dataset])
+    print(f"5. python -m customerio_aep backfill (Customer.io keeps {HISTORY_DELIVERIES:,} past deliveries):")
+    for args in (["backfill"], ["backfill", "--apply", "--rate", "5000"], ["backfill", "--apply"]):
+        result = stack.command(*args, python=ROOT / "venv" / "bin" / "python")
+        print(f"   $ python -m customerio_aep {' '.join(args)}   (exit {result.returncode})")
+        print("\n".join(f"     {line}" for line in (result.stdout or result.stderr).splitlines()))
+        history = [r for r in aep.records[dataset] if r["_acme"]["customerio"].get("source") == "backfill"]
+        print(f"   the dataset holds {len(aep.records[dataset]) - before:,} history records")
+    per_type = collections.Counter(r["_acme"]["customerio"]["objectType"] for r in history)
+    print("   history records by object type: " + ", ".join(f"{t} {n:,}" for t, n in sorted(per_type.items())))
+
+
 def safe_changes(stack: Stack, aep: AepEmulator, outputs: dict[str, Any]) -> None:
-    """Steps 5-7: a rename keeps the data; destroy refuses to delete it; the opt-in lets it."""
+    """Steps 6-8: a rename keeps the data; destroy refuses to delete it; the opt-in lets it."""
     landed = len(aep.records[outputs["dataset_id"]])
-    print("5. pulumi config set namePrefix renamed-team; pulumi up")
+    print("6. pulumi config set namePrefix renamed-team; pulumi up")
     stack.set_config("namePrefix", "renamed-team")
     print(f"   preview: {stack.preview()} (renames are updates in place)")
     stack.up()
@@ -71,12 +93,12 @@ def safe_changes(stack: Stack, aep: AepEmulator, outputs: dict[str, Any]) -> Non
         f"   same dataset, dataflow and webhook URL: {same}; the dataset still holds "
         f"{len(aep.records[outputs['dataset_id']])} of {landed} records"
     )
-    print("6. pulumi destroy (the dataset holds records, forceDestroy is not set) ...")
+    print("7. pulumi destroy (the dataset holds records, forceDestroy is not set) ...")
     refused = stack.run("destroy", "--yes", "--skip-preview", check=False)
     reason = next(line for line in refused.stdout.splitlines() if "DataSafetyError: " in line)
     print(f"   refused: {reason.split('DataSafetyError: ', 1)[1].split(';')[0]}")
     print(f"   the dataset still holds {len(aep.records[outputs['dataset_id']])} records")
-    print("7. pulumi config set forceDestroy true; pulumi up; pulumi destroy ...")
+    print("8. pulumi config set forceDestroy true; pulumi up; pulumi destroy ...")
     stack.set_config("forceDestroy", "true")
     stack.up()
     stack.destroy()
@@ -101,16 +123,18 @@ def main() -> int:
     shutil.copytree(ROOT, project, ignore=shutil.ignore_patterns(".git", ".tools", "venv", ".pulumi-state", "*.pyc"))
     (project / "venv").symlink_to(ROOT / "venv")
     stack = Stack(project, name="demo")
-    aep = AepEmulator().start()
+    aep, cio = AepEmulator().start(), CustomerIoEmulator().start()
     try:
-        print(f"1. AEP emulator on {aep.url}")
-        stack.init({"ingress": "direct", "profile": "true", **aep.stack_config()})
-        print("2. pulumi up (schema, identities, Profile, dataset, source, target, mapping, dataflow) ...")
+        print(f"1. AEP emulator on {aep.url}, Customer.io App API emulator on {cio.url}")
+        customerio = {"customerio:appApiKey": cio.app_api_key, "customerio:apiUrl": cio.base_url()}
+        stack.init({"ingress": "direct", "profile": "true", **aep.stack_config(), **customerio})
+        print("2. pulumi up (schema, identities, Profile, dataset, source, target, mapping, dataflow, reporting webhook)")
         print("\n".join(stack.up().stdout.splitlines()[-6:]))
         outputs = stack.outputs(show_secrets=True)
         send_events(aep, outputs)
         print(f"4. pulumi preview: {stack.preview()} (no changes)")
         show_status(stack)
+        bring_in_history(stack, aep, cio, outputs)
         safe_changes(stack, aep, outputs)
         print(
             "\nDone. To deploy for real: set the aep:* and customerio:* keys on a stack of this project (README,"
@@ -119,6 +143,7 @@ def main() -> int:
         return 0
     finally:
         aep.stop()
+        cio.stop()
         shutil.rmtree(work, ignore_errors=True)
 
 

@@ -17,6 +17,17 @@ from tests.mocks import RecordingMocks
 
 P = TypeVar("P", bound=AepProvider)
 
+# Layers: `make check` runs neither; `make test` runs everything (README, "Development").
+ENGINE = ("tests/engine/", "tests/test_demo.py", "tests/reuse/")
+"""Tests that run the real Pulumi CLI or build and install the package: marked `engine`."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the engine layer by where its tests live (a new engine test cannot forget the mark)."""
+    for item in items:
+        if any(part in item.nodeid for part in ENGINE):
+            item.add_marker(pytest.mark.engine)
+
 
 @pytest.fixture
 def mocks() -> Iterator[RecordingMocks]:

@@ -33,7 +33,8 @@ def graph(program: Callable[[], object]) -> dict[str, Any]:
     pulumi.runtime.set_mocks(mocks, project="customerio-aep", stack="test", preview=False)
     run_program(program)
     urns: dict[tuple[str, str], str] = {}
-    for urn in get_monitor().get_registered_resources():  # type: ignore[attr-defined]
+    monitor: Any = get_monitor()  # the mock monitor under set_mocks
+    for urn in monitor.get_registered_resources():
         parts = urn.split("::")
         urns[(parts[2].rsplit("$", 1)[-1], parts[3])] = urn
     return {urns[(r.typ, r.name)]: _plain(r.inputs) for r in mocks.resources}

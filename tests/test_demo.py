@@ -3,6 +3,7 @@ the data, a destroy that refuses to delete it, then the opt-in and a clean teard
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -21,14 +22,22 @@ def test_demo_lands_every_object_type_and_leaves_nothing() -> None:
         assert f"{object_type:9} {len(metrics):3} records landed" in out
     total = sum(len(m) for m in METRICS_BY_OBJECT_TYPE.values())
     assert f"accepted {total}, landed {total}, dead-lettered 0" in out
-    assert "{'same': 12} (no changes)" in out
+    assert "{'same': 13} (no changes)" in out
     people = len({e["data"]["identifiers"]["id"] for e in every_kind()})
     assert (
         f"Real-Time Customer Profile: {people} profiles keyed by CustomerIO identity, {people} linked to an Email "
         f"identity, {total} events on them"
     ) in out
-    assert "preview: {'same': 7, 'update': 5} (renames are updates in place)" in out
-    assert f"same dataset, dataflow and webhook URL: True; the dataset still holds {total} of {total} records" in out
-    assert f"holds {total} records in 1 batch\n   the dataset still holds {total} records" in out
+    # History: a dry run sends nothing, --apply lands what it counted, a rerun lands nothing.
+    counted = [int(n.replace(",", "")) for n in re.findall(r"([\d,]+) events in the range", out)]
+    assert len(counted) == 3 and counted[0] == counted[1] == counted[2] > 1000
+    held = [int(n.replace(",", "")) for n in re.findall(r"the dataset holds ([\d,]+) history records", out)]
+    assert held == [0, counted[0], counted[0]]
+    assert f"sent: {counted[0]:,}" in out and f"{counted[0]:,} sent by earlier runs; sent: 0" in out
+    assert "channel 'whatsapp' has no reporting-webhook object type" in out
+    stored = total + counted[0]
+    assert "preview: {'same': 7, 'update': 6} (renames are updates in place)" in out
+    assert f"same dataset, dataflow and webhook URL: True; the dataset still holds {stored} of {stored} records" in out
+    assert f"holds {stored:,} records in 1 batch\n   the dataset still holds {stored} records" in out
     assert "the emulator holds 0 objects" in out
     assert "@example.com" not in out + result.stderr  # no personal data printed

@@ -1,14 +1,17 @@
-"""`python -m customerio_aep status|redrive`: operate a deployed integration (see `--help`)."""
+"""`python -m customerio_aep status|redrive|backfill`: operate a deployed integration (see `--help`)."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any, TextIO
 
+from customerio_aep.operations.backfill import DEFAULT_RATE
 from customerio_aep.operations.stack import CommandError, Deployment, read_stack
 
 # argparse (standard library): two subcommands with a few flags need nothing more, and the package stays lean.
@@ -23,10 +26,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.cwd,
             {
                 "flow_id": args.flow_id,
-                "dataset_id": args.dataset_id,
+                "dataset_id": getattr(args, "dataset_id", None),
                 "queue_name": args.queue,
-                "dlq_name": args.dlq,
-                "quarantine_bucket": args.bucket,
+                "dlq_name": getattr(args, "dlq", None),
+                "quarantine_bucket": getattr(args, "bucket", None),
                 "dedupe_table": getattr(args, "table", None),
             },
         )
@@ -35,6 +38,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CommandError as e:
         _write(sys.stderr, f"error: {e}")
         return 2
+    except KeyboardInterrupt:
+        _write(sys.stderr, "stopped")
+        return 130
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -56,12 +62,28 @@ def _parser() -> argparse.ArgumentParser:
     redrive.add_argument("--table", help="dedupe table (default: the stack's dedupe_table output)")
     redrive.add_argument("--json", action="store_true", help="print JSON instead of the report")
     redrive.set_defaults(run=_redrive)
-    for command in (status, redrive):
+    backfill = commands.add_parser(
+        "backfill",
+        help="bring Customer.io's past deliveries into AEP, exactly once beside the live stream (dry run by default)",
+        description="Lists Customer.io's deliveries (App API, GET /v1/messages) and sends each metric before the "
+        "live stream began as the event the reporting webhook would have sent, by the live events' road. Without "
+        "a stack: CUSTOMERIO_APP_API_KEY (and CUSTOMERIO_REGION), and --queue or AEP_INLET_URL.",
+    )
+    backfill.add_argument("--since", help="from when: a date (2026-06-01), a time, or a duration back (90d); "
+                          "default and earliest: what Customer.io keeps (6 months)")  # fmt: skip
+    backfill.add_argument("--until", help="up to when (exclusive; default: the stack's live_stream_started_at)")
+    backfill.add_argument("--rate", type=float, default=DEFAULT_RATE, help=f"events/s (default {DEFAULT_RATE:g})")
+    backfill.add_argument("--apply", action="store_true", help="send (without it, only count)")
+    backfill.add_argument("--state", help="the file recording what was sent (default: .customerio-aep/ in --cwd)")
+    backfill.add_argument("--json", action="store_true", help="print JSON instead of the report")
+    backfill.set_defaults(run=_backfill)
+    for command in (status, redrive, backfill):
         command.add_argument("--stack", help="the stack to read (default: the selected one); '-' reads none")
         command.add_argument("--cwd", help="the Pulumi project directory (default: the current one)")
         command.add_argument("--flow-id", help="the dataflow id (default: the flow_id output)")
-        command.add_argument("--dataset-id", help="the dataset id (default: the dataset_id output)")
         command.add_argument("--queue", help="the ingress queue name (default: the queue_name output)")
+    for command in (status, redrive):
+        command.add_argument("--dataset-id", help="the dataset id (default: the dataset_id output)")
         command.add_argument("--dlq", help="the dead-letter queue name (default: the dlq_name output)")
         command.add_argument("--bucket", help="the quarantine bucket (default: the quarantine_bucket output)")
     return parser
@@ -81,6 +103,7 @@ def _aws(deployment: Deployment) -> Any:
 
 def _status(args: argparse.Namespace, deployment: Deployment) -> int:
     from customerio_aep.aep.client import AepClient
+    from customerio_aep.operations.checkpoint import checkpoint_summary, default_path
     from customerio_aep.operations.status import aep_status, ingress_status, judge_ingress, render
 
     client = AepClient(deployment.aep_settings())
@@ -98,6 +121,9 @@ def _status(args: argparse.Namespace, deployment: Deployment) -> int:
                 deployment.need("quarantine_bucket", "--bucket"),
             ),
         )
+    history = checkpoint_summary(default_path(args.cwd, status.flow_id))
+    if history:
+        status.notes.append(history)
     _write(sys.stdout, json.dumps(asdict(status), indent=2) if args.json else render(status))
     return 1 if status.problems else 0
 
@@ -121,6 +147,67 @@ def _redrive(args: argparse.Namespace, deployment: Deployment) -> int:
     )
     _write(sys.stdout, json.dumps(asdict(report), indent=2) if args.json else render(report))
     return 0
+
+
+def _backfill(args: argparse.Namespace, deployment: Deployment) -> int:
+    from customerio_aep.customerio.app_api import AppApiError, AppApiReader
+    from customerio_aep.operations import backfill as history
+    from customerio_aep.operations.checkpoint import Checkpoint, default_path
+
+    window = history.window_of(args.since, args.until, deployment.get("live_stream_started_at"), time.time())
+    flow_id = deployment.need("flow_id", "--flow-id")
+    queue = deployment.get("queue_name")
+    if queue:
+        destination: history.Destination = history.QueueDestination(_aws(deployment)("sqs"), queue)
+    else:
+        destination = history.InletDestination(deployment.inlet_url())
+    checkpoint = Checkpoint(Path(args.state) if args.state else default_path(args.cwd, flow_id))
+    live = _LiveLine(sys.stderr) if args.apply and not args.json else None
+    run = history.Backfill(
+        reader=AppApiReader(*deployment.app_api()),
+        checkpoint=checkpoint,
+        window=window,
+        wanted=deployment.events(),
+        needs_person=deployment.profile(),
+        destination=destination,
+        rate=args.rate,
+        progress=live.show if live else lambda _report: None,
+    )
+    try:
+        report = run.run(apply=args.apply)
+    except (AppApiError, history.BackfillStopped) as e:
+        if live:
+            live.end()
+        raise CommandError(
+            f"backfill stopped: {e.args[0]}; what was sent is recorded: run it again to resume"
+        ) from None
+    finally:
+        checkpoint.close()
+    if live:
+        live.end()
+    _write(sys.stdout, json.dumps(asdict(report), indent=2) if args.json else history.render(report))
+    return 0
+
+
+class _LiveLine:
+    """A progress line rewritten in place on a terminal; nothing when the output is not one (logs stay clean)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream, self._tty, self._width = stream, stream.isatty(), 0
+
+    def show(self, report: Any) -> None:
+        from customerio_aep.operations.backfill import progress_line
+
+        if self._tty:
+            line = progress_line(report)
+            self._stream.write("\r" + line.ljust(self._width))
+            self._width = len(line)
+            self._stream.flush()
+
+    def end(self) -> None:
+        if self._tty and self._width:
+            self._stream.write("\n")
+            self._stream.flush()
 
 
 def _write(stream: TextIO, text: str) -> None:

@@ -25,10 +25,8 @@ from customerio_aep.aep.default_mapping import NAMESPACE
 from customerio_aep.customerio.events import ALL_EVENTS
 from customerio_aep.customerio.reporting_webhook import ReportingWebhook
 from customerio_aep.identities import DEFAULT_IDENTITIES, IdentityField, identity_problems
+from customerio_aep.ingress.lambdas.names import WORKSPACE_FIELD
 from customerio_aep.workspaces import Workspace, workspace_problems
-
-# The field the receiver tags each workspace's events with, and where the mapping puts it.
-WORKSPACE_FIELD = "workspace"
 
 INGRESS_MODES = ("aws", "direct")
 
@@ -106,6 +104,9 @@ class CustomerIoToAep(pulumi.ComponentResource):
     """The S3 bucket keeping authentic but unusable request bodies (aws ingress only)."""
     dedupe_table: pulumi.Output[str | None]
     """The DynamoDB table recording delivered and rejected events (aws ingress only)."""
+    live_stream_started_at: pulumi.Output[int | None]
+    """When the stack's reporting webhook began reporting (unix seconds): where `backfill` cuts history off. None when
+    the webhook is not managed, adopted, or was created by a release before 0.13."""
 
     def __init__(
         self, name: str, args: CustomerIoToAepArgs | None = None, opts: pulumi.ResourceOptions | None = None
@@ -121,8 +122,9 @@ class CustomerIoToAep(pulumi.ComponentResource):
         dataset_id = self._dataset(schema_id, profile_ready)
         flow, source, target, mapping = self._dataflow(schema_id, dataset_id)
         endpoint, ingress, workspace_endpoints = self._ingress(flow)
+        webhook = None
         if args.signing_key is not None or args.ingress != "aws":  # there is a single-workspace URL
-            self._reporting_webhook(endpoint)
+            webhook = self._reporting_webhook(endpoint)
         self._workspace_webhooks(workspace_endpoints)
 
         self.webhook_url = pulumi.Output.secret(endpoint)
@@ -140,6 +142,7 @@ class CustomerIoToAep(pulumi.ComponentResource):
         self.dashboard_url = pulumi.Output.from_input(ingress.get("dashboard_url"))
         self.quarantine_bucket = pulumi.Output.from_input(ingress.get("quarantine_bucket"))
         self.dedupe_table = pulumi.Output.from_input(ingress.get("dedupe_table"))
+        self.live_stream_started_at = webhook.live_since if webhook else pulumi.Output.from_input(None)
         self.register_outputs(
             {
                 "webhook_url": self.webhook_url,
@@ -283,20 +286,21 @@ class CustomerIoToAep(pulumi.ComponentResource):
         )
         return endpoint, {part: getattr(ingress, part) for part in parts}, ingress.workspace_endpoints
 
-    def _reporting_webhook(self, endpoint: pulumi.Output[str]) -> None:
+    def _reporting_webhook(self, endpoint: pulumi.Output[str]) -> ReportingWebhook | None:
         """The Customer.io reporting webhook, when managed (default: when customerio:appApiKey is set)."""
         manage = self._args.manage_reporting_webhook
         if manage is None:
             manage = pulumi.Config("customerio").get("appApiKey") is not None
-        if manage:
-            ReportingWebhook(
-                f"{self._name}-webhook",
-                name=f"{self._args.name_prefix} → Adobe Experience Platform",
-                endpoint=endpoint,
-                events=list(self._args.events),
-                adopt_id=self._args.adopt_reporting_webhook_id,
-                opts=self._child,
-            )
+        if not manage:
+            return None
+        return ReportingWebhook(
+            f"{self._name}-webhook",
+            name=f"{self._args.name_prefix} → Adobe Experience Platform",
+            endpoint=endpoint,
+            events=list(self._args.events),
+            adopt_id=self._args.adopt_reporting_webhook_id,
+            opts=self._child,
+        )
 
     def _workspace_webhooks(self, urls: dict[str, pulumi.Output[str]]) -> None:
         """A reporting webhook for each workspace given an App API key, posting to the workspace's own URL."""

@@ -123,7 +123,7 @@ class Emulator:
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), _Handler)
+        self._server = _Server(("127.0.0.1", port), _Handler)
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
@@ -213,3 +213,9 @@ class Emulator:
 
 class _Dropped(Exception):
     pass
+
+
+class _Server(ThreadingHTTPServer):
+    # The default backlog of 5 drops the connections of more concurrent clients, which then wait a second to try
+    # again: a cost of the emulator, not of the API.
+    request_queue_size = 128

@@ -9,6 +9,7 @@ import pytest
 from tests.ingress.burst import run_burst
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_a_burst_is_accepted_then_drained_with_nothing_lost_or_doubled() -> None:
     result = run_burst(events=1000, workers=2)

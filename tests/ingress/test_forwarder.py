@@ -84,6 +84,7 @@ def test_permanent_400_goes_to_the_dlq_with_its_reason(ingress: Ingress) -> None
     assert ingress.landed() == []
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_nothing_is_lost_under_mixed_faults(ingress: Ingress) -> None:
     """Accepted = landed + dead-lettered, with no duplicate landed, for a few thousand events, under AEP's faults
@@ -104,7 +105,7 @@ def test_nothing_is_lost_under_mixed_faults(ingress: Ingress) -> None:
     entry_failures = fail_entries(lambda _: rng.random() < 0.02)
     kinds = [(e["object_type"], e["metric"]) for e in every_kind()]
     events: list[dict[str, Any]] = [
-        make_event(*kinds[i % len(kinds)], i) for i in range(int(os.environ.get("FAULT_RUN_EVENTS", "2000")))
+        make_event(*kinds[i % len(kinds)], i) for i in range(int(os.environ.get("FAULT_RUN_EVENTS", "500")))
     ]
     accepted: set[str] = set()
     resends = 0

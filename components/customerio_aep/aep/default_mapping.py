@@ -35,6 +35,7 @@ DEFAULT_FIELDS: dict[str, str] = {
     "linkId": "string",
     "machine": "boolean",
     "failureMessage": "string",
+    "source": "string",
 }
 
 _SOURCES = {
@@ -61,6 +62,8 @@ _SOURCES = {
     "linkId": "data.link_id",
     "machine": "data.machine",
     "failureMessage": "data.failure_message",
+    # "backfill" on events brought in from Customer.io's history (customerio/history.py); absent on live ones.
+    "source": "source",
 }
 
 # Fields the AEP Customer.io source insists are mapped (reference/aep.md §8) and the XDM record needs (§6).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -190,7 +191,9 @@ class ReportingWebhookProvider(ResourceProvider):
         created = self._object(
             self._call(self._api(props), props["name"], "create", "POST", "/v1/reporting_webhooks", self._body(props))
         )
-        return CreateResult(str(created["id"]), {**props, "webhook_id": int(created["id"])})
+        # From now on Customer.io reports live: a backfill brings in what happened before this moment.
+        live_since = int(time.time())
+        return CreateResult(str(created["id"]), {**props, "webhook_id": int(created["id"]), "live_since": live_since})
 
     def _adopt(self, webhook_id: str, props: dict[str, Any]) -> CreateResult:
         live = self.read(webhook_id, props)
@@ -199,9 +202,11 @@ class ReportingWebhookProvider(ResourceProvider):
                 f"adoptWebhookId {webhook_id!r}: no such reporting webhook in this Customer.io workspace (see Data "
                 "& Integrations > Reporting webhooks; check customerio:region)"
             )
-        if self.diff(webhook_id, live.outs, props).changes:
-            return CreateResult(webhook_id, self.update(webhook_id, live.outs, props).outs)
-        return CreateResult(webhook_id, live.outs)
+        # Since when a hand-made webhook has reported is unknown: a backfill asks for --until instead of guessing.
+        outs = {**live.outs, "live_since": None}
+        if self.diff(webhook_id, outs, props).changes:
+            return CreateResult(webhook_id, self.update(webhook_id, outs, props).outs)
+        return CreateResult(webhook_id, outs)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         """GET the webhook; a deleted one reads as gone."""
@@ -223,7 +228,7 @@ class ReportingWebhookProvider(ResourceProvider):
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         """PUT the full body."""
         self._call(self._api(news), news["name"], "update", "PUT", f"/v1/reporting_webhooks/{id_}", self._body(news))
-        return UpdateResult({**news, "webhook_id": int(id_)})
+        return UpdateResult({**news, "webhook_id": int(id_), "live_since": olds.get("live_since")})
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         """DELETE; already gone counts as deleted."""
@@ -241,6 +246,9 @@ class ReportingWebhook(Resource, module="customerio", name="ReportingWebhook"):
     """A Customer.io reporting webhook posting the chosen events to `endpoint` (a secret)."""
 
     webhook_id: pulumi.Output[int]
+    live_since: pulumi.Output[int | None]
+    """When the stack created the webhook (unix seconds): live events are reported from then on. None for an adopted
+    webhook, and for one created by a release before 0.13."""
 
     def __init__(
         self,
@@ -271,6 +279,7 @@ class ReportingWebhook(Resource, module="customerio", name="ReportingWebhook"):
                 "app_api_key": None if app_api_key is None else pulumi.Output.secret(app_api_key),
                 "region": region,
                 "webhook_id": None,
+                "live_since": None,
             },
             pulumi.ResourceOptions.merge(pulumi.ResourceOptions(additional_secret_outputs=["app_api_key"]), opts),
         )

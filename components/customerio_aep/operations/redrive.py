@@ -15,7 +15,8 @@ from typing import Any
 
 from customerio_aep.ingress.lambdas import common
 from customerio_aep.ingress.lambdas.dedupe import REJECTED, key_of
-from customerio_aep.ingress.lambdas.receiver import QUARANTINE_PREFIX, SQS_MAX_BYTES
+from customerio_aep.ingress.lambdas.names import QUARANTINE_PREFIX, WORKSPACE_FIELD
+from customerio_aep.ingress.lambdas.receiver import SQS_MAX_BYTES
 
 NO_REASON = "retries exhausted (moved by SQS)"
 # While redrive looks at a dead letter, other readers cannot see it; left alone, it is visible again at once.
@@ -150,7 +151,7 @@ def _quarantined(s3: Any, sqs: Any, queue_url: str, bucket: str, report: Redrive
     for n, key in enumerate(keys, 1):
         stored = s3.get_object(Bucket=bucket, Key=key)
         events, problem = _usable_events(stored["Body"].read())
-        workspace = (stored.get("Metadata") or {}).get("workspace")
+        workspace = (stored.get("Metadata") or {}).get(WORKSPACE_FIELD)
         if problem is not None:
             unusable[problem] += 1
             continue
@@ -159,7 +160,7 @@ def _quarantined(s3: Any, sqs: Any, queue_url: str, bucket: str, report: Redrive
         if report.applied:
             for event in events:
                 if workspace:  # as the receiver tags the events of a workspace's route
-                    event["workspace"] = workspace
+                    event[WORKSPACE_FIELD] = workspace
                 sqs.send_message(
                     QueueUrl=queue_url,
                     MessageBody=json.dumps(event, separators=(",", ":")),

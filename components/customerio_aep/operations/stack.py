@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -22,6 +23,9 @@ ENV_KEYS = {
     "aep:imsUrl": "AEP_IMS_URL",
     "aep:platformUrl": "AEP_PLATFORM_URL",
 }
+
+
+PROVIDER_NAMESPACES = {"aep", "aws", "customerio", "pulumi"}
 
 
 class CommandError(RuntimeError):
@@ -60,6 +64,59 @@ class Deployment:
         except AepConfigError as e:
             env = ", ".join(v for v in ENV_KEYS.values() if not v.endswith("_URL"))
             raise CommandError(f"AEP credential from {source}: {e} (without a stack, set {env})") from None
+
+    def inlet_url(self) -> str:
+        """The AEP inlet of a direct-mode stack (its `webhook_url` output), else AEP_INLET_URL."""
+        url = self.get("webhook_url") if self.config else os.environ.get("AEP_INLET_URL")
+        if not url:
+            raise CommandError("no inlet URL: the stack has no webhook_url output; or set AEP_INLET_URL (a secret)")
+        return url
+
+    def app_api(self) -> tuple[str, str]:
+        """The Customer.io App API's base URL and key: the stack's customerio:* config, else CUSTOMERIO_APP_API_KEY,
+        CUSTOMERIO_REGION (and CUSTOMERIO_API_URL)."""
+        from customerio_aep.customerio.app_api import AppApiError, base_url
+
+        def get(key: str, env: str) -> str | None:
+            value = self.config.get(key) if self.config else os.environ.get(env)
+            return str(value) if value else None
+
+        key = get("customerio:appApiKey", "CUSTOMERIO_APP_API_KEY")
+        if not key:
+            raise CommandError(
+                "no Customer.io App API key: `pulumi config set --secret customerio:appApiKey <key>` on the stack "
+                "(or CUSTOMERIO_APP_API_KEY without one)"
+            )
+        try:
+            return base_url(
+                get("customerio:region", "CUSTOMERIO_REGION"), get("customerio:apiUrl", "CUSTOMERIO_API_URL")
+            ), key
+        except AppApiError as e:
+            raise CommandError(str(e)) from None
+
+    def events(self) -> list[str]:
+        """The stack's reporting events (`events` config; all of them when unset or empty, as the program reads it)."""
+        from customerio_aep.customerio.events import ALL_EVENTS
+
+        value = self.project_config("events")
+        return [str(e) for e in value] if isinstance(value, list) and value else list(ALL_EVENTS)
+
+    def profile(self) -> bool:
+        """Whether the stack puts events on Real-Time Customer Profile (`profile` config)."""
+        return str(self.project_config("profile")).lower() == "true"
+
+    def project_config(self, key: str) -> Any:
+        """A key of this project's own config (whatever the project's name), JSON objects parsed."""
+        ours = (v for k, v in self.config.items() if k.partition(":")[::2] in {(p, key) for p in self._projects()})
+        value = next(ours, None)
+        if isinstance(value, str) and value[:1] in "[{":
+            with contextlib.suppress(ValueError):
+                return json.loads(value)
+        return value
+
+    def _projects(self) -> set[str]:
+        """The config namespaces that are not a provider's: this project's own."""
+        return {k.partition(":")[0] for k in self.config} - PROVIDER_NAMESPACES
 
     def aws_region(self) -> str | None:
         """The stack's `aws:region`, if set (else boto3's own default)."""

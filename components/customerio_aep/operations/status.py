@@ -10,11 +10,10 @@ from typing import Any
 from customerio_aep.aep.client import AepClient
 from customerio_aep.aep.dataset import stored_data
 from customerio_aep.aep.etag import FLOW_SERVICE, get_item
+from customerio_aep.ingress.lambdas.names import QUARANTINE_PREFIX, STALE_QUEUE_SECONDS
 
 RUNS_SHOWN = 5
 ERRORS_SHOWN = 3
-# Older than this, the oldest queued event means the forwarder is not keeping up (or AEP is refusing).
-STALE_QUEUE_SECONDS = 900
 LABEL = "status"
 
 
@@ -98,7 +97,6 @@ def ingress_status(sqs: Any, s3: Any, cloudwatch: Any, queue: str, dlq: str, buc
     """Queue depth and oldest age (CloudWatch, None when it has no data yet), DLQ depth, quarantined bodies."""
     # Imported here: the handlers' code needs boto3, which only the aws ingress (and so this function) requires;
     # `status` of a direct-mode stack runs on the project's runtime packages alone.
-    from customerio_aep.ingress.lambdas.receiver import QUARANTINE_PREFIX
 
     depth = _attributes(sqs, queue)
     oldest = (

@@ -1,4 +1,5 @@
-"""The Customer.io App API's reporting-webhook endpoints (reference/customerio.md §3), for both regions.
+"""The Customer.io App API's reporting-webhook (reference/customerio.md §3) and history (§6) endpoints, for both
+regions: 10 requests per second per workspace (429 beyond), cursor paging, the six-month window on creation time.
 
 The workspace lives in one region: its key is refused on the other region's base path, as Customer.io does.
 Served under /us and /eu, standing in for api.customer.io and api-eu.customer.io.
@@ -6,13 +7,20 @@ Served under /us and /eu, standing in for api.customer.io and api-eu.customer.io
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import itertools
+import time
+from collections import deque
 from typing import Any
 from urllib.parse import urlsplit
 
 from customerio_aep.customerio.events import ALL_EVENTS
 from tests.emulators.http import ApiError, Emulator, Request, Response
 
+RATE_LIMIT = 10  # requests per second (reference §6)
+SIX_MONTHS = 183 * 86400
+MESSAGE_TYPES = ("email", "webhook", "twilio", "whatsapp", "slack", "push", "in_app")
 FIELDS = {"name": str, "endpoint": str, "events": list, "disabled": bool, "full_resolution": bool, "with_content": bool}
 
 
@@ -27,6 +35,12 @@ class CustomerIoEmulator(Emulator):
         super().__init__()
         self.app_api_key, self.region = app_api_key, region
         self.webhooks: dict[int, dict[str, Any]] = {}
+        self.messages: list[dict[str, Any]] = []
+        """Deliveries, as `GET /v1/messages` lists them (tests fill it, e.g. with history.generate_history)."""
+        self.now: int | None = None
+        """The emulated clock (unix seconds) for the six-month window; None: the real one."""
+        self.rate_limit: float = RATE_LIMIT
+        self._recent: deque[float] = deque()
         self._ids = itertools.count(1)
         for r in ("us", "eu"):
             base = f"/{r}/v1/reporting_webhooks"
@@ -40,6 +54,7 @@ class CustomerIoEmulator(Emulator):
             self.route("GET", base + "/{id}", "appapi.get", lambda q: Response(200, self._get(q)))
             self.route("PUT", base + "/{id}", "appapi.update", self._update)
             self.route("DELETE", base + "/{id}", "appapi.delete", self._delete)
+            self.route("GET", f"/{r}/v1/messages", "appapi.messages", self._list_messages)
 
     def base_url(self, region: str | None = None) -> str:
         """The emulated base URL of a region (the workspace's own by default)."""
@@ -50,6 +65,60 @@ class CustomerIoEmulator(Emulator):
         auth = request.headers.get("authorization", "")
         if auth != f"Bearer {self.app_api_key}" or not request.path.startswith(f"/{self.region}/"):
             raise _error(401, "Unauthorized")
+        now = time.monotonic()
+        while self._recent and now - self._recent[0] >= 1.0:
+            self._recent.popleft()
+        if len(self._recent) >= self.rate_limit:
+            raise ApiError(429, {"meta": {"error": "Too Many Requests"}}, {"Retry-After": "1"})
+        self._recent.append(now)
+
+    def clock(self) -> int:
+        """The emulated time."""
+        return int(time.time()) if self.now is None else self.now
+
+    def _page(self, request: Request, items: list[dict[str, Any]], key: str) -> Response:
+        """One page from the `start` cursor: opaque, bound to the query it came from (another query's is a 400)."""
+        try:
+            limit = int(request.query.get("limit") or 50)
+        except ValueError:
+            raise _error(400, "limit: must be an integer") from None
+        if not 1 <= limit <= 1000:
+            raise _error(400, "limit: must be between 1 and 1000")
+        query = {k: v for k, v in sorted(request.query.items()) if k not in ("start", "limit")}
+        binding = hashlib.sha256(repr(query).encode()).hexdigest()[:8]
+        offset = 0
+        if request.query.get("start"):
+            try:
+                bound, raw = base64.urlsafe_b64decode(request.query["start"]).decode().split(":")
+                offset = int(raw)
+            except ValueError:
+                raise _error(400, "start: not a cursor this API gave") from None
+            if bound != binding:
+                raise _error(400, "start: the cursor belongs to another query")
+        page = items[offset : offset + limit]
+        more = offset + limit < len(items)
+        cursor = base64.urlsafe_b64encode(f"{binding}:{offset + limit}".encode()).decode() if more else ""
+        return Response(200, {key: page, "next": cursor})
+
+    def _list_messages(self, request: Request) -> Response:
+        """Deliveries created in [start_ts, end_ts), cut to six months (the last six without a range)."""
+        try:
+            end = int(request.query.get("end_ts") or self.clock())
+            start = int(request.query.get("start_ts") or end - SIX_MONTHS)
+        except ValueError:
+            raise _error(400, "start_ts, end_ts: must be unix timestamps") from None
+        start = max(start, end - SIX_MONTHS, self.clock() - SIX_MONTHS)
+        kind, metric = request.query.get("type"), request.query.get("metric")
+        if kind is not None and kind not in MESSAGE_TYPES:
+            raise _error(400, f"type: must be one of {', '.join(MESSAGE_TYPES)}")
+        chosen = [
+            m
+            for m in self.messages
+            if start <= m["created"] < end
+            and (kind is None or m["type"] == kind)
+            and (metric is None or metric in m["metrics"])
+        ]
+        return self._page(request, chosen, "messages")
 
     def _validate(self, request: Request) -> dict[str, Any]:
         body = request.json()

@@ -12,6 +12,8 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from .names import METRIC_NAMESPACE, WORKSPACE_DIMENSION, WORKSPACE_FIELD
+
 _secrets: dict[str, tuple[str, float]] = {}  # arn → (value, when it was read, monotonic)
 _secrets_lock = threading.Lock()
 _clients: dict[str, Any] = {}
@@ -52,7 +54,7 @@ def log(outcome: str, **fields: Any) -> None:
         "event_id",
         "object_type",
         "metric",
-        "workspace",
+        WORKSPACE_FIELD,
         "latency_ms",
         "reason",
         "status",
@@ -67,8 +69,8 @@ def log(outcome: str, **fields: Any) -> None:
 def metric(name: str, value: float = 1, namespace: str | None = None, workspace: str = "") -> None:
     """A CloudWatch metric through the Embedded Metric Format (a log line; no API call on the hot path); with a
     workspace, also per workspace (dimension `Workspace`)."""
-    ns = namespace or os.environ.get("METRIC_NAMESPACE", "CustomerIoToAep")
-    dimensions: list[list[str]] = [[], ["Workspace"]] if workspace else [[]]
+    ns = namespace or os.environ.get("METRIC_NAMESPACE", METRIC_NAMESPACE)
+    dimensions: list[list[str]] = [[], [WORKSPACE_DIMENSION]] if workspace else [[]]
     doc: dict[str, Any] = {
         "_aws": {
             "Timestamp": int(time.time() * 1000),
@@ -79,7 +81,7 @@ def metric(name: str, value: float = 1, namespace: str | None = None, workspace:
         name: value,
     }
     if workspace:
-        doc["Workspace"] = workspace
+        doc[WORKSPACE_DIMENSION] = workspace
     sys.stdout.write(json.dumps(doc, separators=(",", ":")) + "\n")
 
 
@@ -87,7 +89,7 @@ def describe(event: Any) -> dict[str, str]:
     """The loggable identity of an event."""
     if not isinstance(event, dict):
         return {}
-    return {k: str(event[k])[:128] for k in ("event_id", "object_type", "metric", "workspace") if k in event}
+    return {k: str(event[k])[:128] for k in ("event_id", "object_type", "metric", WORKSPACE_FIELD) if k in event}
 
 
 def message_attributes(event: Any) -> dict[str, dict[str, str]]:

@@ -14,6 +14,7 @@ from typing import Any
 
 # Relative, so the same files work as the Lambda package `cio_ingress` and inside this project.
 from . import common
+from .names import WORKSPACE_FIELD
 
 PENDING, DELIVERED, REJECTED = "pending", "delivered", "rejected"
 
@@ -32,7 +33,7 @@ class Claim(Enum):
 def key_of(event: dict[str, Any]) -> str:
     """The dedupe key of an event: Customer.io's `event_id`, which is unique within one workspace only, so prefixed
     with the workspace the receiver tagged it with (none for the single-workspace route)."""
-    workspace = event.get("workspace")
+    workspace = event.get(WORKSPACE_FIELD)
     return f"{workspace}/{event['event_id']}" if workspace else str(event["event_id"])
 
 

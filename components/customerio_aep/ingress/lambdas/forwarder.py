@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -21,8 +18,8 @@ from typing import Any
 
 # Relative, so the same files work as the Lambda package `cio_ingress` and inside this project.
 from . import common, dedupe
+from .inlet import PermanentFailure, TransientFailure, post
 
-RETRYABLE = {408, 429, 500, 502, 503, 504}
 SAFETY_MARGIN_MS = 3000
 
 
@@ -33,52 +30,6 @@ class Outcome:
     message_id: str
     retry: bool
     outcome: str
-
-
-class _Transient(Exception):
-    pass
-
-
-class _Permanent(Exception):
-    pass
-
-
-def post(url: str, body: bytes, deadline: float, timeout: float) -> int:
-    """POST to the inlet, retrying 429/5xx/timeouts with backoff and jitter until `deadline` (monotonic).
-
-    An attempt starts only when a whole `timeout` fits before the deadline: cutting a request short would not
-    stop AEP from taking it, and the retry would then deliver it twice."""
-    if not url.startswith(("https://", "http://")):
-        raise _Permanent("the inlet URL is not an http(s) URL")
-    base_delay = float(os.environ.get("INLET_RETRY_BASE_SECONDS", "0.1"))
-    attempt = 0
-    while True:
-        attempt += 1
-        retry_after = None
-        if time.monotonic() + timeout > deadline:
-            raise _Transient("no time left for a whole attempt in this invocation")
-        try:
-            # The scheme is checked above, so urllib cannot be steered to file: URLs.
-            request = urllib.request.Request(  # noqa: S310
-                url, data=body, method="POST", headers={"Content-Type": "application/json"}
-            )
-            with urllib.request.urlopen(request, timeout=timeout) as r:  # noqa: S310
-                return int(r.status)
-        except urllib.error.HTTPError as e:
-            if e.code not in RETRYABLE:
-                raise _Permanent(f"AEP answered {e.code}") from e
-            retry_after = e.headers.get("Retry-After")
-            reason = f"AEP answered {e.code}"
-        except (urllib.error.URLError, TimeoutError, ConnectionError) as e:
-            reason = f"inlet unreachable ({type(e).__name__})"
-        wait = (
-            float(retry_after)
-            if retry_after and retry_after.replace(".", "", 1).isdigit()
-            else random.uniform(0, min(5.0, base_delay * 2**attempt))
-        )
-        if time.monotonic() + wait + timeout > deadline:
-            raise _Transient(reason)
-        time.sleep(wait)
 
 
 def _deliver(record: dict[str, Any], url: str, deadline: float) -> Outcome:
@@ -117,7 +68,7 @@ def _deliver(record: dict[str, Any], url: str, deadline: float) -> Outcome:
         return Outcome(message_id, True, "busy")
     try:
         post(url, record["body"].encode(), deadline, _inlet_timeout())
-    except _Permanent as e:
+    except PermanentFailure as e:
         outcome = _dead_letter(record, ids, str(e), started)
         # Only once it is safe in the DLQ is the event marked rejected; else the claim is released for the retry.
         if outcome.retry:
@@ -125,7 +76,7 @@ def _deliver(record: dict[str, Any], url: str, deadline: float) -> Outcome:
         else:
             _quietly("settle rejected", lambda: dedupe.settle(table, key, dedupe.REJECTED), ids)
         return outcome
-    except _Transient as e:
+    except TransientFailure as e:
         _quietly("release", lambda: dedupe.release(table, key), ids)
         common.log("retry", reason=str(e), **ids)
         return Outcome(message_id, True, "retry")

@@ -21,14 +21,14 @@ from typing import Any
 
 # Relative, so the same files work as the Lambda package `cio_ingress` and inside this project.
 from . import common
+from .names import QUARANTINE_PREFIX, ROUTE_PATH, WORKSPACE_FIELD
 
 SQS_MAX_BYTES = 256 * 1024
 ENQUEUE_ATTEMPTS = 3  # for the entries SQS failed in a batch (botocore retries whole-call throttling itself)
 # After a signature mismatch the key is read again (it may have been rotated), but at most this often: anyone who
 # knows the URL could otherwise turn forged requests into Secrets Manager calls, cost and throttling.
 KEY_REFRESH_SECONDS = 60.0
-WORKSPACE_ROUTE = "POST /webhook/"
-QUARANTINE_PREFIX = "quarantine/"  # where quarantined bodies go in the bucket (the receiver may write only there)
+WORKSPACE_ROUTE = f"POST /{ROUTE_PATH}/"
 
 
 def workspace_of(event: dict[str, Any]) -> str:
@@ -79,7 +79,7 @@ def _quarantine(body: bytes, reason: str, workspace: str) -> None:
         Bucket=os.environ["QUARANTINE_BUCKET"],
         Key=key,
         Body=body,
-        Metadata={"reason": reason[:256], **({"workspace": workspace} if workspace else {})},
+        Metadata={"reason": reason[:256], **({WORKSPACE_FIELD: workspace} if workspace else {})},
     )
     common.metric("Quarantined", workspace=workspace)
     common.log("quarantined", reason=reason, workspace=workspace)
@@ -166,7 +166,7 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
             _quarantine(json.dumps(unusable).encode(), f"not a Customer.io event: {first}", workspace)
         if workspace:
             for item in usable:
-                item["workspace"] = workspace
+                item[WORKSPACE_FIELD] = workspace
         if usable:
             _enqueue(usable)
     except Exception as e:  # SQS or S3 unavailable: a 5xx makes Customer.io retry, nothing is lost

@@ -1,0 +1,116 @@
+"""Reading Customer.io's App API for history: deliveries (`GET /v1/messages`), paced to its rate limit."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+
+from customerio_aep.customerio.reporting_webhook import REGION_URLS
+from customerio_aep.retry import RetryPolicy, send
+
+REQUESTS_PER_SECOND = 10.0  # the App API's documented limit (reference §6); beyond it, 429
+PAGE_LIMIT = 1000  # the most `limit` may ask for
+SIX_MONTHS_SECONDS = 183 * 86400  # the App API keeps and serves this much; a longer range is cut to it
+
+# A 429 storm is waited out (same cursor): many attempts, long budget; the pacing keeps them rare.
+READ_RETRY = RetryPolicy(attempts=12, base_delay=0.5, max_delay=30.0, budget=600.0, timeout=60.0)
+
+
+class AppApiError(RuntimeError):
+    """An App API call failed for good; the message is one line naming the call, the status and what to do."""
+
+
+@dataclass
+class Page:
+    """One page of a listing and the cursor of the next (None at the end)."""
+
+    items: list[dict[str, Any]]
+    next: str | None
+
+
+@dataclass
+class AppApiReader:
+    """GETs on one workspace's App API, never more than `requests_per_second`, 429s and 5xx retried in place."""
+
+    base_url: str
+    key: str
+    requests_per_second: float = REQUESTS_PER_SECOND
+    retry: RetryPolicy = READ_RETRY
+    calls: int = 0
+    _session: requests.Session = field(default_factory=requests.Session, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _next_slot: float = 0.0
+
+    def messages(self, start_ts: int, end_ts: int, cursor: str | None = None, limit: int = PAGE_LIMIT) -> Page:
+        """Deliveries created in [start_ts, end_ts), a page at a time from `cursor`."""
+        query: dict[str, Any] = {"start_ts": start_ts, "end_ts": end_ts, "limit": min(limit, PAGE_LIMIT)}
+        if cursor:
+            query["start"] = cursor
+        return self._page("/v1/messages", "messages", query)
+
+    def _page(self, path: str, key: str, query: dict[str, Any]) -> Page:
+        body = self._get(path, query)
+        items = body.get(key) if isinstance(body, dict) else None
+        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+            raise AppApiError(f"GET {path}: the answer has no list of {key} (a partial or changed App API answer)")
+        following = body.get("next")
+        return Page(items, str(following) if following else None)
+
+    def _get(self, path: str, query: dict[str, Any]) -> Any:
+        def connection_error(e: Exception) -> Exception:
+            return AppApiError(f"GET {path}: the App API at {self.base_url} is unreachable ({type(e).__name__})")
+
+        self._pace()
+        response = send(
+            self._session,
+            self.retry,
+            connection_error,
+            "GET",
+            f"{self.base_url}{path}",
+            params=query,
+            headers={"Authorization": f"Bearer {self.key}", "Accept": "application/json"},
+        )
+        self.calls += 1
+        if response.status_code in (401, 403):
+            raise AppApiError(
+                f"GET {path}: HTTP {response.status_code}: the App API key was refused; check customerio:appApiKey "
+                "and that customerio:region is the workspace's (us or eu)"
+            )
+        if response.status_code != 200:
+            raise AppApiError(f"GET {path}: HTTP {response.status_code} after retries: {_detail(response)}")
+        try:
+            return response.json()
+        except ValueError:
+            raise AppApiError(f"GET {path}: the answer is not JSON (a partial App API answer)") from None
+
+    def _pace(self) -> None:
+        """Wait for this request's slot: at most `requests_per_second`, shared by every thread."""
+        with self._lock:
+            now = time.monotonic()
+            slot = max(now, self._next_slot)
+            self._next_slot = slot + 1.0 / self.requests_per_second
+        if slot > now:
+            time.sleep(slot - now)
+
+
+def _detail(response: requests.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:200]
+    meta = body.get("meta") if isinstance(body, dict) else None
+    return str((meta or {}).get("error") or body)[:200]
+
+
+def base_url(region: str | None, override: str | None = None) -> str:
+    """The App API's base URL for a workspace's region (`customerio:apiUrl` overrides it, e.g. for an emulator)."""
+    if override:
+        return override.rstrip("/")
+    name = (region or "us").lower()
+    if name not in REGION_URLS:
+        raise AppApiError(f"customerio:region: {name!r} is not a Customer.io region (us or eu)")
+    return REGION_URLS[name]

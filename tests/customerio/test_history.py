@@ -1,0 +1,91 @@
+"""Deliveries become the events the reporting webhook would have sent: same shape, deterministic ids, the cut."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from customerio_aep.customerio.events import ALL_EVENTS
+from customerio_aep.customerio.history import Conversion, Window, delivery_events, history_event_id
+from customerio_aep.ingress.lambdas.common import shape_problem
+
+CUT = 1_760_000_000
+WINDOW = Window(CUT - 86400 * 30, CUT)
+
+
+def delivery(**overrides: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "id": "ag1q6QWq+/x=",
+        "customer_id": "42",
+        "recipient": "ada@example.com",
+        "subject": "Spring sale",
+        "campaign_id": 7,
+        "action_id": 19,
+        "broadcast_id": None,
+        "type": "email",
+        "metrics": {"sent": CUT - 100, "delivered": CUT - 90, "opened": CUT + 10},
+        "created": CUT - 120,
+    }
+    return {**base, **overrides}
+
+
+def convert(d: dict[str, Any], wanted: tuple[str, ...] = ALL_EVENTS, needs_person: bool = False) -> Conversion:
+    out = Conversion()
+    delivery_events(d, WINDOW, wanted, needs_person, out)
+    return out
+
+
+def test_each_metric_before_the_cut_is_one_event_of_the_webhook_shape() -> None:
+    out = convert(delivery())
+    assert [(e["object_type"], e["metric"], e["timestamp"]) for e in out.events] == [
+        ("email", "sent", CUT - 100),
+        ("email", "delivered", CUT - 90),
+    ]  # `opened` is after the cut: the live stream sends it
+    event = out.events[0]
+    assert shape_problem(event) is None  # the receiver and forwarder take it as a Customer.io event
+    assert event["data"] == {
+        "delivery_id": "ag1q6QWq+/x=",
+        "customer_id": "42",
+        "identifiers": {"id": "42"},
+        "campaign_id": 7,
+        "action_id": 19,
+        "recipient": "ada@example.com",
+        "email_address": "ada@example.com",
+        "subject": "Spring sale",
+    }
+    assert event["source"] == "backfill"
+
+
+def test_ids_are_deterministic_and_never_a_customerio_id() -> None:
+    first, again = convert(delivery()).events, convert(delivery()).events
+    assert [e["event_id"] for e in first] == [e["event_id"] for e in again]
+    assert len({e["event_id"] for e in first}) == 2
+    assert history_event_id("d1", "sent") != history_event_id("d1", "delivered") != history_event_id("d2", "sent")
+    # Customer.io's event ids are ULIDs: letters and digits only.
+    assert all(not re.fullmatch(r"[0-9A-Za-z]+", e["event_id"]) for e in first)
+
+
+def test_twilio_is_sms_and_whatsapp_is_counted_not_dropped() -> None:
+    sms = convert(delivery(type="twilio", recipient="+15550001", subject=None)).events
+    assert {e["object_type"] for e in sms} == {"sms"} and "email_address" not in sms[0]["data"]
+    whatsapp = convert(delivery(type="whatsapp"))
+    assert whatsapp.events == [] and whatsapp.skipped == {"channel 'whatsapp' has no reporting-webhook object type": 2}
+
+
+def test_events_the_stack_does_not_take_and_anonymous_people_under_profile_are_counted() -> None:
+    only_opened = convert(delivery(), wanted=("email_opened",))
+    assert only_opened.skipped == {"email_sent is not among the stack's events": 1,
+                                   "email_delivered is not among the stack's events": 1}  # fmt: skip
+    anonymous = convert(delivery(customer_id=None), needs_person=True)
+    assert anonymous.events == [] and sum(anonymous.skipped.values()) == 2
+    assert len(convert(delivery(customer_id=None)).events) == 2  # without Profile, an anonymous event still lands
+
+
+def test_identifiers_come_from_the_answer_when_it_has_them() -> None:
+    d = delivery(customer_identifiers={"id": "42", "email": "ada@example.com", "cio_id": "a1"})
+    assert convert(d).events[0]["data"]["identifiers"] == {"id": "42", "email": "ada@example.com", "cio_id": "a1"}
+
+
+def test_a_malformed_delivery_is_counted() -> None:
+    out = convert({"id": "x", "type": "email"})
+    assert out.skipped == {"delivery without an id or metrics (malformed App API answer)": 1}

@@ -1,0 +1,215 @@
+"""`backfill` through the real code path: the App API emulator's history, the command, and the live events' road
+(direct: the AEP inlet; aws: the queue under moto, the forwarder, the inlet). Exactly once: reruns, interruptions and
+429 storms land nothing twice, and nothing at or after the live stream's start."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import time
+from collections import Counter
+from collections.abc import Callable
+from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import pytest
+
+from customerio_aep.__main__ import main
+from customerio_aep.customerio.app_api import SIX_MONTHS_SECONDS
+from customerio_aep.customerio.events import METRICS_BY_OBJECT_TYPE
+from customerio_aep.customerio.history import Window
+from customerio_aep.operations.backfill import window_of
+from customerio_aep.operations.checkpoint import checkpoint_summary
+from customerio_aep.operations.stack import CommandError
+from tests.emulators.aep import AepEmulator
+from tests.emulators.customerio.appapi import SIX_MONTHS, CustomerIoEmulator
+from tests.emulators.customerio.history import generate_history
+from tests.emulators.faults import Fault
+from tests.ingress.conftest import moto_ingress
+
+NOW = int(time.time())  # the command's clock and the emulator's agree (the six-month window is the App API's)
+LIVE_SINCE = NOW - 10 * 86400  # the reporting webhook was made ten days ago
+CHANNELS = {
+    "email": "email",
+    "twilio": "sms",
+    "push": "push",
+    "in_app": "in_app",
+    "slack": "slack",
+    "webhook": "webhook",
+}
+
+
+def expected(history: list[dict[str, Any]], since: int, until: int) -> Counter[tuple[str, str]]:
+    """What should land, worked out from the history alone: each known metric in [since, until) of a delivery of a
+    channel with a reporting-webhook object type."""
+    landed: Counter[tuple[str, str]] = Counter()
+    for d in history:
+        if d["type"] not in CHANNELS or d["created"] < NOW - SIX_MONTHS:
+            continue
+        object_type = CHANNELS[d["type"]]
+        for metric, at in d["metrics"].items():
+            if since <= at < until and metric in METRICS_BY_OBJECT_TYPE[object_type]:
+                landed[(object_type, metric)] += 1
+    return landed
+
+
+@pytest.fixture
+def history(cio: CustomerIoEmulator) -> list[dict[str, Any]]:
+    cio.now = NOW
+    cio.messages = generate_history(20_000, NOW, days=200)
+    return cio.messages
+
+
+@pytest.fixture
+def run(cio: CustomerIoEmulator, tmp_path: Path) -> Callable[..., tuple[int, dict[str, Any], str]]:
+    """`python -m customerio_aep backfill ... --json` without a stack; returns exit code, report and stderr."""
+
+    def backfill(*args: str, env: dict[str, str] | None = None) -> tuple[int, dict[str, Any], str]:
+        environment = {
+            "CUSTOMERIO_APP_API_KEY": cio.app_api_key,
+            "CUSTOMERIO_API_URL": cio.base_url(),
+            **(env or {}),
+        }
+        out, err = io.StringIO(), io.StringIO()
+        with (
+            mock.patch.dict(os.environ, environment),
+            redirect_stdout(out),
+            redirect_stderr(err),
+        ):
+            code = main(
+                    ["backfill", "--stack", "-", "--flow-id", "flow-1", "--state", str(tmp_path / "sent.sqlite"),
+                     "--until", str(LIVE_SINCE), "--rate", "1000000", "--json", *args]
+                )  # fmt: skip
+        return code, (json.loads(out.getvalue()) if out.getvalue() else {}), err.getvalue()
+
+    return backfill
+
+
+def landed_kinds(aep: AepEmulator, dataset_id: str) -> Counter[tuple[str, str]]:
+    records = aep.records.get(dataset_id, [])
+    return Counter((r["_acme"]["customerio"]["objectType"], r["_acme"]["customerio"]["metric"]) for r in records)
+
+
+@pytest.mark.slow
+def test_direct_a_dry_run_counts_then_apply_lands_each_event_once(
+    history: list[dict[str, Any]], run: Callable[..., Any], flow: dict[str, Any], aep: AepEmulator, tmp_path: Path
+) -> None:
+    env = {"AEP_INLET_URL": flow["flow"]["webhook_url"]}
+    # The whole history Customer.io keeps, counted.
+    code, dry, _ = run(env=env)
+    assert code == 0 and not dry["applied"] and dry["deliveries"] > 15_000
+    assert {tuple(k.split(" ")): v for k, v in dry["events"].items()} == dict(
+        expected(history, dry["since"], LIVE_SINCE)
+    )
+    assert dry["skipped"]["channel 'whatsapp' has no reporting-webhook object type"] > 0
+    assert aep.records.get(flow["dataset"]["dataset_id"], []) == []  # a dry run sends nothing
+
+    # Forty days of it sent (the full range is the benchmark's).
+    since = LIVE_SINCE - 40 * 86400
+    want = expected(history, since, LIVE_SINCE)
+
+    code, applied, _ = run("--since", str(since), "--apply", env=env)
+    assert code == 0 and applied["sent"] == sum(want.values()) and applied["finished"]
+    dataset = flow["dataset"]["dataset_id"]
+    assert landed_kinds(aep, dataset) == want
+    records = aep.records[dataset]
+    assert len({r["_id"] for r in records}) == len(records)  # nothing twice
+    assert all(r["_acme"]["customerio"]["source"] == "backfill" for r in records)
+    assert max(r["_acme"]["customerio"]["eventTimestamp"] for r in records) < LIVE_SINCE  # nothing from the live side
+
+    code, again, _ = run("--since", str(since), "--apply", env=env)
+    assert code == 0 and again["sent"] == 0 and again["already_sent"] == sum(want.values())
+    assert len(aep.records[dataset]) == len(records)
+    # `status` tells what the backfills sent.
+    summary = checkpoint_summary(tmp_path / "sent.sqlite")
+    assert summary is not None and f"backfill: {len(records):,} history events sent" in summary
+    assert summary.endswith("finished")
+
+
+@pytest.mark.slow
+def test_direct_ctrl_c_and_a_lost_network_resume_and_a_429_storm_is_waited_out(
+    history: list[dict[str, Any]],
+    run: Callable[..., Any],
+    flow: dict[str, Any],
+    aep: AepEmulator,
+    cio: CustomerIoEmulator,
+) -> None:
+    since = LIVE_SINCE - 15 * 86400
+    env = {"AEP_INLET_URL": flow["flow"]["webhook_url"]}
+    dataset = flow["dataset"]["dataset_id"]
+    posts = {"n": 0}
+    pick = aep.faults.pick
+
+    def ctrl_c_after(count: int) -> Callable[[str], list[Fault]]:
+        def faults(operation: str) -> list[Fault]:
+            if operation == "inlet.post":
+                posts["n"] += 1
+                if posts["n"] == count:
+                    os.kill(os.getpid(), signal.SIGINT)  # the user presses Ctrl-C
+            return pick(operation)
+
+        return faults
+
+    with mock.patch.object(aep.faults, "pick", ctrl_c_after(300)):
+        code, _, err = run("--since", str(since), "--apply", env=env)
+    assert code == 2 and "interrupted" in err and "run it again to resume" in err
+    after_ctrl_c = len(aep.records.get(dataset, []))
+    assert after_ctrl_c >= 300  # the page in hand was finished and recorded before stopping
+
+    # The network goes away mid-run: the run stops, what it sent is recorded.
+    aep.faults.add(Fault("drop", operation="inlet.post"))
+    with mock.patch("customerio_aep.operations.backfill.INLET_BUDGET_SECONDS", 0.3):
+        code, _, err = run("--since", str(since), "--apply", env=env)
+    assert code == 2 and "did not take" in err
+    aep.faults.clear()
+
+    # Resumed, through a storm of 429s from the App API (same cursor each time).
+    storm = cio.faults.add(Fault("status", operation="appapi.messages", status=429, retry_after=0, fraction=0.5))
+    code, resumed, _ = run("--since", str(since), "--apply", env=env)
+    assert code == 0 and resumed["finished"] and resumed["resumed_from_page"] and storm.hits > 0
+    want = expected(history, since, LIVE_SINCE)
+    assert landed_kinds(aep, dataset) == want
+    ids = [r["_id"] for r in aep.records[dataset]]
+    assert len(ids) == len(set(ids)) == sum(want.values())
+
+
+@pytest.mark.slow
+def test_aws_history_takes_the_queue_then_the_forwarder(
+    history: list[dict[str, Any]], run: Callable[..., Any], flow: dict[str, Any], aep: AepEmulator, tmp_path: Path
+) -> None:
+    since = LIVE_SINCE - 2 * 86400
+    want = expected(history, since, LIVE_SINCE)
+    dataset = flow["dataset"]["dataset_id"]
+    with moto_ingress(flow["flow"]["webhook_url"], dataset, aep) as ingress:
+        code, report, _ = run("--since", str(since), "--apply", "--queue", "events")
+        assert code == 0 and report["sent"] == sum(want.values()) and report["destination"] == "the ingress queue"
+        code, again, _ = run("--since", str(since), "--apply", "--queue", "events")
+        assert again["sent"] == 0  # a rerun queues nothing
+        with redirect_stdout(io.StringIO()):  # the handlers' JSON logs
+            ingress.drain()
+        # The local record lost: everything is queued again, and the forwarder's dedupe drops it all.
+        (tmp_path / "sent.sqlite").unlink()
+        code, resent, _ = run("--since", str(since), "--apply", "--queue", "events")
+        assert resent["sent"] == sum(want.values())
+        with redirect_stdout(io.StringIO()):
+            ingress.drain()
+        assert ingress.messages(ingress.dlq_url) == []
+    assert landed_kinds(aep, dataset) == want
+    ids = [r["_id"] for r in aep.records[dataset]]
+    assert len(ids) == len(set(ids))
+
+
+def test_the_cut_is_the_live_start_and_the_command_does_not_guess_it() -> None:
+    assert window_of(None, None, str(LIVE_SINCE), NOW) == Window(NOW - SIX_MONTHS_SECONDS, LIVE_SINCE)
+    assert window_of("90d", None, str(LIVE_SINCE), NOW).since == NOW - 90 * 86400
+    assert window_of("2000-01-01", None, str(LIVE_SINCE), NOW).since == NOW - SIX_MONTHS_SECONDS  # what is kept
+    with pytest.raises(CommandError, match="after the live stream began"):
+        window_of(None, str(LIVE_SINCE + 1), str(LIVE_SINCE), NOW)
+    with pytest.raises(CommandError, match="pass --until"):
+        window_of(None, None, None, NOW)
+    with pytest.raises(CommandError, match="--since 'yesterday'"):
+        window_of("yesterday", None, str(LIVE_SINCE), NOW)
