@@ -128,7 +128,7 @@ def main() -> int:
         print(f"1. AEP emulator on {aep.url}, Customer.io App API emulator on {cio.url}")
         customerio = {"customerio:appApiKey": cio.app_api_key, "customerio:apiUrl": cio.base_url()}
         stack.init({"ingress": "direct", "profile": "true", **aep.stack_config(), **customerio})
-        print("2. pulumi up (schema, identities, Profile, dataset, source, target, mapping, dataflow, reporting webhook)")
+        print("2. pulumi up (schema, identities, Profile, dataset, connections, mapping, dataflow, reporting webhook)")
         print("\n".join(stack.up().stdout.splitlines()[-6:]))
         outputs = stack.outputs(show_secrets=True)
         send_events(aep, outputs)

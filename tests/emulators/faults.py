@@ -15,7 +15,8 @@ class Fault:
     `times` limits how many matching calls it hits (None = unlimited); `fraction` hits that share of them.
     kind: "latency" (sleep `seconds` then answer normally), "status" (answer `status`, with `Retry-After`
     when `retry_after` is set), "drop" (close the connection without an answer), "lost" (carry the request
-    out, then close the connection without an answer: the client cannot tell it happened).
+    out, then close the connection without an answer: the client cannot tell it happened), "body" (answer 200 with
+    `body` instead: a partial or changed answer).
     """
 
     kind: str
@@ -23,6 +24,7 @@ class Fault:
     status: int = 500
     seconds: float = 0.0
     retry_after: float | None = None
+    body: object = None
     times: int | None = None
     fraction: float = 1.0
     hits: int = 0

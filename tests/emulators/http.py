@@ -191,6 +191,8 @@ class Emulator:
                 time.sleep(fault.seconds)
             elif fault.kind == "drop":
                 raise _Dropped
+            elif fault.kind == "body":
+                return Response(200, fault.body)
             elif fault.kind == "status":
                 headers = {} if fault.retry_after is None else {"Retry-After": f"{fault.retry_after:g}"}
                 return Response(fault.status, {"error_code": str(fault.status), "message": "injected"}, headers)

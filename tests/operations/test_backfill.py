@@ -24,7 +24,7 @@ from customerio_aep.customerio.events import METRICS_BY_OBJECT_TYPE
 from customerio_aep.customerio.history import Window
 from customerio_aep.operations.backfill import window_of
 from customerio_aep.operations.checkpoint import checkpoint_summary
-from customerio_aep.operations.stack import CommandError
+from customerio_aep.operations.stack import CommandError, Deployment
 from tests.emulators.aep import AepEmulator
 from tests.emulators.customerio.appapi import SIX_MONTHS, CustomerIoEmulator
 from tests.emulators.customerio.history import generate_history
@@ -213,3 +213,34 @@ def test_the_cut_is_the_live_start_and_the_command_does_not_guess_it() -> None:
         window_of(None, None, None, NOW)
     with pytest.raises(CommandError, match="--since 'yesterday'"):
         window_of("yesterday", None, str(LIVE_SINCE), NOW)
+
+
+def test_the_stack_gives_the_key_events_profile_and_inlet() -> None:
+    deployment = Deployment(
+        outputs={"webhook_url": "https://inlet.example/x"},
+        config={
+            "customerio-aep:events": '["email_opened", "sms_sent"]',
+            "customerio-aep:profile": "true",
+            "aws:profile": "ops",  # a provider's key of the same name is not the project's
+            "customerio:appApiKey": "k",
+            "customerio:region": "eu",
+        },
+    )
+    assert deployment.events() == ["email_opened", "sms_sent"] and deployment.profile() is True
+    assert deployment.app_api() == ("https://api-eu.customer.io", "k")
+    assert deployment.inlet_url() == "https://inlet.example/x"
+    # Pulumi.yaml's default `events: []` means every event, as for the program.
+    assert len(Deployment(config={"customerio-aep:events": "[]"}).events()) > 50
+    assert Deployment(config={"customerio-aep:profile": "false"}).profile() is False
+
+
+def test_what_is_missing_is_one_line_and_exit_2(run: Callable[..., Any]) -> None:
+    code, _, err = run(env={"CUSTOMERIO_APP_API_KEY": "", "AEP_INLET_URL": "http://127.0.0.1:9/x"})
+    assert code == 2 and "no Customer.io App API key" in err
+    code, _, err = run()
+    assert code == 2 and "no inlet URL" in err
+    code, _, err = run(env={"AEP_INLET_URL": "http://127.0.0.1:9/x", "CUSTOMERIO_APP_API_KEY": "wrong"})
+    assert code == 2 and "the App API key was refused" in err and "wrong" not in err
+    code, _, err = run(env={"AEP_INLET_URL": "http://127.0.0.1:9/x", "CUSTOMERIO_REGION": "mars",
+                            "CUSTOMERIO_API_URL": ""})  # fmt: skip
+    assert code == 2 and "'mars' is not a Customer.io region" in err

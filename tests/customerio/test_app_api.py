@@ -1,0 +1,60 @@
+"""The App API reader: paced, 429s waited out on the same cursor, and one clear line for what cannot be read."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from customerio_aep.customerio.app_api import AppApiError, AppApiReader, base_url
+from customerio_aep.retry import RetryPolicy
+from tests.emulators.customerio.appapi import CustomerIoEmulator
+from tests.emulators.customerio.history import generate_history
+from tests.emulators.faults import Fault
+
+FAST = RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.05, budget=5.0, timeout=5.0)
+
+
+def reader(cio: CustomerIoEmulator, key: str = "cio-app-key", rps: float = 1000.0) -> AppApiReader:
+    return AppApiReader(cio.base_url(), key, requests_per_second=rps, retry=FAST)
+
+
+def test_pages_follow_the_cursor_and_the_pace_holds_the_limit(cio: CustomerIoEmulator) -> None:
+    now = int(time.time())
+    cio.now, cio.messages = now, generate_history(30, now, days=30)
+    api = reader(cio, rps=20)
+    started, ids, cursor = time.monotonic(), [], None
+    while True:
+        page = api.messages(now - 40 * 86400, now, cursor, limit=5)
+        ids += [m["id"] for m in page.items]
+        if page.next is None:
+            break
+        cursor = page.next
+    assert ids == [m["id"] for m in cio.messages] and api.calls == 6
+    assert time.monotonic() - started >= 5 / 20  # six calls at 20/s take at least a quarter second
+
+
+def test_a_refused_key_a_broken_answer_and_a_dead_api_are_one_line(cio: CustomerIoEmulator) -> None:
+    with pytest.raises(AppApiError, match=r"HTTP 401: the App API key was refused; check customerio:appApiKey"):
+        reader(cio, key="wrong").messages(0, 1)
+    cio.faults.add(Fault("status", operation="appapi.messages", status=503, times=10))
+    with pytest.raises(AppApiError, match=r"HTTP 503 after retries"):
+        reader(cio).messages(0, 1)
+    cio.faults.clear()
+    cio.faults.add(Fault("drop", operation="appapi.messages"))
+    with pytest.raises(AppApiError, match=r"is unreachable \(ConnectionError\)"):
+        reader(cio).messages(0, 1)
+
+
+def test_a_partial_answer_is_named(cio: CustomerIoEmulator) -> None:
+    cio.faults.add(Fault("body", operation="appapi.messages", body={"next": "abc"}, times=1))
+    with pytest.raises(AppApiError, match="the answer has no list of messages"):
+        reader(cio).messages(0, 1)
+
+
+def test_regions() -> None:
+    assert base_url("EU") == "https://api-eu.customer.io"
+    assert base_url(None) == "https://api.customer.io"
+    assert base_url("us", "http://127.0.0.1:9/us/") == "http://127.0.0.1:9/us"
+    with pytest.raises(AppApiError, match=r"'mars' is not a Customer\.io region"):
+        base_url("mars")
