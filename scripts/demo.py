@@ -53,6 +53,12 @@ def send_events(aep: AepEmulator, outputs: dict[str, Any]) -> None:
         f"   accepted {len(sender.delivered)}, landed {sum(per_type.values())}, dead-lettered {dead}"
         f" ({len(logs.getvalue().splitlines())} structured log lines from the handlers)"
     )
+    types: dict[str, set[str]] = collections.defaultdict(set)
+    for record in aep.records[outputs["dataset_id"]]:
+        types[record["_acme"]["customerio"]["objectType"]].add(record["eventType"])
+    print("   eventType (AEP's standard vocabulary where it has a value) by Customer.io object type:")
+    for object_type, values in sorted(types.items()):
+        print(f"     {object_type:9} {', '.join(sorted(values))}")
     for namespace in sorted({ns for ns, _ in aep.profiles}):
         profiles = [p for (ns, _), p in aep.profiles.items() if ns == namespace]
         print(

@@ -23,6 +23,7 @@ def test_demo_lands_every_object_type_and_leaves_nothing() -> None:
     total = sum(len(m) for m in METRICS_BY_OBJECT_TYPE.values())
     assert f"accepted {total}, landed {total}, dead-lettered 0" in out
     assert "{'same': 13} (no changes)" in out
+    assert "directMarketing.emailOpened" in out and "pushTracking.applicationOpened" in out
     people = len({e["data"]["identifiers"]["id"] for e in every_kind()})
     assert (
         f"Real-Time Customer Profile: {people} profiles keyed by CustomerIO identity, {people} linked to an Email "

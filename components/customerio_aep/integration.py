@@ -22,6 +22,7 @@ from customerio_aep.aep import (
     build_mappings,
 )
 from customerio_aep.aep.default_mapping import NAMESPACE
+from customerio_aep.aep.vocabulary import KEEP, VOCABULARIES
 from customerio_aep.customerio.events import ALL_EVENTS
 from customerio_aep.customerio.reporting_webhook import ReportingWebhook
 from customerio_aep.identities import DEFAULT_IDENTITIES, IdentityField, identity_problems
@@ -81,6 +82,9 @@ class CustomerIoToAepArgs:
     dataset and schema (nothing created, the inlet kept) and brings them to these arguments in place."""
     adopt_reporting_webhook_id: str | None = None
     """Id of an existing Customer.io reporting webhook for the stack to take over instead of creating one."""
+    event_types: str | None = None
+    """The `eventType` vocabulary: `xdm` (AEP's standard values, e.g. directMarketing.emailOpened) or `customerio`
+    (customerio.email.opened). None: a stack that has a mapping keeps its vocabulary, a new one gets `xdm`."""
 
 
 class CustomerIoToAep(pulumi.ComponentResource):
@@ -238,7 +242,9 @@ class CustomerIoToAep(pulumi.ComponentResource):
         mapping = MappingSet(
             f"{name}-mapping",
             schema_id=schema_id,
-            mappings=build_mappings(_mapping_extra(self._args), self._args.mapping_remove),
+            mappings=build_mappings(
+                _mapping_extra(self._args), self._args.mapping_remove, self._args.event_types or KEEP
+            ),
             adopt_flow_id=adopt,
             opts=child,
         )
@@ -332,6 +338,10 @@ def _mapping_extra(args: CustomerIoToAepArgs) -> list[Mapping[str, Any]]:
 
 
 def _validate(args: CustomerIoToAepArgs) -> None:
+    if args.event_types is not None and args.event_types not in VOCABULARIES:
+        raise InvalidArgsError(
+            f"event_types must be one of {', '.join(VOCABULARIES)} (None keeps the stack's), got {args.event_types!r}"
+        )
     if args.ingress not in INGRESS_MODES:
         raise InvalidArgsError(f"ingress must be one of {', '.join(INGRESS_MODES)}, got {args.ingress!r}")
     if args.ingress == "aws" and args.signing_key is None and not args.workspaces:

@@ -7,6 +7,7 @@ from typing import Any
 
 import pulumi
 
+from customerio_aep.aep.vocabulary import VOCABULARIES
 from customerio_aep.customerio.events import ALL_EVENTS
 from customerio_aep.customerio.reporting_webhook import REGION_URLS
 from customerio_aep.integration import INGRESS_MODES, CustomerIoToAepArgs
@@ -65,7 +66,19 @@ def args_from_config(config: pulumi.Config | None = None) -> CustomerIoToAepArgs
         profile=config.get_bool("profile") is True,
         adopt_flow_id=config.get("adoptFlowId") or None,
         adopt_reporting_webhook_id=config.get("adoptWebhookId") or None,
+        event_types=_event_types(config.get("eventTypes")),
     )
+
+
+def _event_types(value: str | None) -> str | None:
+    if value in (None, ""):
+        return None
+    if value not in VOCABULARIES:
+        raise ConfigError(
+            f"customerio-aep:eventTypes is {value!r}; it must be xdm (AEP's standard eventType values) or customerio "
+            "(customerio.<type>.<metric>): `pulumi config set eventTypes xdm` (or remove it to keep the stack's)"
+        )
+    return value
 
 
 _WORKSPACE_KEYS = {"signingKey", "previousSigningKey", "appApiKey", "region"}

@@ -216,7 +216,7 @@ def test_inlet_applies_the_flows_current_mapping_and_keeps_failures_apart(
     event = make_event("email", "clicked", 1)
     assert requests.post(flow["webhook_url"], json=event).status_code == 200
     [record] = aep.records[dataset]
-    assert record["_id"] == event["event_id"] and record["eventType"] == "customerio.email.clicked"
+    assert record["_id"] == event["event_id"] and record["eventType"] == "directMarketing.emailClicked"
     assert record["_acme"]["customerio"]["machine"] is False
     # Accepted but unusable: 200 (ingestion is asynchronous), kept as a failed record like a dataflow run error.
     no_id = {k: v for k, v in event.items() if k != "event_id"}

@@ -67,8 +67,9 @@ def test_a_missing_permission_is_named(tmp_path: Path) -> None:
         ({"ingress": "direct", "customerio:region": "mars"}, "customerio:region is 'mars'; it must be one of us, eu"),
         ({"ingress": "aws"}, "customerio-aep:signingKey is not set"),
         ({"ingress": "aws", "workspaces.Prod.signingKey": "k"}, "workspace name 'Prod' must be 1-32 lower-case"),
+        ({"ingress": "direct", "eventTypes": "adobe"}, "customerio-aep:eventTypes is 'adobe'; it must be xdm"),
     ],
-    ids=["bad-ingress", "unknown-event", "bad-region", "no-signing-key", "bad-workspace"],
+    ids=["bad-ingress", "unknown-event", "bad-region", "no-signing-key", "bad-workspace", "bad-event-types"],
 )
 def test_project_configuration_problems_are_one_line(
     aep: AepEmulator, tmp_path: Path, config: dict[str, str], says: str

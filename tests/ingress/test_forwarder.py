@@ -23,7 +23,7 @@ def test_events_land_in_the_dataset_mapped_to_xdm(ingress: Ingress) -> None:
     post_event(events)
     ingress.drain()
     assert len(ingress.landed()) == len(events)
-    clicked = next(r for r in ingress.landed() if r["eventType"] == "customerio.email.clicked")
+    clicked = next(r for r in ingress.landed() if r["eventType"] == "directMarketing.emailClicked")
     assert clicked["_acme"]["customerio"]["href"] == "https://example.com/pricing"
     assert clicked["timestamp"] == "2024-11-24T12:23:20.000Z"
     assert ingress.emulator.failed_records[ingress.dataset_id] == []

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from customerio_aep.aep.vocabulary import KEEP, XDM, event_type_expression
+
 # Destinations start with this placeholder; the MappingSet provider puts the tenant namespace (e.g. `_acme`)
 # in its place, read from the schema's $id, so the same mapping serves any org.
 TENANT = "_{tenant}"
@@ -77,10 +79,12 @@ REQUIRED_SOURCES = (
     "timestamp",
 )
 REQUIRED_DESTINATIONS = ("_id", "timestamp")
+EVENT_TYPE = "eventType"
 
 
-def default_mappings() -> list[dict[str, str]]:
-    """The default mapping entries: XDM `_id`, `timestamp`, `eventType`, and every custom field."""
+def default_mappings(event_types: str = XDM) -> list[dict[str, str]]:
+    """The default mapping entries: XDM `_id`, `timestamp`, `eventType` (in the `event_types` vocabulary, or KEEP),
+    and every custom field."""
     entries = [
         {"sourceType": "ATTRIBUTE", "source": "event_id", "destination": "_id"},
         {
@@ -90,8 +94,8 @@ def default_mappings() -> list[dict[str, str]]:
         },
         {
             "sourceType": "EXPRESSION",
-            "source": 'concat("customerio.", object_type, ".", metric)',
-            "destination": "eventType",
+            "source": KEEP if event_types == KEEP else event_type_expression(event_types),
+            "destination": EVENT_TYPE,
         },
     ]
     entries += [
@@ -101,9 +105,11 @@ def default_mappings() -> list[dict[str, str]]:
     return entries
 
 
-def build_mappings(extra: Sequence[Mapping[str, Any]] = (), remove: Sequence[str] = ()) -> list[dict[str, Any]]:
+def build_mappings(
+    extra: Sequence[Mapping[str, Any]] = (), remove: Sequence[str] = (), event_types: str = XDM
+) -> list[dict[str, Any]]:
     """The default mapping with entries added or overridden (same destination) and destinations removed."""
-    by_destination: dict[str, dict[str, Any]] = {e["destination"]: dict(e) for e in default_mappings()}
+    by_destination: dict[str, dict[str, Any]] = {e["destination"]: dict(e) for e in default_mappings(event_types)}
     for destination in remove:
         if destination in REQUIRED_DESTINATIONS:
             raise ValueError(f"mapping_remove: {destination!r} is required by XDM ExperienceEvent and cannot go")

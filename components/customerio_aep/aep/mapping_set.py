@@ -9,8 +9,9 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
 
-from customerio_aep.aep.default_mapping import REQUIRED_DESTINATIONS, resolve_tenant
+from customerio_aep.aep.default_mapping import EVENT_TYPE, REQUIRED_DESTINATIONS, resolve_tenant
 from customerio_aep.aep.provider import AepProvider, Props, adoption_inputs
+from customerio_aep.aep.vocabulary import KEEP, XDM, event_type_expression
 
 DATA_PREP = "/data/foundation/conversion/mappingSets"
 XED_FULL = "application/vnd.adobe.xed-full+json;version=1"
@@ -44,6 +45,11 @@ class MappingSetProvider(AepProvider):
     update_fields = ("mappings",)
     replace_fields = ("schema_id",)
     required_fields = ("schema_id", "mappings")
+
+    def check(self, olds: Props, news: Props) -> Any:
+        """An eventType entry that asks to keep the vocabulary keeps the one the stack has (an upgrade changes no
+        saved segment), or is the standard XDM one for a new set."""
+        return super().check(olds, settle_event_types(olds, news))
 
     def label(self, props: Mapping[str, Any]) -> str:
         """Mapping sets have no name; name them by their schema."""
@@ -148,6 +154,25 @@ class MappingSetProvider(AepProvider):
     def delete(self, id_: str, props: Props) -> None:
         """Delete when the API allows it; a set that is gone or cannot be deleted never fails the destroy."""
         self.client.delete(self.label(props), "delete mapping set", f"{DATA_PREP}/{id_}", gone=(404, 405))
+
+
+def settle_event_types(olds: Props, news: Props) -> Props:
+    """`news` with a KEEP eventType entry made concrete: the previous inputs' entry, else the XDM vocabulary."""
+    mappings = news.get("mappings")
+    if not isinstance(mappings, list) or not any(
+        isinstance(e, dict) and e.get("destination") == EVENT_TYPE and e.get("source") == KEEP for e in mappings
+    ):
+        return news
+    previous = next(
+        (e for e in olds.get("mappings") or [] if isinstance(e, dict) and e.get("destination") == EVENT_TYPE), None
+    )
+    kept = (
+        dict(previous)
+        if previous
+        else {"sourceType": "EXPRESSION", "source": event_type_expression(XDM), "destination": EVENT_TYPE}
+    )
+    settled = [kept if isinstance(e, dict) and e.get("destination") == EVENT_TYPE else e for e in mappings]
+    return {**news, "mappings": settled}
 
 
 class MappingSet(Resource, module="aep", name="MappingSet"):

@@ -8,7 +8,7 @@ from typing import Any
 
 # The Data Prep functions this emulator evaluates. An expression using any other is rejected at create
 # time (stricter than AEP, which knows many more: the provider only emits these).
-FUNCTIONS = {"dformat", "lower", "upper", "trim", "concat", "to_string", "iif", "is_set"}
+FUNCTIONS = {"dformat", "lower", "upper", "trim", "concat", "to_string", "iif", "is_set", "decode"}
 
 _TOKEN = re.compile(r'\s*(?:(?P<num>-?\d+(?:\.\d+)?)|(?P<str>"[^"]*")|(?P<name>[A-Za-z_][\w.]*)|(?P<op>[(),*]))')
 
@@ -126,6 +126,13 @@ def evaluate(tree: Any, event: dict[str, Any]) -> Any:
         return args[0] is not None
     if name == "iif":
         return args[1] if args[0] else args[2]
+    if name == "decode":
+        # decode(KEY, K1, V1, …, [default]): the value of the first key equal to KEY, else the default (or null).
+        key, options = args[0], args[1:]
+        for k, v in zip(options[0::2], options[1::2], strict=False):
+            if k == key:
+                return v
+        return options[-1] if len(options) % 2 else None
     raise ExpressionError(f"unknown function {name}()")
 
 
