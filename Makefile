@@ -2,7 +2,8 @@
 # While editing, `make check` (lint, types, the fast tests) answers in well under a minute.
 .PHONY: setup setup-dev demo check test lint typecheck bench clean
 
-PYTEST = venv/bin/pytest -n 2 -p no:cacheprovider
+# Most tests wait (on moto, the emulators, the CLI's processes) more than they compute: more workers than cores.
+PYTEST = venv/bin/pytest -p no:cacheprovider
 
 setup:
 	scripts/setup
@@ -22,13 +23,13 @@ typecheck: setup-dev
 
 # Lint, types and every test that needs neither the Pulumi CLI nor a large run.
 check: lint typecheck
-	$(PYTEST) -q -m "not engine and not slow"
+	$(PYTEST) -n 8 -q -m "not engine and not slow"
 
 # Every test, the engine tests included (they run the CLI that scripts/setup built), with line coverage per module of
 # every process the tests start.
 test: lint typecheck
 	rm -f .coverage .coverage.*
-	COVERAGE_PROCESS_START=$(CURDIR)/pyproject.toml COVERAGE_FILE=$(CURDIR)/.coverage $(PYTEST)
+	COVERAGE_PROCESS_START=$(CURDIR)/pyproject.toml COVERAGE_FILE=$(CURDIR)/.coverage $(PYTEST) -n 4 --durations=10
 	venv/bin/coverage combine -q
 	venv/bin/coverage report
 	venv/bin/python scripts/coverage_floor.py

@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 from tests.emulators.aep import AepEmulator  # noqa: E402
 from tests.emulators.customerio.appapi import CustomerIoEmulator  # noqa: E402
 from tests.emulators.customerio.events import every_kind  # noqa: E402
-from tests.emulators.customerio.history import generate_history  # noqa: E402
+from tests.emulators.customerio.history import generate_history, generate_subscription_changes  # noqa: E402
 from tests.emulators.customerio.sender import WebhookSender  # noqa: E402
 from tests.engine.harness import Stack  # noqa: E402
 from tests.ingress.conftest import SIGNING_KEY, moto_ingress, receiver_transport  # noqa: E402
@@ -73,6 +73,7 @@ def bring_in_history(stack: Stack, aep: AepEmulator, cio: CustomerIoEmulator, ou
     started = int(outputs["live_stream_started_at"])
     cio.now = int(time.time())
     cio.messages = generate_history(HISTORY_DELIVERIES, started, days=180)
+    cio.activities = generate_subscription_changes(HISTORY_DELIVERIES // 10, started, days=60)
     dataset = outputs["dataset_id"]
     before = len(aep.records[dataset])
     print(f"5. python -m customerio_aep backfill (Customer.io keeps {HISTORY_DELIVERIES:,} past deliveries):")

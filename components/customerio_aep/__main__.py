@@ -150,11 +150,12 @@ def _redrive(args: argparse.Namespace, deployment: Deployment) -> int:
 
 
 def _backfill(args: argparse.Namespace, deployment: Deployment) -> int:
-    from customerio_aep.customerio.app_api import AppApiError, AppApiReader
+    from customerio_aep.customerio.app_api import ACTIVITIES_SECONDS, AppApiError, AppApiReader
     from customerio_aep.operations import backfill as history
     from customerio_aep.operations.checkpoint import Checkpoint, default_path
 
-    window = history.window_of(args.since, args.until, deployment.get("live_stream_started_at"), time.time())
+    now = time.time()
+    window = history.window_of(args.since, args.until, deployment.get("live_stream_started_at"), now)
     flow_id = deployment.need("flow_id", "--flow-id")
     queue = deployment.get("queue_name")
     if queue:
@@ -171,6 +172,7 @@ def _backfill(args: argparse.Namespace, deployment: Deployment) -> int:
         needs_person=deployment.profile(),
         destination=destination,
         rate=args.rate,
+        activities_from=int(now) - ACTIVITIES_SECONDS,
         progress=live.show if live else lambda _report: None,
     )
     try:

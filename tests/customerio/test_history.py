@@ -6,7 +6,13 @@ import re
 from typing import Any
 
 from customerio_aep.customerio.events import ALL_EVENTS
-from customerio_aep.customerio.history import Conversion, Window, delivery_events, history_event_id
+from customerio_aep.customerio.history import (
+    Conversion,
+    Window,
+    delivery_events,
+    history_event_id,
+    subscription_events,
+)
 from customerio_aep.ingress.lambdas.common import shape_problem
 
 CUT = 1_760_000_000
@@ -89,3 +95,45 @@ def test_identifiers_come_from_the_answer_when_it_has_them() -> None:
 def test_a_malformed_delivery_is_counted() -> None:
     out = convert({"id": "x", "type": "email"})
     assert out.skipped == {"delivery without an id or metrics (malformed App API answer)": 1}
+
+
+def activity(**overrides: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "id": "a1",
+        "customer_id": "42",
+        "type": "attribute_change",
+        "name": "unsubscribed",
+        "timestamp": CUT - 50,
+        "data": {"new_value": True},
+    }
+    return {**base, **overrides}
+
+
+def subscriptions(*activities: dict[str, Any], needs_person: bool = False) -> Conversion:
+    out = Conversion()
+    for a in activities:
+        subscription_events(a, WINDOW, ALL_EVENTS, needs_person, out)
+    return out
+
+
+def test_subscription_changes_become_customer_events() -> None:
+    out = subscriptions(
+        activity(),
+        activity(id="a2", data={"value": "false"}),
+        activity(id="a3", name="cio_subscription_preferences", data={}),
+        activity(id="a4", timestamp=CUT + 5),  # after the cut: live
+    )
+    assert [(e["object_type"], e["metric"]) for e in out.events] == [
+        ("customer", "unsubscribed"),
+        ("customer", "subscribed"),
+        ("customer", "cio_subscription_preferences_changed"),
+    ]
+    assert all(shape_problem(e) is None and e["data"]["customer_id"] == "42" for e in out.events)
+    assert out.events[0]["event_id"] != convert(delivery(id="a1")).events[0]["event_id"]  # activities have their own
+
+
+def test_an_unreadable_subscription_change_is_counted_not_guessed() -> None:
+    out = subscriptions(activity(data={"new_value": "maybe"}), activity(id="a2", data=[]))
+    assert out.events == [] and sum(out.skipped.values()) == 2
+    anonymous = subscriptions(activity(customer_id=None), needs_person=True)
+    assert anonymous.events == [] and sum(anonymous.skipped.values()) == 1

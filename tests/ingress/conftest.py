@@ -117,7 +117,9 @@ def moto_ingress(webhook_url: str, dataset_id: str, aep: AepEmulator | None) -> 
             "QUARANTINE_BUCKET": "quarantine",
             "SIGNING_SECRET_ARN": sm.create_secret(Name="signing", SecretString=SIGNING_KEY)["ARN"],
             "INLET_SECRET_ARN": sm.create_secret(Name="inlet", SecretString=webhook_url)["ARN"],
-            "INLET_TIMEOUT_SECONDS": "1",
+            # Long enough that a loaded test machine never times out a post the emulator takes (a timed-out post is
+            # sent again and lands twice); the tests of timeouts set 1 s themselves.
+            "INLET_TIMEOUT_SECONDS": "3",
             "INLET_RETRY_BASE_SECONDS": "0.005",
         }
         try:

@@ -87,7 +87,8 @@ def test_a_lost_delivered_write_does_not_deliver_twice(ingress: Ingress) -> None
     assert landed_ids(ingress) == [event["event_id"]]
 
 
-def test_running_out_of_time_mid_batch_loses_nothing(ingress: Ingress) -> None:
+def test_running_out_of_time_mid_batch_loses_nothing(ingress: Ingress, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("INLET_TIMEOUT_SECONDS", "1")
     ingress.emulator.faults.add(Fault("latency", operation="inlet.post", seconds=0.6))
     events = [make_event("webhook", "sent", i) for i in range(12)]
     pending = records(*events)

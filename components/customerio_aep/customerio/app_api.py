@@ -15,6 +15,7 @@ from customerio_aep.retry import RetryPolicy, send
 REQUESTS_PER_SECOND = 10.0  # the App API's documented limit (reference §6); beyond it, 429
 PAGE_LIMIT = 1000  # the most `limit` may ask for
 SIX_MONTHS_SECONDS = 183 * 86400  # the App API keeps and serves this much; a longer range is cut to it
+ACTIVITIES_SECONDS = 30 * 86400  # what the Activities API guarantees to keep
 
 # A 429 storm is waited out (same cursor): many attempts, long budget; the pacing keeps them rare.
 READ_RETRY = RetryPolicy(attempts=12, base_delay=0.5, max_delay=30.0, budget=600.0, timeout=60.0)
@@ -51,6 +52,13 @@ class AppApiReader:
         if cursor:
             query["start"] = cursor
         return self._page("/v1/messages", "messages", query)
+
+    def activities(self, type_: str, name: str, cursor: str | None = None, limit: int = PAGE_LIMIT) -> Page:
+        """People's activities of one type and name (the Activities API keeps 30 days), a page at a time."""
+        query: dict[str, Any] = {"type": type_, "name": name, "limit": min(limit, PAGE_LIMIT)}
+        if cursor:
+            query["start"] = cursor
+        return self._page("/v1/activities", "activities", query)
 
     def _page(self, path: str, key: str, query: dict[str, Any]) -> Page:
         body = self._get(path, query)

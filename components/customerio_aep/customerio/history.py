@@ -90,6 +90,63 @@ def delivery_events(
             out.events.append(_event(delivery, object_type, metric, timestamp, person))
 
 
+# Customer subscription changes are attribute changes in the Activities API (reference §6 marks their shape [L]): the
+# `unsubscribed` attribute (true: unsubscribed, false: subscribed) and the subscription-preferences attribute.
+SUBSCRIPTION_ACTIVITY_TYPE = "attribute_change"
+UNSUBSCRIBED_ATTRIBUTE = "unsubscribed"
+PREFERENCES_ATTRIBUTE = "cio_subscription_preferences"
+SUBSCRIPTION_ATTRIBUTES = (UNSUBSCRIBED_ATTRIBUTE, PREFERENCES_ATTRIBUTE)
+_TRUE, _FALSE = ("true", "1", "yes"), ("false", "0", "no")
+
+
+def subscription_events(
+    activity: dict[str, Any], window: Window, wanted: Collection[str], needs_person: bool, out: Conversion
+) -> None:
+    """Add the customer event of one subscription activity to `out`, as the reporting webhook shapes it; one whose
+    value cannot be read is counted, never guessed."""
+    timestamp = activity.get("timestamp")
+    if not isinstance(timestamp, int | float) or timestamp not in window:
+        return
+    metric = _subscription_metric(activity)
+    if metric is None or not activity.get("id"):
+        out.skipped["subscription activity without a readable id or value (Activities API answer not understood)"] += 1
+        return
+    person = _identifiers(activity)
+    if f"customer_{metric}" not in wanted:
+        out.skipped[f"customer_{metric} is not among the stack's events"] += 1
+    elif needs_person and not person.get("id"):
+        out.skipped["no person id (Profile needs one): an anonymous or deleted person"] += 1
+    else:
+        data: dict[str, Any] = {"identifiers": person} if person else {}
+        if person.get("id"):
+            data["customer_id"] = person["id"]
+        if person.get("email"):
+            data["email_address"] = person["email"]
+        out.events.append(
+            {
+                "event_id": history_event_id(f"activity:{activity['id']}", metric),
+                "object_type": "customer",
+                "metric": metric,
+                "timestamp": int(timestamp),
+                "data": data,
+                SOURCE_FIELD: SOURCE,
+            }
+        )
+
+
+def _subscription_metric(activity: dict[str, Any]) -> str | None:
+    name = activity.get("name")
+    if name == PREFERENCES_ATTRIBUTE:
+        return "cio_subscription_preferences_changed"
+    if name != UNSUBSCRIBED_ATTRIBUTE:
+        return None
+    given = activity.get("data")
+    data: dict[str, Any] = given if isinstance(given, dict) else {}
+    value = next((data[k] for k in ("new_value", "value") if k in data), None)
+    text = str(value).lower() if value is not None else ""
+    return "unsubscribed" if text in _TRUE else "subscribed" if text in _FALSE else None
+
+
 def _identifiers(delivery: dict[str, Any]) -> dict[str, str]:
     """The person as the reporting webhook names them: `customer_identifiers` where the answer has it, else the id."""
     given = delivery.get("customer_identifiers")

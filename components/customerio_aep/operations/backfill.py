@@ -21,7 +21,14 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from customerio_aep.customerio.app_api import PAGE_LIMIT, REQUESTS_PER_SECOND, SIX_MONTHS_SECONDS, AppApiReader
-from customerio_aep.customerio.history import Conversion, Window, delivery_events
+from customerio_aep.customerio.history import (
+    SUBSCRIPTION_ACTIVITY_TYPE,
+    SUBSCRIPTION_ATTRIBUTES,
+    Conversion,
+    Window,
+    delivery_events,
+    subscription_events,
+)
 from customerio_aep.ingress.lambdas.inlet import PermanentFailure, TransientFailure, post
 from customerio_aep.operations.checkpoint import Checkpoint, RangeProgress
 from customerio_aep.operations.stack import CommandError
@@ -65,6 +72,7 @@ class BackfillReport:
     """Events that cannot be sent, by reason."""
     rejected: dict[str, int] = field(default_factory=dict)
     """Events the destination refused for good, by reason."""
+    notes: list[str] = field(default_factory=list)
     resumed_from_page: bool = False
     finished: bool = False
     seconds: float = 0.0
@@ -171,6 +179,21 @@ class Pacer:
         self._next += count * self._interval
 
 
+class _Tally:
+    """A run's running counts, copied into its report after each page."""
+
+    def __init__(self, report: BackfillReport, started: float, reader: AppApiReader) -> None:
+        self.report, self.started, self.reader = report, started, reader
+        self.skipped, self.events = Counter[str](), Counter[str]()
+        self.pacer = Pacer(report.rate)
+
+    def update(self) -> BackfillReport:
+        """The report with the counts so far."""
+        self.report.skipped, self.report.events = dict(self.skipped), dict(self.events)
+        self.report.seconds, self.report.app_api_calls = time.monotonic() - self.started, self.reader.calls
+        return self.report
+
+
 @dataclass
 class Backfill:
     """One backfill run over `window`, reading with `reader` and (with --apply) sending to `destination`."""
@@ -183,6 +206,8 @@ class Backfill:
     destination: Destination
     rate: float = DEFAULT_RATE
     page_limit: int = PAGE_LIMIT
+    activities_from: int | None = None
+    """The oldest time the Activities API still holds (customer subscription changes); None: not read."""
     progress: Progress = lambda _report: None
 
     def run(self, apply: bool) -> BackfillReport:
@@ -191,37 +216,71 @@ class Backfill:
         started = time.monotonic()
         saved = self.checkpoint.progress(self.window.since, self.window.until)
         resume = apply and saved.cursor is not None and not saved.finished
-        cursor, report.resumed_from_page = (saved.cursor, True) if resume else (None, False)
+        report.resumed_from_page = resume
         report.deliveries = saved.deliveries if resume else 0
-        pacer, skipped, events = Pacer(self.rate), Counter[str](), Counter[str]()
-        listed_from = self.window.since - LOOKBACK_SECONDS
+        tally = _Tally(report, started, self.reader)
         try:
             with _stop_on_interrupt() as interrupted:
-                while True:
-                    page = self.reader.messages(listed_from, self.window.until, cursor, self.page_limit)
-                    report.pages += 1
-                    report.deliveries += len(page.items)
+                # Deliveries, page by page; the cursor "" records that all were listed (subscriptions remain).
+                cursor = saved.cursor if resume else None
+                while cursor != "":
+                    page = self.reader.messages(self.window.since - LOOKBACK_SECONDS, self.window.until, cursor,
+                                                self.page_limit)  # fmt: skip
                     converted = Conversion()
                     for delivery in page.items:
                         delivery_events(delivery, self.window, self.wanted, self.needs_person, converted)
-                    skipped.update(converted.skipped)
-                    events.update(f"{e['object_type']} {e['metric']}" for e in converted.events)
-                    self._settle(converted.events, apply, pacer, report)
-                    cursor = page.next
+                    self._page_done(converted, len(page.items), apply, tally)
+                    cursor = page.next or ""
                     if apply:
-                        progress = RangeProgress(cursor, report.deliveries, cursor is None)
-                        self.checkpoint.save_progress(self.window.since, self.window.until, progress)
-                    report.skipped, report.events = dict(skipped), dict(events)
-                    report.seconds, report.app_api_calls = time.monotonic() - started, self.reader.calls
-                    self.progress(report)
-                    if cursor is None:
-                        report.finished = True
-                        return report
-                    if interrupted.is_set():
+                        self.checkpoint.save_progress(
+                            self.window.since, self.window.until, RangeProgress(cursor, report.deliveries, False)
+                        )
+                    self.progress(tally.update())
+                    if interrupted.is_set() and cursor:
                         raise BackfillStopped("interrupted")
+                self._subscriptions(apply, tally)
+                if apply:
+                    self.checkpoint.save_progress(
+                        self.window.since, self.window.until, RangeProgress("", report.deliveries, True)
+                    )
+                report.finished = True
+                self.progress(tally.update())
+                return report
         finally:
-            report.skipped, report.events = dict(skipped), dict(events)
-            report.seconds, report.app_api_calls = time.monotonic() - started, self.reader.calls
+            tally.update()
+
+    def _subscriptions(self, apply: bool, tally: _Tally) -> None:
+        """Customer subscription changes from the Activities API (it keeps 30 days; older ones are reported lost)."""
+        window = self.window
+        if self.activities_from is None or not any(e.startswith("customer_") for e in self.wanted):
+            return
+        if window.since < self.activities_from:
+            tally.report.notes.append(
+                f"customer subscription changes before {_iso(max(window.since, self.activities_from))} are not "
+                "recoverable: the Activities API keeps 30 days"
+            )
+        if window.until <= self.activities_from:
+            return
+        recent = Window(max(window.since, self.activities_from), window.until)
+        for name in SUBSCRIPTION_ATTRIBUTES:
+            cursor: str | None = None
+            while True:
+                page = self.reader.activities(SUBSCRIPTION_ACTIVITY_TYPE, name, cursor, self.page_limit)
+                converted = Conversion()
+                for activity in page.items:
+                    subscription_events(activity, recent, self.wanted, self.needs_person, converted)
+                self._page_done(converted, 0, apply, tally)
+                self.progress(tally.update())
+                if page.next is None:
+                    break
+                cursor = page.next
+
+    def _page_done(self, converted: Conversion, deliveries: int, apply: bool, tally: _Tally) -> None:
+        tally.report.pages += 1
+        tally.report.deliveries += deliveries
+        tally.skipped.update(converted.skipped)
+        tally.events.update(f"{e['object_type']} {e['metric']}" for e in converted.events)
+        self._settle(converted.events, apply, tally.pacer, tally.report)
 
     def _settle(self, events: list[dict[str, Any]], apply: bool, pacer: Pacer, report: BackfillReport) -> None:
         """Send the page's events not sent before, and record each outcome."""
@@ -337,6 +396,7 @@ def render(report: BackfillReport) -> str:
     if report.rejected:
         lines.append(f"  refused by {report.destination}: {sum(report.rejected.values()):,} events")
         lines += [f"    {count:,}  {why}" for why, count in sorted(report.rejected.items())]
+    lines += [f"  note: {note}" for note in report.notes]
     if report.applied:
         rate = f" ({report.sent / max(report.seconds, 1e-9):,.0f} events/s)" if report.sent else ""
         lines.append(f"  took {report.seconds:,.1f} s{rate}")

@@ -1,5 +1,6 @@
 """The Customer.io App API's reporting-webhook (reference/customerio.md §3) and history (§6) endpoints, for both
-regions: 10 requests per second per workspace (429 beyond), cursor paging, the six-month window on creation time.
+regions: 10 requests per second per workspace (429 beyond), cursor paging, the six-month window on creation time,
+30 days of activities (subscription changes as attribute changes: the reference's [L] reading of their shape).
 
 The workspace lives in one region: its key is refused on the other region's base path, as Customer.io does.
 Served under /us and /eu, standing in for api.customer.io and api-eu.customer.io.
@@ -20,6 +21,7 @@ from tests.emulators.http import ApiError, Emulator, Request, Response
 
 RATE_LIMIT = 10  # requests per second (reference §6)
 SIX_MONTHS = 183 * 86400
+ACTIVITIES_KEPT = 30 * 86400
 MESSAGE_TYPES = ("email", "webhook", "twilio", "whatsapp", "slack", "push", "in_app")
 FIELDS = {"name": str, "endpoint": str, "events": list, "disabled": bool, "full_resolution": bool, "with_content": bool}
 
@@ -37,6 +39,8 @@ class CustomerIoEmulator(Emulator):
         self.webhooks: dict[int, dict[str, Any]] = {}
         self.messages: list[dict[str, Any]] = []
         """Deliveries, as `GET /v1/messages` lists them (tests fill it, e.g. with history.generate_history)."""
+        self.activities: list[dict[str, Any]] = []
+        """People's activities, as `GET /v1/activities` lists them (history.generate_subscription_changes)."""
         self.now: int | None = None
         """The emulated clock (unix seconds) for the six-month window; None: the real one."""
         self.rate_limit: float = RATE_LIMIT
@@ -55,6 +59,7 @@ class CustomerIoEmulator(Emulator):
             self.route("PUT", base + "/{id}", "appapi.update", self._update)
             self.route("DELETE", base + "/{id}", "appapi.delete", self._delete)
             self.route("GET", f"/{r}/v1/messages", "appapi.messages", self._list_messages)
+            self.route("GET", f"/{r}/v1/activities", "appapi.activities", self._list_activities)
 
     def base_url(self, region: str | None = None) -> str:
         """The emulated base URL of a region (the workspace's own by default)."""
@@ -119,6 +124,17 @@ class CustomerIoEmulator(Emulator):
             and (metric is None or metric in m["metrics"])
         ]
         return self._page(request, chosen, "messages")
+
+    def _list_activities(self, request: Request) -> Response:
+        """Activities of the last 30 days (all the API guarantees), by `type` and `name`, newest first."""
+        kept = self.clock() - ACTIVITIES_KEPT
+        kind, name = request.query.get("type"), request.query.get("name")
+        chosen = [
+            a
+            for a in sorted(self.activities, key=lambda a: -int(a["timestamp"]))
+            if a["timestamp"] >= kept and kind in (None, a["type"]) and name in (None, a["name"])
+        ]
+        return self._page(request, chosen, "activities")
 
     def _validate(self, request: Request) -> dict[str, Any]:
         body = request.json()

@@ -61,3 +61,30 @@ def generate_history(count: int, now: int, days: int = 180, seed: int = 7) -> li
         deliveries.append(delivery)
     deliveries.sort(key=lambda d: d["created"])
     return deliveries
+
+
+def generate_subscription_changes(count: int, now: int, days: int = 60, seed: int = 11) -> list[dict[str, Any]]:
+    """`count` subscription changes over the last `days` as the Activities API lists them: attribute changes of
+    `unsubscribed` (true or false) and of the subscription preferences, a few without a readable value."""
+    rng = random.Random(seed)
+    activities = []
+    for n in range(count):
+        person = str(1000 + rng.randint(0, 4999))
+        name = "cio_subscription_preferences" if n % 5 == 0 else "unsubscribed"
+        value: Any = rng.choice([True, False, "true", "false"]) if n % 23 else None  # some unreadable
+        activity: dict[str, Any] = {
+            "id": f"act{n:07d}",
+            "customer_id": person,
+            "type": "attribute_change",
+            "name": name,
+            "timestamp": now - rng.randint(60, days * DAY),
+            "data": {} if value is None else {"new_value": value},
+        }
+        if n % 2:
+            activity["customer_identifiers"] = {
+                "id": person,
+                "email": f"person{person}@example.com",
+                "cio_id": f"c{person}",
+            }
+        activities.append(activity)
+    return activities
