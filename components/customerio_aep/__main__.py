@@ -72,7 +72,7 @@ def _parser() -> argparse.ArgumentParser:
     backfill.add_argument("--since", help="from when: a date (2026-06-01), a time, or a duration back (90d); "
                           "default and earliest: what Customer.io keeps (6 months)")  # fmt: skip
     backfill.add_argument("--until", help="up to when (exclusive; default: the stack's live_stream_started_at)")
-    backfill.add_argument("--rate", type=float, default=DEFAULT_RATE, help=f"events/s (default {DEFAULT_RATE:g})")
+    backfill.add_argument("--rate", type=_positive, default=DEFAULT_RATE, help=f"events/s (default {DEFAULT_RATE:g})")
     backfill.add_argument("--apply", action="store_true", help="send (without it, only count)")
     backfill.add_argument("--state", help="the file recording what was sent (default: .customerio-aep/ in --cwd)")
     backfill.add_argument("--json", action="store_true", help="print JSON instead of the report")
@@ -91,7 +91,12 @@ def _parser() -> argparse.ArgumentParser:
 
 def _aws(deployment: Deployment) -> Any:
     """A boto3 client factory in the stack's region; a clear error when AWS credentials are missing."""
-    import boto3
+    try:
+        import boto3
+    except ImportError:
+        raise CommandError(
+            "boto3 is needed to read the aws ingress: `pip install -r requirements.txt` in the stack's virtualenv"
+        ) from None
 
     session = boto3.session.Session(region_name=deployment.aws_region())
     if session.get_credentials() is None:
@@ -210,6 +215,17 @@ class _LiveLine:
         if self._tty and self._width:
             self._stream.write("\n")
             self._stream.flush()
+
+
+def _positive(text: str) -> float:
+    """An argparse type: a number above 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of events per second above 0")
+    return value
 
 
 def _write(stream: TextIO, text: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from unittest import mock
 import boto3
 import pytest
 from moto import mock_aws
+from moto.dynamodb.models import DynamoDBBackend
 
 from customerio_aep.ingress.lambdas import common, forwarder, receiver
 from tests.aep.chain import build_chain
@@ -89,6 +91,19 @@ def flow(aep: AepEmulator, configured: Callable[..., Any]) -> dict[str, Any]:
     return build_chain(configured)
 
 
+# DynamoDB carries out each conditional write atomically; moto does not lock, so two forwarder threads claiming the
+# same event could both win there. One lock around moto's writes keeps the stand-in as strict as the service.
+_DYNAMODB_WRITE_LOCK = threading.RLock()
+
+
+def _atomic(write: Callable[..., Any]) -> Callable[..., Any]:
+    def locked(*args: Any, **kwargs: Any) -> Any:
+        with _DYNAMODB_WRITE_LOCK:
+            return write(*args, **kwargs)
+
+    return locked
+
+
 @contextmanager
 def moto_ingress(webhook_url: str, dataset_id: str, aep: AepEmulator | None) -> Iterator[Ingress]:
     """Queue, DLQ, dedupe table, quarantine bucket and secrets in moto, with the handlers' environment set."""
@@ -97,7 +112,13 @@ def moto_ingress(webhook_url: str, dataset_id: str, aep: AepEmulator | None) -> 
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
     }
-    with mock.patch.dict(os.environ, fake_credentials), mock_aws():
+    with (
+        mock.patch.dict(os.environ, fake_credentials),
+        mock.patch.object(DynamoDBBackend, "put_item", _atomic(DynamoDBBackend.put_item)),
+        mock.patch.object(DynamoDBBackend, "update_item", _atomic(DynamoDBBackend.update_item)),
+        mock.patch.object(DynamoDBBackend, "delete_item", _atomic(DynamoDBBackend.delete_item)),
+        mock_aws(),
+    ):
         common._clients.clear()
         common.forget_secrets()
         sqs, ddb, s3, sm = (boto3.client(s) for s in ("sqs", "dynamodb", "s3", "secretsmanager"))

@@ -47,7 +47,10 @@ def test_429_and_5xx_are_retried_within_the_invocation(ingress: Ingress) -> None
     assert len(ingress.landed()) == 1
 
 
-def test_persistent_failure_reports_only_that_item_and_releases_its_claim(ingress: Ingress) -> None:
+def test_persistent_failure_reports_only_that_item_and_releases_its_claim(
+    ingress: Ingress, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("INLET_TIMEOUT_SECONDS", "1")
     from customerio_aep.ingress.lambdas import forwarder
 
     ingress.emulator.faults.add(Fault("status", operation=INLET, status=503, times=1000))

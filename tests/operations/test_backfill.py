@@ -292,3 +292,9 @@ def test_a_terminal_gets_one_live_line_and_a_log_gets_none() -> None:
     assert terminal.getvalue().count("\r") == 2 and terminal.getvalue().endswith("\n")
     assert "2,000 deliveries read, 3,000 events sent (1,500/s)" in terminal.getvalue()
     assert log.getvalue() == ""  # no progress noise in logs or CI output
+
+
+def test_a_rate_of_zero_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["backfill", "--stack", "-", "--rate", "0"])
+    assert exited.value.code == 2 and "'0' is not a number of events per second above 0" in capsys.readouterr().err

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import pulumi_aws as aws
+from pulumi_aws import lambda_
 
 from customerio_aep.ingress.args import Part
 from customerio_aep.ingress.function import handler_function, secret
 from customerio_aep.ingress.store import Store
 
 
-def build_forwarder(part: Part, store: Store) -> aws.lambda_.Function:
+def build_forwarder(part: Part, store: Store) -> lambda_.Function:
     """The forwarder, reading the queue in batches with partial failures, at most `forwarder_max_concurrency` at once
     (AEP's inlet is protected from a campaign's peak)."""
     args, queue, table = part.args, store.queue, store.dedupe_table
@@ -38,16 +38,14 @@ def build_forwarder(part: Part, store: Store) -> aws.lambda_.Function:
             "DEDUPE_TTL_SECONDS": str(args.dedupe_ttl_seconds),
         },
     )
-    aws.lambda_.EventSourceMapping(
+    lambda_.EventSourceMapping(
         f"{part.name}-forwarder",
         event_source_arn=queue.arn,
         function_name=function.arn,
         batch_size=args.forwarder_batch_size,
         maximum_batching_window_in_seconds=args.forwarder_batching_window_seconds,
         function_response_types=["ReportBatchItemFailures"],
-        scaling_config=aws.lambda_.EventSourceMappingScalingConfigArgs(
-            maximum_concurrency=args.forwarder_max_concurrency
-        ),
+        scaling_config=lambda_.EventSourceMappingScalingConfigArgs(maximum_concurrency=args.forwarder_max_concurrency),
         opts=part.opts,
     )
     return function

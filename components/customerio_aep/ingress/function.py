@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pulumi
-import pulumi_aws as aws
+from pulumi_aws import cloudwatch, iam, lambda_, secretsmanager
 
 from customerio_aep.ingress.args import Part
 from customerio_aep.ingress.lambdas.names import METRIC_NAMESPACE
@@ -22,12 +22,12 @@ def handler_function(
     timeout: int,
     grants: list[Grant],
     env: dict[str, pulumi.Input[str]],
-) -> aws.lambda_.Function:
+) -> lambda_.Function:
     """The function running `cio_ingress.<kind>.handler`, logging to its own group, allowed exactly `grants`."""
     name, args = f"{part.name}-{kind}", part.args
-    logs = aws.cloudwatch.LogGroup(name, retention_in_days=args.log_retention_days, tags=part.tags, opts=part.opts)
+    logs = cloudwatch.LogGroup(name, retention_in_days=args.log_retention_days, tags=part.tags, opts=part.opts)
     role = _role(part, name, logs.arn, grants)
-    return aws.lambda_.Function(
+    return lambda_.Function(
         name,
         runtime=args.runtime,
         architectures=["arm64"],
@@ -36,17 +36,17 @@ def handler_function(
         role=role.arn,
         memory_size=memory_mb,
         timeout=timeout,
-        logging_config=aws.lambda_.FunctionLoggingConfigArgs(log_format="Text", log_group=logs.name),
-        environment=aws.lambda_.FunctionEnvironmentArgs(variables={"METRIC_NAMESPACE": METRIC_NAMESPACE, **env}),
+        logging_config=lambda_.FunctionLoggingConfigArgs(log_format="Text", log_group=logs.name),
+        environment=lambda_.FunctionEnvironmentArgs(variables={"METRIC_NAMESPACE": METRIC_NAMESPACE, **env}),
         tags=part.tags,
         opts=part.opts,
     )
 
 
-def secret(part: Part, suffix: str, value: pulumi.Input[str]) -> aws.secretsmanager.Secret:
+def secret(part: Part, suffix: str, value: pulumi.Input[str]) -> secretsmanager.Secret:
     """A Secrets Manager secret holding `value` (kept secret in state too)."""
-    stored = aws.secretsmanager.Secret(f"{part.name}-{suffix}", tags=part.tags, opts=part.opts)
-    aws.secretsmanager.SecretVersion(
+    stored = secretsmanager.Secret(f"{part.name}-{suffix}", tags=part.tags, opts=part.opts)
+    secretsmanager.SecretVersion(
         f"{part.name}-{suffix}",
         secret_id=stored.id,
         secret_string=pulumi.Output.secret(value),
@@ -55,9 +55,9 @@ def secret(part: Part, suffix: str, value: pulumi.Input[str]) -> aws.secretsmana
     return stored
 
 
-def _role(part: Part, name: str, log_group_arn: pulumi.Output[str], grants: list[Grant]) -> aws.iam.Role:
+def _role(part: Part, name: str, log_group_arn: pulumi.Output[str], grants: list[Grant]) -> iam.Role:
     """A role for one function: its log group plus exactly the (action, resource ARN) pairs given."""
-    role = aws.iam.Role(
+    role = iam.Role(
         name,
         assume_role_policy=json.dumps(
             {
@@ -82,7 +82,7 @@ def _role(part: Part, name: str, log_group_arn: pulumi.Output[str], grants: list
         ]
         return json.dumps({"Version": "2012-10-17", "Statement": statements})
 
-    aws.iam.RolePolicy(
+    iam.RolePolicy(
         name,
         role=role.id,
         policy=pulumi.Output.all(log_group_arn, *(arn for _, arn in grants)).apply(document),

@@ -7,7 +7,8 @@ import re
 from dataclasses import dataclass
 
 import pulumi
-import pulumi_aws as aws
+from pulumi_aws import cloudwatch, lambda_, sns
+from pulumi_aws.get_region import get_region_output
 
 from customerio_aep.ingress.args import Part
 from customerio_aep.ingress.lambdas.names import METRIC_NAMESPACE, WORKSPACE_DIMENSION
@@ -25,16 +26,16 @@ class Monitoring:
     dashboard_url: pulumi.Output[str]
 
 
-def build_monitoring(part: Part, store: Store, receiver: Receiver, forwarder: aws.lambda_.Function) -> Monitoring:
+def build_monitoring(part: Part, store: Store, receiver: Receiver, forwarder: lambda_.Function) -> Monitoring:
     """Alarms to the alarm topic (created unless given) and the dashboard."""
     args = part.args
     topic: pulumi.Input[str] = (
-        args.alarm_topic_arn or aws.sns.Topic(f"{part.name}-alarms", tags=part.tags, opts=part.opts).arn
+        args.alarm_topic_arn or sns.Topic(f"{part.name}-alarms", tags=part.tags, opts=part.opts).arn
     )
 
     def alarm(suffix: str, namespace: str, metric: str, dims: dict[str, pulumi.Input[str]], threshold: float,
               stat: str = "Sum") -> None:  # fmt: skip
-        aws.cloudwatch.MetricAlarm(
+        cloudwatch.MetricAlarm(
             f"{part.name}-{suffix}",
             namespace=namespace,
             metric_name=metric,
@@ -75,9 +76,9 @@ def build_monitoring(part: Part, store: Store, receiver: Receiver, forwarder: aw
     return Monitoring(pulumi.Output.from_input(topic), _dashboard(part, store, receiver, forwarder))
 
 
-def _dashboard(part: Part, store: Store, receiver: Receiver, forwarder: aws.lambda_.Function) -> pulumi.Output[str]:
+def _dashboard(part: Part, store: Store, receiver: Receiver, forwarder: lambda_.Function) -> pulumi.Output[str]:
     """One CloudWatch dashboard: is it flowing, what is failing. Returns its console URL."""
-    region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=part.opts.parent)).region
+    region = get_region_output(opts=pulumi.InvokeOutputOptions(parent=part.opts.parent)).region
 
     def body(names: list[str]) -> str:
         api, rec, fwd, q, dead, where = names
@@ -122,7 +123,7 @@ def _dashboard(part: Part, store: Store, receiver: Receiver, forwarder: aws.lamb
     # Unique in the account and region: one per project, stack and component.
     unique = re.sub(r"[^A-Za-z0-9_-]", "-", f"{pulumi.get_project()}-{pulumi.get_stack()}-{part.name}")
     names = (receiver.api.id, receiver.function.name, forwarder.name, store.queue.name, store.dlq.name, region)
-    dashboard = aws.cloudwatch.Dashboard(
+    dashboard = cloudwatch.Dashboard(
         f"{part.name}-dashboard",
         dashboard_name=unique[:255],
         dashboard_body=pulumi.Output.all(*names).apply(body),

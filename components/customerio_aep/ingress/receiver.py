@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 
 import pulumi
-import pulumi_aws as aws
+from pulumi_aws import apigatewayv2, cloudwatch, lambda_
 
 from customerio_aep.ingress.args import Part
 from customerio_aep.ingress.function import handler_function, secret
@@ -21,8 +21,8 @@ INTEGRATION_TIMEOUT_MS = 4000
 class Receiver:
     """The receiver function and the API in front of it."""
 
-    function: aws.lambda_.Function
-    api: aws.apigatewayv2.Api
+    function: lambda_.Function
+    api: apigatewayv2.Api
     endpoints: dict[str, pulumi.Output[str]]
     """Each route's URL by workspace ("" for the single-workspace route)."""
 
@@ -61,16 +61,16 @@ def build_receiver(part: Part, store: Store) -> Receiver:
 
 
 def _api(
-    part: Part, function: aws.lambda_.Function, workspaces: list[str]
-) -> tuple[aws.apigatewayv2.Api, dict[str, pulumi.Output[str]]]:
+    part: Part, function: lambda_.Function, workspaces: list[str]
+) -> tuple[apigatewayv2.Api, dict[str, pulumi.Output[str]]]:
     """An HTTP API with access logs and one POST route per workspace; no stage throttle unless asked (a 429 stalls
     Customer.io for an hour)."""
     name, args, opts = part.name, part.args, part.opts
-    access_logs = aws.cloudwatch.LogGroup(
+    access_logs = cloudwatch.LogGroup(
         f"{name}-api", retention_in_days=args.log_retention_days, tags=part.tags, opts=opts
     )
-    api = aws.apigatewayv2.Api(f"{name}-api", protocol_type="HTTP", tags=part.tags, opts=opts)
-    integration = aws.apigatewayv2.Integration(
+    api = apigatewayv2.Api(f"{name}-api", protocol_type="HTTP", tags=part.tags, opts=opts)
+    integration = apigatewayv2.Integration(
         f"{name}-receiver",
         api_id=api.id,
         integration_type="AWS_PROXY",
@@ -81,7 +81,7 @@ def _api(
         opts=opts,
     )
     routes = [
-        aws.apigatewayv2.Route(
+        apigatewayv2.Route(
             f"{name}-webhook{_suffix(ws)}",
             api_id=api.id,
             route_key=f"POST /{route_path(ws)}",
@@ -90,18 +90,18 @@ def _api(
         )
         for ws in workspaces
     ]
-    stage = aws.apigatewayv2.Stage(
+    stage = apigatewayv2.Stage(
         f"{name}-stage",
         api_id=api.id,
         name="$default",
         auto_deploy=True,
         default_route_settings=None
         if args.throttling_rate_limit is None
-        else aws.apigatewayv2.StageDefaultRouteSettingsArgs(
+        else apigatewayv2.StageDefaultRouteSettingsArgs(
             throttling_rate_limit=args.throttling_rate_limit,
             throttling_burst_limit=args.throttling_burst_limit or int(args.throttling_rate_limit * 2),
         ),
-        access_log_settings=aws.apigatewayv2.StageAccessLogSettingsArgs(
+        access_log_settings=apigatewayv2.StageAccessLogSettingsArgs(
             destination_arn=access_logs.arn,
             format=json.dumps(
                 {
@@ -116,7 +116,7 @@ def _api(
         opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=routes)),
     )
     for ws in workspaces:
-        aws.lambda_.Permission(
+        lambda_.Permission(
             f"{name}-apigw{_suffix(ws)}",
             action="lambda:InvokeFunction",
             function=function.name,

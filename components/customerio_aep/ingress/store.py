@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-import pulumi_aws as aws
+from pulumi_aws import dynamodb, s3, sqs
 
 from customerio_aep.ingress.args import Part
 
@@ -16,23 +16,23 @@ DLQ_RETENTION_SECONDS = 14 * 86400  # the SQS maximum: dead letters wait for `re
 class Store:
     """Where events are kept on their way to AEP."""
 
-    queue: aws.sqs.Queue
-    dlq: aws.sqs.Queue
-    dedupe_table: aws.dynamodb.Table
-    quarantine_bucket: aws.s3.Bucket
+    queue: sqs.Queue
+    dlq: sqs.Queue
+    dedupe_table: dynamodb.Table
+    quarantine_bucket: s3.Bucket
 
 
 def build_store(part: Part) -> Store:
     """Encrypted queue with a redrive policy to its DLQ, dedupe table, private encrypted quarantine bucket."""
     name, args, tags, opts = part.name, part.args, part.tags, part.opts
-    dlq = aws.sqs.Queue(
+    dlq = sqs.Queue(
         f"{name}-dlq",
         message_retention_seconds=DLQ_RETENTION_SECONDS,
         sqs_managed_sse_enabled=True,
         tags=tags,
         opts=opts,
     )
-    queue = aws.sqs.Queue(
+    queue = sqs.Queue(
         f"{name}-events",
         message_retention_seconds=args.queue_retention_seconds,
         sqs_managed_sse_enabled=True,
@@ -44,25 +44,25 @@ def build_store(part: Part) -> Store:
         tags=tags,
         opts=opts,
     )
-    table = aws.dynamodb.Table(
+    table = dynamodb.Table(
         f"{name}-dedupe",
         billing_mode="PAY_PER_REQUEST",
         hash_key="event_id",
-        attributes=[aws.dynamodb.TableAttributeArgs(name="event_id", type="S")],
-        ttl=aws.dynamodb.TableTtlArgs(attribute_name="expires_at", enabled=True),
-        server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(enabled=True),
-        point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(enabled=True),
+        attributes=[dynamodb.TableAttributeArgs(name="event_id", type="S")],
+        ttl=dynamodb.TableTtlArgs(attribute_name="expires_at", enabled=True),
+        server_side_encryption=dynamodb.TableServerSideEncryptionArgs(enabled=True),
+        point_in_time_recovery=dynamodb.TablePointInTimeRecoveryArgs(enabled=True),
         tags=tags,
         opts=opts,
     )
     return Store(queue, dlq, table, _quarantine_bucket(part))
 
 
-def _quarantine_bucket(part: Part) -> aws.s3.Bucket:
+def _quarantine_bucket(part: Part) -> s3.Bucket:
     """A bucket no one outside the account can read, encrypted, whose bodies expire after the retention."""
     name, opts = part.name, part.opts
-    bucket = aws.s3.Bucket(f"{name}-quarantine", force_destroy=False, tags=part.tags, opts=opts)
-    aws.s3.BucketPublicAccessBlock(
+    bucket = s3.Bucket(f"{name}-quarantine", force_destroy=False, tags=part.tags, opts=opts)
+    s3.BucketPublicAccessBlock(
         f"{name}-quarantine",
         bucket=bucket.id,
         block_public_acls=True,
@@ -71,29 +71,27 @@ def _quarantine_bucket(part: Part) -> aws.s3.Bucket:
         restrict_public_buckets=True,
         opts=opts,
     )
-    aws.s3.BucketServerSideEncryptionConfiguration(
+    s3.BucketServerSideEncryptionConfiguration(
         f"{name}-quarantine",
         bucket=bucket.id,
         rules=[
-            aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+            s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                apply_server_side_encryption_by_default=s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
                     sse_algorithm="AES256"
                 )
             )
         ],
         opts=opts,
     )
-    aws.s3.BucketLifecycleConfiguration(
+    s3.BucketLifecycleConfiguration(
         f"{name}-quarantine",
         bucket=bucket.id,
         rules=[
-            aws.s3.BucketLifecycleConfigurationRuleArgs(
+            s3.BucketLifecycleConfigurationRuleArgs(
                 id="expire",
                 status="Enabled",
-                filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
-                expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
-                    days=part.args.quarantine_retention_days
-                ),
+                filter=s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+                expiration=s3.BucketLifecycleConfigurationRuleExpirationArgs(days=part.args.quarantine_retention_days),
             )
         ],
         opts=opts,
