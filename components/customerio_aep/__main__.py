@@ -11,7 +11,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TextIO
 
-from customerio_aep.operations.backfill import DEFAULT_RATE
+from customerio_aep.operations import backfill as history
 from customerio_aep.operations.stack import CommandError, Deployment, read_stack
 
 # argparse (standard library): two subcommands with a few flags need nothing more, and the package stays lean.
@@ -72,7 +72,9 @@ def _parser() -> argparse.ArgumentParser:
     backfill.add_argument("--since", help="from when: a date (2026-06-01), a time, or a duration back (90d); "
                           "default and earliest: what Customer.io keeps (6 months)")  # fmt: skip
     backfill.add_argument("--until", help="up to when (exclusive; default: the stack's live_stream_started_at)")
-    backfill.add_argument("--rate", type=_positive, default=DEFAULT_RATE, help=f"events/s (default {DEFAULT_RATE:g})")
+    backfill.add_argument(
+        "--rate", type=_positive, default=history.DEFAULT_RATE, help=f"events/s (default {history.DEFAULT_RATE:g})"
+    )
     backfill.add_argument("--apply", action="store_true", help="send (without it, only count)")
     backfill.add_argument("--state", help="the file recording what was sent (default: .customerio-aep/ in --cwd)")
     backfill.add_argument("--json", action="store_true", help="print JSON instead of the report")
@@ -156,7 +158,6 @@ def _redrive(args: argparse.Namespace, deployment: Deployment) -> int:
 
 def _backfill(args: argparse.Namespace, deployment: Deployment) -> int:
     from customerio_aep.customerio.app_api import ACTIVITIES_SECONDS, AppApiError, AppApiReader
-    from customerio_aep.operations import backfill as history
     from customerio_aep.operations.checkpoint import Checkpoint, default_path
 
     now = time.time()
@@ -202,16 +203,16 @@ class _LiveLine:
     def __init__(self, stream: TextIO) -> None:
         self._stream, self._tty, self._width = stream, stream.isatty(), 0
 
-    def show(self, report: Any) -> None:
-        from customerio_aep.operations.backfill import progress_line
-
+    def show(self, report: history.BackfillReport) -> None:
+        """Rewrite the line with the run's counts so far."""
         if self._tty:
-            line = progress_line(report)
+            line = history.progress_line(report)
             self._stream.write("\r" + line.ljust(self._width))
             self._width = len(line)
             self._stream.flush()
 
     def end(self) -> None:
+        """End the line, so what follows starts on its own."""
         if self._tty and self._width:
             self._stream.write("\n")
             self._stream.flush()

@@ -101,35 +101,18 @@ class QueueDestination:
     name = "the ingress queue"
 
     def __init__(self, sqs: Any, queue_name: str) -> None:
-        from customerio_aep.ingress.lambdas.common import message_attributes  # boto3: only for the aws ingress
-
-        self._sqs, self._attributes = sqs, message_attributes
+        self._sqs = sqs
         self._url = sqs.get_queue_url(QueueName=queue_name)["QueueUrl"]
 
     def send(self, events: list[dict[str, Any]]) -> list[tuple[str, str]]:
-        """SendMessageBatch by ten; failed entries are sent again, and the run stops if some stay unsent."""
-        done: list[tuple[str, str]] = []
-        for start in range(0, len(events), 10):
-            pending = {
-                str(i): {
-                    "Id": str(i),
-                    "MessageBody": json.dumps(e, separators=(",", ":")),
-                    "MessageAttributes": self._attributes(e),
-                }
-                for i, e in enumerate(events[start : start + 10])
-            }
-            ids = {str(i): e["event_id"] for i, e in enumerate(events[start : start + 10])}
-            for attempt in range(QUEUE_ATTEMPTS):
-                if attempt:
-                    time.sleep(0.2 * 2**attempt)
-                answer = self._sqs.send_message_batch(QueueUrl=self._url, Entries=list(pending.values()))
-                done += [(ids[ok["Id"]], SENT) for ok in answer.get("Successful") or []]
-                pending = {f["Id"]: pending[f["Id"]] for f in answer.get("Failed") or []}
-                if not pending:
-                    break
-            if pending:
-                raise BackfillStopped(f"SQS refused {len(pending)} messages {QUEUE_ATTEMPTS} times")
-        return done
+        """Queue them as the receiver does; the run stops (with what was queued recorded) if some stay unsent."""
+        from customerio_aep.ingress.lambdas.common import NotQueued, enqueue  # boto3: only for the aws ingress
+
+        try:
+            enqueue(self._sqs, self._url, events, QUEUE_ATTEMPTS)
+        except NotQueued as e:
+            raise BackfillStopped(str(e), [(queued["event_id"], SENT) for queued in e.queued]) from None
+        return [(event["event_id"], SENT) for event in events]
 
 
 class InletDestination:

@@ -97,6 +97,41 @@ def message_attributes(event: Any) -> dict[str, dict[str, str]]:
     return {k: {"DataType": "String", "StringValue": v} for k, v in describe(event).items() if v}
 
 
+class NotQueued(RuntimeError):
+    """Some events stayed unsent after the retries; `queued` holds those SQS took."""
+
+    def __init__(self, message: str, queued: list[Any]) -> None:
+        super().__init__(message)
+        self.queued = queued
+
+
+def enqueue(sqs: Any, queue_url: str, events: list[Any], attempts: int = 3) -> None:
+    """Send the events in batches of ten; the entries SQS fails are sent again (up to `attempts` times), the others
+    not, so nothing is queued twice by us. Raises NotQueued if some stay unsent."""
+    queued: list[Any] = []
+    for start in range(0, len(events), 10):
+        batch = events[start : start + 10]
+        pending = {
+            str(i): {
+                "Id": str(i),
+                "MessageBody": json.dumps(event, separators=(",", ":")),
+                "MessageAttributes": message_attributes(event),
+            }
+            for i, event in enumerate(batch)
+        }
+        for attempt in range(attempts):
+            if attempt:
+                time.sleep(0.05 * 2**attempt)
+            failed = sqs.send_message_batch(QueueUrl=queue_url, Entries=list(pending.values())).get("Failed") or []
+            failed_ids = {f["Id"] for f in failed}
+            queued += [batch[int(i)] for i in pending if i not in failed_ids]
+            pending = {i: pending[i] for i in failed_ids}
+            if not pending:
+                break
+        if pending:
+            raise NotQueued(f"SQS refused {len(pending)} messages {attempts} times", queued)
+
+
 def shape_problem(event: Any) -> str | None:
     """Why an item is not a Customer.io event, or None. Unknown object types and metrics are fine."""
     if not isinstance(event, dict):

@@ -95,31 +95,6 @@ def _check(keys: list[str], args: tuple[str, str, bytes, float, float]) -> tuple
     return problem, -1
 
 
-def _enqueue(events: list[Any]) -> None:
-    """Send the events in batches of ten; entries SQS fails are sent again, the others not (no duplicates from us).
-    Raises if some stay unsent: the 503 then makes Customer.io send the whole request again, and the forwarder's
-    dedupe drops what had been queued already."""
-    queue = os.environ["QUEUE_URL"]
-    sqs = common.client("sqs")
-    for start in range(0, len(events), 10):
-        pending = {}
-        for i, event in enumerate(events[start : start + 10]):
-            pending[str(i)] = {
-                "Id": str(i),
-                "MessageBody": json.dumps(event, separators=(",", ":")),
-                "MessageAttributes": common.message_attributes(event),
-            }
-        for attempt in range(ENQUEUE_ATTEMPTS):
-            if attempt:
-                time.sleep(0.05 * 2**attempt)
-            failed = sqs.send_message_batch(QueueUrl=queue, Entries=list(pending.values())).get("Failed") or []
-            pending = {f["Id"]: pending[f["Id"]] for f in failed}
-            if not pending:
-                break
-        if pending:
-            raise RuntimeError(f"SQS refused {len(pending)} messages {ENQUEUE_ATTEMPTS} times")
-
-
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     """API Gateway (HTTP API, payload 2.0) entry point."""
     started = time.perf_counter()
@@ -168,7 +143,9 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
             for item in usable:
                 item[WORKSPACE_FIELD] = workspace
         if usable:
-            _enqueue(usable)
+            # Some unsent: the 503 makes Customer.io send the whole request again, and the forwarder's dedupe drops
+            # what had been queued already.
+            common.enqueue(common.client("sqs"), os.environ["QUEUE_URL"], usable, ENQUEUE_ATTEMPTS)
     except Exception as e:  # SQS or S3 unavailable: a 5xx makes Customer.io retry, nothing is lost
         common.metric("EnqueueFailed")
         common.log("error", reason=type(e).__name__)
