@@ -158,6 +158,7 @@ def _redrive(args: argparse.Namespace, deployment: Deployment) -> int:
 
 def _backfill(args: argparse.Namespace, deployment: Deployment) -> int:
     from customerio_aep.customerio.app_api import ACTIVITIES_SECONDS, AppApiError, AppApiReader
+    from customerio_aep.customerio.history import Window
     from customerio_aep.operations.checkpoint import Checkpoint, default_path
 
     now = time.time()
@@ -169,6 +170,8 @@ def _backfill(args: argparse.Namespace, deployment: Deployment) -> int:
     else:
         destination = history.InletDestination(deployment.inlet_url())
     checkpoint = Checkpoint(Path(args.state) if args.state else default_path(args.cwd, flow_id))
+    if args.since is None:
+        window = Window(checkpoint.unfinished_since(window.until) or window.since, window.until)
     live = _LiveLine(sys.stderr) if args.apply and not args.json else None
     run = history.Backfill(
         reader=AppApiReader(*deployment.app_api()),

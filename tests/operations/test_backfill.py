@@ -200,6 +200,36 @@ def test_direct_ctrl_c_and_a_lost_network_resume_and_a_429_storm_is_waited_out(
     assert len(ids) == len(set(ids)) == sum(want.values())
 
 
+def test_a_rerun_without_since_resumes_where_the_interrupted_one_stopped(
+    run: Callable[..., Any], flow: dict[str, Any], aep: AepEmulator, cio: CustomerIoEmulator
+) -> None:
+    cio.now = NOW
+    cio.messages = generate_history(1_500, NOW, days=200)
+    env = {"AEP_INLET_URL": flow["flow"]["webhook_url"]}
+    posts = {"n": 0}
+    pick = aep.faults.pick
+
+    def ctrl_c_at_the_100th(operation: str) -> list[Fault]:
+        if operation == "inlet.post":
+            posts["n"] += 1
+            if posts["n"] == 100:
+                os.kill(os.getpid(), signal.SIGINT)
+        return pick(operation)
+
+    with mock.patch.object(aep.faults, "pick", ctrl_c_at_the_100th):
+        code, _, err = run("--apply", env=env)
+    assert code == 2 and "stopping once the page in hand is sent" in err
+    # An hour later the default start (six months back from now) has moved; the rerun still resumes the first range.
+    later = time.time() + 3600
+    with mock.patch("customerio_aep.__main__.time.time", return_value=later):
+        code, resumed, _ = run("--apply", env=env)
+    assert code == 0 and resumed["finished"] and resumed["resumed_from_page"]
+    assert resumed["since"] < int(later) - SIX_MONTHS_SECONDS
+    want = expected(cio.messages, resumed["since"], LIVE_SINCE, cio.activities)
+    ids = [r["_id"] for r in aep.records[flow["dataset"]["dataset_id"]]]
+    assert len(ids) == len(set(ids)) == sum(want.values())  # each event once across the two runs
+
+
 @pytest.mark.slow
 def test_aws_history_takes_the_queue_then_the_forwarder(
     history: list[dict[str, Any]],

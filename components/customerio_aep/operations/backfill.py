@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import json
 import signal
+import sys
 import threading
 import time
 from collections import Counter
@@ -263,10 +264,18 @@ class Backfill:
         tally.report.deliveries += deliveries
         tally.skipped.update(converted.skipped)
         tally.events.update(f"{e['object_type']} {e['metric']}" for e in converted.events)
-        self._settle(converted.events, apply, tally.pacer, tally.report)
+        self._settle(converted.events, apply, tally.pacer, tally.report, lambda: self.progress(tally.update()))
 
-    def _settle(self, events: list[dict[str, Any]], apply: bool, pacer: Pacer, report: BackfillReport) -> None:
-        """Send the page's events not sent before, and record each outcome."""
+    def _settle(
+        self,
+        events: list[dict[str, Any]],
+        apply: bool,
+        pacer: Pacer,
+        report: BackfillReport,
+        sent_some: Callable[[], None],
+    ) -> None:
+        """Send the page's events not sent before, and record each outcome (telling `sent_some` after each chunk: a
+        paced page takes many seconds)."""
         done = self.checkpoint.done(e["event_id"] for e in events)
         report.already_sent += len(done)
         todo = [e for e in events if e["event_id"] not in done]
@@ -281,6 +290,7 @@ class Backfill:
                 self._record(e.args[1] if len(e.args) > 1 else [], report)
                 raise
             self._record(outcomes, report)
+            sent_some()
 
     def _record(self, outcomes: list[tuple[str, str]], report: BackfillReport) -> None:
         self.checkpoint.record(outcomes)
@@ -304,6 +314,7 @@ def _stop_on_interrupt() -> Iterator[threading.Event]:
         if interrupted.is_set():
             raise KeyboardInterrupt  # a second Ctrl-C: stop now (what was recorded stays recorded)
         interrupted.set()
+        sys.stderr.write("\nstopping once the page in hand is sent and recorded (Ctrl-C again stops at once)\n")
 
     previous = signal.signal(signal.SIGINT, on_sigint)
     try:

@@ -52,6 +52,14 @@ class Checkpoint:
         ).fetchone()
         return RangeProgress(None, 0, False) if row is None else RangeProgress(row[0], int(row[1]), bool(row[2]))
 
+    def unfinished_since(self, until: int) -> int | None:
+        """The start of the newest unfinished range ending at `until`: a rerun without --since resumes it (the default
+        start, six months back from now, moves with the clock)."""
+        row = self._db.execute(
+            "SELECT since FROM ranges WHERE until = ? AND finished = 0 ORDER BY since DESC LIMIT 1", (until,)
+        ).fetchone()
+        return None if row is None else int(row[0])
+
     def save_progress(self, since: int, until: int, progress: RangeProgress) -> None:
         """Record a range's cursor once every event of the pages before it is sent."""
         with self._db:
