@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pulumi
+from pulumi.runtime.settings import get_monitor
 
 
 def run_program(program: Callable[[], object]) -> None:
@@ -16,6 +17,22 @@ def run_program(program: Callable[[], object]) -> None:
 def run_awaiting(program: Callable[[], object]) -> None:
     """Run a program under the mocks and wait for the Output it returns too (its asserts run inside)."""
     pulumi.runtime.test(program)()  # type: ignore[no-untyped-call]  # the SDK's decorator is untyped
+
+
+def record_dependencies() -> dict[str, set[str]]:
+    """Filled, as the next program registers resources under the mocks, with each one's dependencies by URN (what
+    Pulumi orders deletes by: a resource goes before the ones it depends on)."""
+    monitor: Any = get_monitor()  # the mock monitor under set_mocks
+    register = monitor.RegisterResource
+    dependencies: dict[str, set[str]] = {}
+
+    def recording(request: Any) -> Any:
+        response = register(request)
+        dependencies[response.urn] = set(request.dependencies)
+        return response
+
+    monitor.RegisterResource = recording
+    return dependencies
 
 
 class RecordingMocks(pulumi.runtime.Mocks):

@@ -7,7 +7,7 @@ import pytest
 
 from customerio_aep import CustomerIoToAep, CustomerIoToAepArgs, IdentityField
 from customerio_aep.workspaces import Workspace
-from tests.mocks import RecordingMocks, run_awaiting, run_program
+from tests.mocks import RecordingMocks, record_dependencies, run_awaiting, run_program
 
 
 def _children_of(mocks: RecordingMocks, component: str) -> set[str]:
@@ -177,3 +177,74 @@ def test_without_workspaces_the_schema_and_mapping_are_as_before(mocks: Recordin
 def test_bad_workspaces_say_what_to_do(mocks: RecordingMocks, args: CustomerIoToAepArgs, says: str) -> None:
     with pytest.raises(ValueError, match=says):
         CustomerIoToAep("cio", args)
+
+
+def aws_args(**more: object) -> CustomerIoToAepArgs:
+    return CustomerIoToAepArgs(signing_key=pulumi.Output.secret("k"), manage_reporting_webhook=True, **more)  # type: ignore[arg-type]
+
+
+def test_the_in_flight_guard_goes_first_and_keeps_every_part_of_the_ingress(mocks: RecordingMocks) -> None:
+    dependencies = record_dependencies()
+    run_program(lambda: CustomerIoToAep("cio", aws_args()))
+    [guard] = [urn for urn in dependencies if urn.endswith("::cio-ingress-guard")]
+    ingress = {
+        urn
+        for urn in dependencies
+        if "CustomerIoIngress$" in urn and urn != guard and not urn.endswith("::cio-ingress")
+    }
+    # Deletes go dependents first: the guard is deleted before any part of the ingress (forwarder, its event source,
+    # policies and secrets included, so the queue can drain), and nothing of the ingress waits on it.
+    assert len(ingress) > 30 and ingress <= dependencies[guard]
+    assert not any(guard in dependencies[urn] for urn in ingress)
+    # Beside the ingress, not in it: the guard cannot depend on a component holding it.
+    assert "CustomerIoIngress$" not in guard and "CustomerIoToAep$" in guard
+
+
+def test_the_recorded_opt_in_reaches_the_guard_and_the_quarantine_bucket(mocks: RecordingMocks) -> None:
+    run_program(lambda: CustomerIoToAep("cio", aws_args()))
+    assert mocks.named("cio-ingress-guard").inputs["force_destroy"] is False
+    assert mocks.named("cio-ingress-quarantine").inputs["forceDestroy"] is False
+    mocks.resources.clear()
+    opted_in = aws_args(force_destroy=True, ingress_options={"drain_timeout_seconds": 60})
+    run_program(lambda: CustomerIoToAep("cio", opted_in))
+    guard = mocks.named("cio-ingress-guard").inputs
+    assert guard["force_destroy"] is True and guard["drain_timeout_seconds"] == 60
+    assert guard["queue_url"] == "https://sqs.mock/cio-ingress-events" and guard["region"] == "us-east-1"
+    assert mocks.named("cio-ingress-quarantine").inputs["forceDestroy"] is True
+    assert mocks.named("cio-dataset").inputs["force_destroy"] is True  # one opt-in for all stored data
+
+
+def test_switching_to_direct_moves_the_webhook_in_place_and_removes_only_the_guarded_ingress(
+    mocks: RecordingMocks,
+) -> None:
+    run_program(lambda: CustomerIoToAep("cio", aws_args()))
+    aws = {(r.typ, r.name) for r in mocks.resources}
+    mocks.resources.clear()
+    run_program(lambda: CustomerIoToAep("cio", aws_args(ingress="direct")))
+    direct = {(r.typ, r.name) for r in mocks.resources}
+    # The webhook and every AEP object are the same resources (updated in place: the URL moves to the inlet before
+    # Pulumi deletes anything); what goes is the ingress, behind its guard.
+    assert direct < aws
+    assert ("pulumi-python:dynamic/customerio:ReportingWebhook", "cio-webhook") in direct
+    assert mocks.named("cio-webhook").inputs["endpoint"]["value"].startswith("https://inlet.mock/")
+    removed = aws - direct
+    assert ("pulumi-python:dynamic/ingress:InFlightGuard", "cio-ingress-guard") in removed
+    assert all(name.startswith("cio-ingress") for _, name in removed)
+
+
+def test_removing_a_workspace_removes_no_queue_or_bucket(mocks: RecordingMocks) -> None:
+    both = {"eu": Workspace(signing_key="k-eu", app_api_key="a-eu"), "us": Workspace(signing_key="k-us")}
+    run_program(lambda: CustomerIoToAep("cio", aws_args(workspaces=both)))
+    before = {(r.typ, r.name) for r in mocks.resources}
+    mocks.resources.clear()
+    run_program(lambda: CustomerIoToAep("cio", aws_args(workspaces={"us": both["us"]})))
+    removed = before - {(r.typ, r.name) for r in mocks.resources}
+    assert {typ for typ, _ in removed} == {
+        "aws:apigatewayv2/route:Route",
+        "aws:lambda/permission:Permission",
+        "aws:secretsmanager/secret:Secret",
+        "aws:secretsmanager/secretVersion:SecretVersion",
+        "aws:cloudwatch/metricAlarm:MetricAlarm",
+        "pulumi-python:dynamic/customerio:ReportingWebhook",
+    }
+    assert all(name.endswith("-eu") for _, name in removed)  # the shared queue, DLQ and bucket stay

@@ -46,8 +46,9 @@ class CustomerIoToAepArgs:
     dataset_id: pulumi.Input[str] | None = None
     """Id of an existing dataset on `schema_id`; None creates one."""
     force_destroy: bool = False
-    """Let `destroy` (or a replacement) delete the created dataset although it holds events. Takes effect once a
-    `pulumi up` has recorded it, as S3's force_destroy does."""
+    """Let `destroy` (or a replacement) delete the created dataset although it holds events, and the ingress with
+    the events still in its queues and quarantine bucket. Takes effect once a `pulumi up` has recorded it, as S3's
+    force_destroy does."""
     extra_fields: Mapping[str, str] = field(default_factory=dict)
     """More custom fields (name → XDM type) for the created schema, for `mapping_extra` to fill. Added in place;
     a field dropped later is deprecated in place (its data kept); a type change is refused."""
@@ -278,7 +279,7 @@ class CustomerIoToAep(pulumi.ComponentResource):
                 previous_signing_key=self._args.previous_signing_key,
                 workspaces=self._args.workspaces,
                 inlet_url=flow.webhook_url,
-                **dict(self._args.ingress_options),
+                **{"force_destroy": self._args.force_destroy, **self._args.ingress_options},
             ),
             opts=self._child,
         )

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import pulumi
 
+from customerio_aep.ingress.guard import DRAIN_TIMEOUT_SECONDS
 from customerio_aep.ingress.lambdas.names import STALE_QUEUE_SECONDS
 from customerio_aep.workspaces import Workspace
 
@@ -49,6 +50,12 @@ class IngressArgs:
     alarm_topic_arn: pulumi.Input[str] | None = None
     """SNS topic for alarms; None creates one."""
     tags: dict[str, str] | None = None
+    force_destroy: bool = False
+    """Let the ingress go with the events it still holds (queued, dead-lettered, quarantined). Takes effect once a
+    `pulumi up` has recorded it; without it, deleting the ingress waits for the queue to drain and refuses while
+    anything is left."""
+    drain_timeout_seconds: int = DRAIN_TIMEOUT_SECONDS
+    """How long deleting the ingress (destroy, a switch to direct) waits for the queue to drain into AEP."""
 
 
 @dataclass(frozen=True)

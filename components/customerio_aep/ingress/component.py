@@ -6,9 +6,10 @@ import pulumi
 
 from customerio_aep.ingress.args import IngressArgs, Part
 from customerio_aep.ingress.forwarder import build_forwarder
+from customerio_aep.ingress.guard import InFlightGuard
 from customerio_aep.ingress.monitoring import build_monitoring
 from customerio_aep.ingress.receiver import build_receiver
-from customerio_aep.ingress.store import build_store
+from customerio_aep.ingress.store import Store, build_store
 
 __all__ = ["CustomerIoIngress", "IngressArgs"]
 
@@ -36,6 +37,7 @@ class CustomerIoIngress(pulumi.ComponentResource):
         receiver = build_receiver(part, store)
         forwarder = build_forwarder(part, store)
         monitoring = build_monitoring(part, store, receiver, forwarder)
+        self._guard(name, args, store, opts)
 
         endpoints = dict(receiver.endpoints)
         self.webhook_endpoint = endpoints.pop("", pulumi.Output.from_input(""))
@@ -54,4 +56,20 @@ class CustomerIoIngress(pulumi.ComponentResource):
                 "quarantine_bucket": self.quarantine_bucket,
                 "dashboard_url": self.dashboard_url,
             }
+        )
+
+    def _guard(self, name: str, args: IngressArgs, store: Store, opts: pulumi.ResourceOptions | None) -> None:
+        """The in-flight guard, beside the ingress rather than in it: it depends on every part of the ingress (a
+        dependency on a component is one on all its children), so it is deleted first and keeps them until the
+        queue has drained."""
+        InFlightGuard(
+            f"{name}-guard",
+            queue_url=store.queue.url,
+            dlq_url=store.dlq.url,
+            bucket=store.quarantine_bucket.bucket,
+            region=store.queue.arn.apply(lambda arn: arn.split(":")[3]),
+            aws_profile=pulumi.Config("aws").get("profile"),
+            force_destroy=args.force_destroy,
+            drain_timeout_seconds=args.drain_timeout_seconds,
+            opts=pulumi.ResourceOptions(parent=opts.parent if opts else None, depends_on=[self]),
         )

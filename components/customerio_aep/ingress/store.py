@@ -61,7 +61,8 @@ def build_store(part: Part) -> Store:
 def _quarantine_bucket(part: Part) -> s3.Bucket:
     """A bucket no one outside the account can read, encrypted, whose bodies expire after the retention."""
     name, opts = part.name, part.opts
-    bucket = s3.Bucket(f"{name}-quarantine", force_destroy=False, tags=part.tags, opts=opts)
+    # Emptied on delete only with the recorded opt-in; the in-flight guard refuses before that otherwise.
+    bucket = s3.Bucket(f"{name}-quarantine", force_destroy=part.args.force_destroy, tags=part.tags, opts=opts)
     s3.BucketPublicAccessBlock(
         f"{name}-quarantine",
         bucket=bucket.id,

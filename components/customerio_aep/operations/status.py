@@ -10,7 +10,8 @@ from typing import Any
 from customerio_aep.aep.client import AepClient
 from customerio_aep.aep.dataset import stored_data
 from customerio_aep.aep.etag import FLOW_SERVICE, get_item
-from customerio_aep.ingress.lambdas.names import QUARANTINE_PREFIX, STALE_QUEUE_SECONDS
+from customerio_aep.ingress.held import quarantined, queue_depth
+from customerio_aep.ingress.lambdas.names import STALE_QUEUE_SECONDS
 
 RUNS_SHOWN = 5
 ERRORS_SHOWN = 3
@@ -95,10 +96,7 @@ def _run(run: dict[str, Any]) -> Run:
 
 def ingress_status(sqs: Any, s3: Any, cloudwatch: Any, queue: str, dlq: str, bucket: str) -> Ingress:
     """Queue depth and oldest age (CloudWatch, None when it has no data yet), DLQ depth, quarantined bodies."""
-    # Imported here: the handlers' code needs boto3, which only the aws ingress (and so this function) requires;
-    # `status` of a direct-mode stack runs on the project's runtime packages alone.
-
-    depth = _attributes(sqs, queue)
+    depth = queue_depth(sqs, sqs.get_queue_url(QueueName=queue)["QueueUrl"])
     oldest = (
         cloudwatch.get_metric_statistics(
             Namespace="AWS/SQS",
@@ -112,24 +110,13 @@ def ingress_status(sqs: Any, s3: Any, cloudwatch: Any, queue: str, dlq: str, buc
         or []
     )
     newest = max(oldest, key=lambda p: p["Timestamp"]) if oldest else None
-    quarantined = sum(
-        page.get("KeyCount", 0)
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=QUARANTINE_PREFIX)
-    )
     return Ingress(
-        queued=int(depth["ApproximateNumberOfMessages"]),
-        in_flight=int(depth["ApproximateNumberOfMessagesNotVisible"]),
+        queued=depth.visible + depth.delayed,
+        in_flight=depth.in_flight,
         oldest_age_seconds=int(newest["Maximum"]) if newest else None,
-        dead_lettered=int(_attributes(sqs, dlq)["ApproximateNumberOfMessages"]),
-        quarantined=quarantined,
+        dead_lettered=queue_depth(sqs, sqs.get_queue_url(QueueName=dlq)["QueueUrl"]).total,
+        quarantined=quarantined(s3, bucket),
     )
-
-
-def _attributes(sqs: Any, queue: str) -> dict[str, str]:
-    url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
-    names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
-    attributes: dict[str, str] = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
-    return attributes
 
 
 def judge_ingress(status: Status, ingress: Ingress) -> None:
