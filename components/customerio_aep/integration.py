@@ -198,6 +198,7 @@ class CustomerIoToAep(pulumi.ComponentResource):
                 field=f"{NAMESPACE}.{identity.field}",
                 namespace=identity.namespace,
                 primary=identity.primary,
+                adopt_flow_id=self._args.adopt_flow_id,
                 opts=self._after(needs),
             )
             descriptors.append(descriptor)

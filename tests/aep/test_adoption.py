@@ -177,3 +177,35 @@ def test_an_identity_descriptor_is_adopted_by_id(aep: AepEmulator, configured: C
     )
     assert adopted.id == made.id and aep.count("*.create", since) == 0 and len(aep.descriptors) == 1
     assert aep.descriptors[str(made.id)]["xdm:sourceProperty"] == "/_acme/customerio/emailAddress"
+
+
+def test_a_hand_made_primary_identity_is_adopted_and_one_on_another_field_is_named(
+    aep: AepEmulator, configured: Callable[..., Any], hand_made: HandMade
+) -> None:
+    adopted = adopt_all(configured, hand_made.flow_id)
+    schema_id = adopted["schema"][2]["schema_id"]
+    by_hand = configured(IdentityDescriptorProvider()).create(
+        {"schema_id": schema_id, "field": "_{tenant}.customerio.email", "namespace": "Email", "primary": True}
+    )
+    adopt = {"schema_id": schema_id, "adopt_flow_id": hand_made.flow_id}
+    since = aep.count()
+
+    # The stack's identities name that field as the primary: the descriptor is taken over, nothing is created.
+    same = configured(IdentityDescriptorProvider()).create(
+        {**adopt, "field": "_{tenant}.customerio.email", "namespace": "Email", "primary": True}
+    )
+    assert same.id == by_hand.id and aep.count("*.create", since) == 0 and len(aep.descriptors) == 1
+
+    # A primary identity on another field: refused, naming the one the schema has and what to set.
+    with pytest.raises(DataSafetyError) as refused:
+        configured(IdentityDescriptorProvider()).create(
+            {**adopt, "field": "_{tenant}.customerio.id", "namespace": "Email", "primary": True}
+        )
+    message = str(refused.value)
+    assert "primary identity is _{tenant}.customerio.email in Email" in message and by_hand.id in message
+    assert "IdentityField('email', 'Email', primary=True)" in message
+    # A secondary identity on another field is simply created beside it.
+    secondary = configured(IdentityDescriptorProvider()).create(
+        {**adopt, "field": "_{tenant}.customerio.id", "namespace": "Email", "primary": False}
+    )
+    assert secondary.id != by_hand.id and len(aep.descriptors) == 2

@@ -11,6 +11,7 @@ import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
 
 from customerio_aep.aep.default_mapping import TENANT, resolve_tenant
+from customerio_aep.aep.errors import DataSafetyError
 from customerio_aep.aep.identity_namespace import is_code
 from customerio_aep.aep.mapping_set import tenant_of
 from customerio_aep.aep.provider import AepProvider, Props, adoption_inputs, is_unknown
@@ -95,16 +96,41 @@ class IdentityDescriptorProvider(AepProvider):
         return CreateResult(created["@id"], {**props, "descriptor_id": created["@id"]})
 
     def _find(self, label: str, body: dict[str, Any]) -> dict[str, Any] | None:
-        """The org's identity descriptor on this schema's field (`GET /tenant/descriptors`, whole objects grouped
-        by type), if it is the one asked for."""
+        """The org's identity descriptor on this schema's field, if it is the one asked for."""
+        keys = ("xdm:namespace", "xdm:isPrimary")
+        found = next(
+            (d for d in self._on_schema(label, body) if d["xdm:sourceProperty"] == body["xdm:sourceProperty"]), None
+        )
+        return found if found is not None and all(found.get(k) == body[k] for k in keys) else None
+
+    def _on_schema(self, label: str, body: dict[str, Any]) -> list[dict[str, Any]]:
+        """The identity descriptors of the body's schema (`GET /tenant/descriptors`: whole objects grouped by type)."""
         grouped = self.client.call(
             label, "look for the identity descriptor", "GET", DESCRIPTORS, headers={"Accept": XDM}
         ).json()
-        keys = ("xdm:sourceSchema", "xdm:sourceProperty", "xdm:namespace", "xdm:isPrimary")
-        return next(
-            (dict(d) for d in grouped.get(IDENTITY, []) if all(d.get(k) == body[k] for k in keys)),
-            None,
-        )
+        return [dict(d) for d in grouped.get(IDENTITY, []) if d.get("xdm:sourceSchema") == body["xdm:sourceSchema"]]
+
+    def adopted_id(self, props: Props) -> str | None:
+        """`adopt_id`; or, when the stack takes over a hand-made flow (`adopt_flow_id`), the descriptor already on
+        this field of the flow's schema. A primary identity on another field is refused: a schema has one."""
+        if props.get("adopt_id") or not props.get("adopt_flow_id"):
+            return super().adopted_id(props)
+        label, body = self.label(props), self._body(props)
+        on_schema = self._on_schema(label, body)
+        same_field = next((d for d in on_schema if d["xdm:sourceProperty"] == body["xdm:sourceProperty"]), None)
+        if same_field is not None:
+            return str(same_field["@id"])
+        primary = next((d for d in on_schema if d.get("xdm:isPrimary")), None)
+        if props.get("primary") and primary is not None:
+            field = field_of(primary["xdm:sourceProperty"], props["schema_id"])
+            raise DataSafetyError(
+                f"{label}: cannot adopt flow {props['adopt_flow_id']}: its schema's primary identity is {field} in "
+                f"{primary['xdm:namespace']} (descriptor {primary['@id']}), and a schema has one primary identity, "
+                "which cannot change once Profile holds data. Make that field the primary in `identities` "
+                f"(IdentityField({field.rsplit('.', 1)[-1]!r}, {primary['xdm:namespace']!r}, primary=True)), and this "
+                "one a secondary"
+            )
+        return None
 
     def read(self, id_: str, props: Props) -> ReadResult:
         """GET the descriptor: field, namespace and primary as AEP has them."""
@@ -154,13 +180,14 @@ class IdentityDescriptor(Resource, module="aep", name="IdentityDescriptor"):
         namespace: pulumi.Input[str],
         primary: pulumi.Input[bool] = False,
         adopt_id: pulumi.Input[str] | None = None,
+        adopt_flow_id: pulumi.Input[str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__(
             IdentityDescriptorProvider(),
             resource_name,
             {
-                **adoption_inputs(adopt_id, None),
+                **adoption_inputs(adopt_id, adopt_flow_id),
                 "schema_id": schema_id,
                 "field": field,
                 "namespace": namespace,
