@@ -33,6 +33,8 @@ class Stack:
 
     workdir: Path
     name: str = "test"
+    package: Path | None = None
+    """Where the CLI's processes import `customerio_aep` from, when not this checkout (an earlier release)."""
 
     @classmethod
     def create(cls, program: str, tmp: Path, aep: AepEmulator) -> Stack:
@@ -47,17 +49,29 @@ class Stack:
         return stack
 
     @classmethod
-    def create_project(cls, tmp: Path, aep: AepEmulator, config: Mapping[str, str]) -> Stack:
-        """This project itself (its Pulumi.yaml and __main__.py) on the engine venv, a stack on the emulator."""
+    def create_project(
+        cls, tmp: Path, aep: AepEmulator, config: Mapping[str, str], release: Path | None = None
+    ) -> Stack:
+        """This project itself (its Pulumi.yaml and __main__.py) on the engine venv, a stack on the emulator; or, with
+        `release`, the project as an earlier release's tree (from the repository's history) has it, its package
+        imported instead of this checkout's."""
         workdir = tmp / "project"
         workdir.mkdir()
-        shutil.copy(ROOT / "__main__.py", workdir)
-        project = (ROOT / "Pulumi.yaml").read_text()
-        assert "virtualenv: venv\n" in project, "Pulumi.yaml no longer names venv/; update the harness"
-        (workdir / "Pulumi.yaml").write_text(project.replace("virtualenv: venv\n", f"virtualenv: {ENGINE_VENV}\n"))
         stack = cls(workdir)
+        stack._install(release or ROOT)
         stack.init({**aep.stack_config(), **config})
         return stack
+
+    def install_current(self) -> None:
+        """Put this checkout's program and package over the project, as a user upgrading to it does."""
+        self._install(ROOT)
+
+    def _install(self, tree: Path) -> None:
+        shutil.copy(tree / "__main__.py", self.workdir)
+        project = (tree / "Pulumi.yaml").read_text()
+        assert "virtualenv: venv\n" in project, "Pulumi.yaml no longer names venv/; update the harness"
+        (self.workdir / "Pulumi.yaml").write_text(project.replace("virtualenv: venv\n", f"virtualenv: {ENGINE_VENV}\n"))
+        self.package = None if tree == ROOT else tree / "components"
 
     def init(self, config: Mapping[str, str], secret: Collection[str] = SECRET_KEYS) -> None:
         """`pulumi stack init` on the local backend beside the project, then set config (`secret` keys encrypted)."""
@@ -78,6 +92,9 @@ class Stack:
             PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION="true",
         )
         env.pop("PULUMI_ACCESS_TOKEN", None)
+        if self.package is not None:
+            env["PYTHONPATH"] = str(self.package)  # ahead of the engine venv's editable install of this checkout
+            env.pop("COVERAGE_PROCESS_START", None)  # an earlier release's code is not this checkout's to measure
         return env
 
     def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:

@@ -1,0 +1,67 @@
+"""Every release upgrades in place: a stack made by an earlier release (taken from the repository's history), with
+events landed, gets this checkout's program and package, as a user upgrading does. Through the real CLI on the
+emulators: the first preview replaces and deletes nothing, `up` succeeds, then preview and refresh show no change,
+and the dataset, the webhook URL and the records are kept. Refresh and preview unpickle the providers the old
+release stored (tests/golden/provider_paths.txt)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.emulators.aep import AepEmulator
+from tests.emulators.customerio.appapi import CustomerIoEmulator
+from tests.engine.harness import Stack
+from tests.engine.releases import release_commits, release_tree
+from tests.engine.test_data_safety_engine import post_events
+
+# The first release, the first with the CHANGELOG, the first with adoption and workspaces' predecessors, and the
+# previous one. Profile is on from 0.3.0.
+RELEASES = ("0.1.0", "0.2.0", "0.9.0", "0.12.1")
+KEPT = ("dataset_id", "schema_id", "flow_id", "webhook_url")
+
+
+def test_the_previous_release_is_among_those_tested() -> None:
+    versions = list(release_commits())
+    assert versions[-2] in RELEASES, f"add {versions[-2]} (the release before this one) to RELEASES"
+
+
+@pytest.mark.parametrize("version", RELEASES)
+def test_a_stack_made_by_an_earlier_release_upgrades_in_place(
+    version: str, aep: AepEmulator, cio: CustomerIoEmulator, tmp_path: Path
+) -> None:
+    config = {
+        "ingress": "direct",
+        "customerio:appApiKey": cio.app_api_key,
+        "customerio:apiUrl": cio.base_url(),
+    }
+    profile = version not in ("0.1.0", "0.2.0")
+    if profile:
+        config["profile"] = "true"
+    stack = Stack.create_project(tmp_path, aep, config, release=release_tree(version, tmp_path))
+    stack.up()
+    before = stack.outputs(show_secrets=True)
+    post_events(before["webhook_url"], 0, 5)
+    landed = list(aep.records[before["dataset_id"]])
+    assert len(landed) == 5
+    descriptors = sorted(aep.descriptors)
+    assert len(descriptors) == (2 if profile else 0)
+
+    stack.install_current()
+    steps = stack.preview_steps()
+    changed = {s["urn"].rsplit("::", 1)[1]: s["op"] for s in steps if s["op"] != "same"}
+    assert set(changed.values()) <= {"update", "create"}, f"{version} → now is not in place: {changed}"
+    stack.up()
+    assert set(stack.preview()) == {"same"}
+    stack.refresh()
+    assert set(stack.preview()) == {"same"}
+
+    after = stack.outputs(show_secrets=True)
+    assert {k: after[k] for k in KEPT} == {k: before[k] for k in KEPT}
+    assert sorted(aep.descriptors) == descriptors  # identities (and so profiles) kept
+    [webhook] = cio.webhooks.values()
+    assert webhook["endpoint"] == after["webhook_url"]  # Customer.io still posts where it did
+    post_events(after["webhook_url"], 5, 1)
+    records = aep.records[after["dataset_id"]]
+    assert records[:5] == landed and len(records) == 6
