@@ -27,9 +27,9 @@ def _plain(value: Any) -> Any:
     return repr(type(value))
 
 
-def graph(program: Callable[[], object]) -> dict[str, Any]:
+def graph(program: Callable[[], object], mocks: RecordingMocks | None = None) -> dict[str, Any]:
     """Every resource `program` registers, by URN (its parent chain, type and name), with its inputs."""
-    mocks = RecordingMocks()
+    mocks = mocks or RecordingMocks()
     pulumi.runtime.set_mocks(mocks, project="customerio-aep", stack="test", preview=False)
     run_program(program)
     urns: dict[tuple[str, str], str] = {}

@@ -73,3 +73,57 @@ class RecordingMocks(pulumi.runtime.Mocks):
 
     def named(self, name: str) -> pulumi.runtime.MockResourceArgs:
         return next(r for r in self.resources if r.name == name)
+
+
+REGION, ACCOUNT = "eu-west-1", "123456789012"
+
+
+def shaped(typ: str, name: str) -> dict[str, Any]:
+    """The outputs AWS gives a resource of `typ` registered as `name` (ARNs, URLs and names of AWS's shapes)."""
+    name = physical(name)
+    where = f"{REGION}:{ACCOUNT}"
+    function = f"arn:aws:lambda:{where}:function:{name}"
+    outputs: dict[str, dict[str, Any]] = {
+        "aws:sqs/queue:Queue": {
+            "name": name,
+            "arn": f"arn:aws:sqs:{where}:{name}",
+            "url": f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{name}",
+        },
+        "aws:lambda/function:Function": {
+            "name": name,
+            "arn": function,
+            "invoke_arn": f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/{function}/invocations",
+        },
+        "aws:apigatewayv2/api:Api": {"execution_arn": f"arn:aws:execute-api:{where}:a1b2c3d4e5"},
+        "aws:apigatewayv2/stage:Stage": {"invoke_url": f"https://a1b2c3d4e5.execute-api.{REGION}.amazonaws.com/"},
+        "aws:cloudwatch/logGroup:LogGroup": {"name": name, "arn": f"arn:aws:logs:{where}:log-group:{name}"},
+        "aws:iam/role:Role": {"name": name, "arn": f"arn:aws:iam::{ACCOUNT}:role/{name}"},
+        "aws:secretsmanager/secret:Secret": {
+            "name": name,
+            "arn": f"arn:aws:secretsmanager:{where}:secret:{name}-AbCdEf",
+        },
+        "aws:dynamodb/table:Table": {"name": name, "arn": f"arn:aws:dynamodb:{where}:table/{name}"},
+        "aws:s3/bucket:Bucket": {"bucket": name, "arn": f"arn:aws:s3:::{name}"},
+        "aws:sns/topic:Topic": {"name": name, "arn": f"arn:aws:sns:{where}:{name}"},
+    }
+    return outputs.get(typ, {})
+
+
+class AwsShapedMocks(RecordingMocks):
+    """Like RecordingMocks, but each AWS resource gets ids, names, ARNs and URLs of the shapes AWS gives (what the
+    API-rule and least-privilege tests need)."""
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        id_, outs = super().new_resource(args)
+        outs.update(shaped(args.typ, args.name))
+        ids = {
+            "aws:apigatewayv2/api:Api": "a1b2c3d4e5",
+            "aws:apigatewayv2/integration:Integration": "abc1234",
+            "aws:secretsmanager/secret:Secret": outs["arn"],
+        }
+        return ids.get(args.typ, physical(args.name) if args.typ.startswith("aws:") else id_), outs
+
+
+def physical(name: str) -> str:
+    """The name Pulumi's auto-naming gives an AWS resource (the logical name and seven random characters)."""
+    return f"{name}-a1b2c3d"

@@ -6,10 +6,15 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import pulumi
 from pulumi.dynamic import CheckFailure
 
 T = TypeVar("T")
 OPERATIONS = ("create", "read", "update", "delete", "diff")
+
+
+class InvalidArgsError(pulumi.RunError, ValueError):
+    """A component argument is unusable; the message names it and the fix (reported without a traceback)."""
 
 
 def input_failure(field: str, reason: str) -> CheckFailure:

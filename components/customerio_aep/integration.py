@@ -25,15 +25,12 @@ from customerio_aep.aep.default_mapping import NAMESPACE
 from customerio_aep.aep.vocabulary import KEEP, VOCABULARIES
 from customerio_aep.customerio.events import ALL_EVENTS
 from customerio_aep.customerio.reporting_webhook import ReportingWebhook
+from customerio_aep.failures import InvalidArgsError
 from customerio_aep.identities import DEFAULT_IDENTITIES, IdentityField, identity_problems
 from customerio_aep.ingress.lambdas.names import WORKSPACE_FIELD
 from customerio_aep.workspaces import Workspace, workspace_problems
 
 INGRESS_MODES = ("aws", "direct")
-
-
-class InvalidArgsError(pulumi.RunError, ValueError):
-    """A component argument is unusable; the message names it and the fix (reported without a traceback)."""
 
 
 @dataclass

@@ -20,6 +20,7 @@ from customerio_aep.ingress.lambdas import common, forwarder, receiver
 from tests.aep.chain import build_chain
 from tests.emulators.aep import AepEmulator
 from tests.emulators.customerio.events import sign
+from tests.ingress.iam import least_privilege
 
 SIGNING_KEY = "whsec-test-signing-key"
 
@@ -106,7 +107,8 @@ def _atomic(write: Callable[..., Any]) -> Callable[..., Any]:
 
 @contextmanager
 def moto_ingress(webhook_url: str, dataset_id: str, aep: AepEmulator | None) -> Iterator[Ingress]:
-    """Queue, DLQ, dedupe table, quarantine bucket and secrets in moto, with the handlers' environment set."""
+    """Queue, DLQ, dedupe table, quarantine bucket and secrets in moto, with the handlers' environment set; each call
+    a handler makes is authorized against exactly its function's policy (tests/ingress/iam.py)."""
     fake_credentials = {
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_ACCESS_KEY_ID": "testing",
@@ -118,6 +120,7 @@ def moto_ingress(webhook_url: str, dataset_id: str, aep: AepEmulator | None) -> 
         mock.patch.object(DynamoDBBackend, "update_item", _atomic(DynamoDBBackend.update_item)),
         mock.patch.object(DynamoDBBackend, "delete_item", _atomic(DynamoDBBackend.delete_item)),
         mock_aws(),
+        least_privilege(),
     ):
         common._clients.clear()
         common.forget_secrets()

@@ -71,3 +71,48 @@ class Part:
     def tags(self) -> dict[str, str]:
         """The tags every taggable resource carries."""
         return self.args.tags or {}
+
+
+# CloudWatch Logs' allowed retention values (PutRetentionPolicy, retentionInDays).
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+                      3288, 3653)  # fmt: skip
+
+
+def ingress_problems(args: IngressArgs) -> list[str]:
+    """What AWS would refuse at `pulumi up` among the sizes and limits, each naming the field and what AWS allows."""
+    problems = []
+
+    def within(field: str, low: float, high: float | None, source: str) -> None:
+        value = getattr(args, field)
+        if value is not None and (value < low or (high is not None and value > high)):
+            span = f"{low:,} to {high:,}" if high is not None else f"{low:,} or more"
+            problems.append(f"{field} is {value!r}; {source} allows {span}")
+
+    within("receiver_memory_mb", 128, 10240, "Lambda")
+    within("forwarder_memory_mb", 128, 10240, "Lambda")
+    within("forwarder_timeout_seconds", 1, 900, "Lambda")  # 15 minutes; the queue's visibility is 6 times it
+    within("forwarder_batch_size", 1, 10000, "an SQS event source")
+    within("forwarder_batching_window_seconds", 0, 300, "an event source")
+    within("forwarder_max_concurrency", 2, 1000, "an SQS event source's scaling config")
+    within("queue_retention_seconds", 60, 1209600, "SQS")  # and no longer than the DLQ's (the maximum)
+    within("max_receive_count", 1, 1000, "an SQS redrive policy")
+    within("quarantine_retention_days", 1, None, "an S3 lifecycle expiration")
+    within("dedupe_ttl_seconds", 1, None, "the dedupe table")
+    within("timestamp_tolerance_seconds", 0, None, "the signature check")
+    within("oldest_message_alarm_seconds", 1, None, "a CloudWatch alarm threshold")
+    within("throttling_burst_limit", 0, None, "API Gateway")
+    within("drain_timeout_seconds", 0, None, "the in-flight guard")
+    if args.throttling_rate_limit is not None and args.throttling_rate_limit <= 0:
+        problems.append(f"throttling_rate_limit is {args.throttling_rate_limit!r}; give a rate above 0, or None")
+    if args.forwarder_batch_size > 10 and args.forwarder_batching_window_seconds < 1:
+        # Lambda, CreateEventSourceMapping: a batch above 10 from SQS needs a batching window of at least 1 second.
+        problems.append(
+            f"forwarder_batch_size {args.forwarder_batch_size} needs forwarder_batching_window_seconds of 1 or more "
+            "(Lambda: batches above 10 from SQS are gathered over a window)"
+        )
+    if args.log_retention_days not in LOG_RETENTION_DAYS:
+        problems.append(
+            f"log_retention_days is {args.log_retention_days!r}; CloudWatch Logs keeps logs for one of "
+            f"{', '.join(map(str, LOG_RETENTION_DAYS))} days"
+        )
+    return problems

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pulumi
 
-from customerio_aep.ingress.args import IngressArgs, Part
+from customerio_aep.failures import InvalidArgsError
+from customerio_aep.ingress.args import IngressArgs, Part, ingress_problems
 from customerio_aep.ingress.forwarder import build_forwarder
 from customerio_aep.ingress.guard import InFlightGuard
 from customerio_aep.ingress.monitoring import build_monitoring
@@ -30,6 +31,9 @@ class CustomerIoIngress(pulumi.ComponentResource):
     """The CloudWatch dashboard of the ingress in the AWS console."""
 
     def __init__(self, name: str, args: IngressArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        problems = ingress_problems(args)
+        if problems:
+            raise InvalidArgsError("ingress_options: " + "; ".join(problems))
         super().__init__("customerio-aep:ingress:CustomerIoIngress", name, None, opts)
         part = Part(name, args, pulumi.ResourceOptions(parent=self))
 

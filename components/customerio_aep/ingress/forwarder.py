@@ -19,11 +19,11 @@ def build_forwarder(part: Part, store: Store) -> lambda_.Function:
         "forwarder",
         memory_mb=args.forwarder_memory_mb,
         timeout=args.forwarder_timeout_seconds,
+        # The first three are the SQS event source's, which polls with the function's role (Lambda's SQS guide).
         grants=[
             ("sqs:ReceiveMessage", queue.arn),
             ("sqs:DeleteMessage", queue.arn),
             ("sqs:GetQueueAttributes", queue.arn),
-            ("sqs:ChangeMessageVisibility", queue.arn),
             ("sqs:SendMessage", store.dlq.arn),
             ("dynamodb:PutItem", table.arn),
             ("dynamodb:GetItem", table.arn),
