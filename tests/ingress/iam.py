@@ -22,15 +22,22 @@ import botocore.client
 from botocore.exceptions import ClientError
 
 from customerio_aep.ingress.component import CustomerIoIngress, IngressArgs
+from customerio_aep.operations import permissions
 from customerio_aep.workspaces import Workspace
 from tests.graph import graph
 from tests.mocks import AwsShapedMocks, shaped
 
 COMPONENT = "in"
 FUNCTIONS = ("receiver", "forwarder")
+COMMANDS = ("status", "redrive", "backfill")
 # Permissions named otherwise than their operation (the batch calls are authorized as the single ones).
-ACTION_OF = {"SendMessageBatch": "SendMessage", "DeleteMessageBatch": "DeleteMessage"}
-PREFIX_OF = {"sqs": "sqs", "s3": "s3", "dynamodb": "dynamodb", "secretsmanager": "secretsmanager"}
+
+ACTION_OF = {
+    "SendMessageBatch": "SendMessage",
+    "DeleteMessageBatch": "DeleteMessage",
+    "ChangeMessageVisibilityBatch": "ChangeMessageVisibility",
+    "ListObjectsV2": "ListBucket",
+}
 # What Lambda itself does with a function's role, not the handler code (so no handler test makes these calls):
 # - the runtime writes the function's logs (AWSLambdaBasicExecutionRole: logs:CreateLogStream, logs:PutLogEvents);
 # - an SQS event source polls with the function's role ("Execution role permissions" of Lambda's SQS guide:
@@ -77,13 +84,15 @@ def resource_of(service: str, params: dict[str, Any]) -> str:
     env = os.environ
     signing = json.loads(env.get("SIGNING_SECRETS") or "{}")
     if service == "sqs":
-        url = params.get("QueueUrl")
-        return {env.get("QUEUE_URL"): arn("aws:sqs/queue:Queue", "events"),
-                env.get("DLQ_URL"): arn("aws:sqs/queue:Queue", "dlq")}.get(url, f"unknown queue {url}")  # fmt: skip
+        queues = {env.get("QUEUE_URL"): "events", env.get("DLQ_URL"): "dlq"}
+        by_name = {str(url).rsplit("/", 1)[-1]: name for url, name in queues.items()}
+        name = queues.get(params.get("QueueUrl")) or by_name.get(params.get("QueueName", ""))
+        return arn("aws:sqs/queue:Queue", name) if name else f"unknown queue {params}"
     if service == "dynamodb" and params.get("TableName") == env.get("DEDUPE_TABLE"):
         return arn("aws:dynamodb/table:Table", "dedupe")
     if service == "s3" and params.get("Bucket") == env.get("QUARANTINE_BUCKET"):
-        return f"{arn('aws:s3/bucket:Bucket', 'quarantine')}/{params.get('Key', '')}"
+        bucket = arn("aws:s3/bucket:Bucket", "quarantine")
+        return f"{bucket}/{params['Key']}" if "Key" in params else bucket
     if service == "secretsmanager":
         secret = params.get("SecretId")
         if secret == env.get("INLET_SECRET_ARN"):
@@ -93,6 +102,8 @@ def resource_of(service: str, params: dict[str, Any]) -> str:
         for ws, ws_arn in signing.items():
             if secret == ws_arn:
                 return arn("aws:secretsmanager/secret:Secret", f"signing-key-{ws}")
+    if service == "cloudwatch":
+        return "*"  # GetMetricStatistics names no resource
     return f"unknown {service} resource {sorted(params.items())[:2]}"
 
 
@@ -116,13 +127,16 @@ def _matches(pattern: str, value: str, ignore_case: bool = False) -> bool:
 
 
 def calling_function() -> str | None:
-    """The function whose handler code is on the calling stack, if any."""
+    """The function (handler) or operator command whose code is on the calling stack, if any."""
     frame = sys._getframe(2)
     while frame is not None:
         path = frame.f_code.co_filename.replace("\\", "/")
         for function in FUNCTIONS:
             if path.endswith(f"ingress/lambdas/{function}.py"):
                 return function
+        for command in COMMANDS:
+            if path.endswith(f"operations/{command}.py"):
+                return command
         frame = frame.f_back  # type: ignore[assignment]  # None ends the loop
     return None
 
@@ -143,9 +157,9 @@ def least_privilege(calls: list[Call] | None = None, without: tuple[str, int] | 
         function = calling_function()
         if function is not None:
             service = client.meta.service_model.service_name
-            call = (function, f"{PREFIX_OF.get(service, service)}:{ACTION_OF.get(operation, operation)}",
+            call = (function, f"{service}:{ACTION_OF.get(operation, operation)}",
                     resource_of(service, params))  # fmt: skip
-            if not allows(policy_of(function, without), *call[1:]):
+            if not allows(policy_of(function, without), *call[1:]):  # an unmapped call is denied
                 denied.append(call)
                 raise ClientError({"Error": {"Code": "AccessDenied", "Message": f"{call} is not allowed"}}, operation)
             if calls is not None:
@@ -161,13 +175,27 @@ def least_privilege(calls: list[Call] | None = None, without: tuple[str, int] | 
 
 
 def policy_of(function: str, without: tuple[str, int] | None = None) -> dict[str, Any]:
-    """The function's policy for the routes the handlers' environment has (less one statement, if asked)."""
-    signing = json.loads(os.environ.get("SIGNING_SECRETS") or "{}")
-    document = policies(tuple(sorted(signing)), bool(os.environ.get("SIGNING_SECRET_ARN")))[function]
+    """The function's (or command's) policy for the routes the handlers' environment has (less one statement, if
+    asked)."""
+    if function in COMMANDS:
+        document = permissions.policy(function, command_arns())
+    else:
+        signing = json.loads(os.environ.get("SIGNING_SECRETS") or "{}")
+        document = policies(tuple(sorted(signing)), bool(os.environ.get("SIGNING_SECRET_ARN")))[function]
     if without is not None and without[0] == function:
         statements = [s for i, s in enumerate(document["Statement"]) if i != without[1]]
         return {**document, "Statement": statements}
     return document
+
+
+def command_arns() -> dict[str, str]:
+    """The ARNs an operator command's policy is made for."""
+    return {
+        "queue": arn("aws:sqs/queue:Queue", "events"),
+        "dlq": arn("aws:sqs/queue:Queue", "dlq"),
+        "bucket": arn("aws:s3/bucket:Bucket", "quarantine"),
+        "table": arn("aws:dynamodb/table:Table", "dedupe"),
+    }
 
 
 def lambda_itself(function: str) -> list[Call]:

@@ -143,7 +143,9 @@ def test_log_groups_keep_logs_for_a_period_cloudwatch_logs_allows(configuration:
 # IAM's policy grammar (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_grammar.html); an action's
 # name is its API operation's (the few permissions named otherwise are listed).
 IAM_SERVICES = {"sqs": "sqs", "s3": "s3", "dynamodb": "dynamodb", "secretsmanager": "secretsmanager", "logs": "logs",
-                "sts": "sts", "lambda": "lambda"}  # fmt: skip
+                "sts": "sts", "lambda": "lambda", "cloudwatch": "cloudwatch"}  # fmt: skip
+# Permissions not named after one operation (IAM's "Actions, resources, and condition keys" for each service).
+NAMED_OTHERWISE = {"s3:ListBucket"}  # ListObjects and ListObjectsV2
 STATEMENT_KEYS = {"Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Principal", "Condition"}
 ARN = re.compile(r"arn:aws:(?P<service>[a-z0-9-]+):(?P<region>[a-z0-9-]*):(?P<account>\d{12})?:(?P<rest>.+)")
 
@@ -161,10 +163,14 @@ def grammar_problems(document: dict[str, Any]) -> list[str]:
         for action in [actions] if isinstance(actions, str) else actions:
             prefix, _, name = action.partition(":")
             service = IAM_SERVICES.get(prefix)
+            if action in NAMED_OTHERWISE:
+                continue
             if service is None or name not in session.get_service_model(service).operation_names:
                 problems.append(f"action {action!r} is no operation of {prefix}")
         resources = statement.get("Resource", [])
         for resource in [resources] if isinstance(resources, str) else resources:
+            if resource == "*":  # for actions that take no resource
+                continue
             found = ARN.fullmatch(resource)
             if found is None:
                 problems.append(f"resource {resource!r} is not an ARN")
