@@ -4,7 +4,8 @@ component gives that function, and refused as AWS would (AccessDenied) when the 
 The policies come from the component under mocks with AWS-shaped ARNs; a call is put in the component's terms by
 what the handler's environment says each name is (QUEUE_URL is the event queue, INLET_SECRET_ARN the inlet secret,
 ...). A call counts as a function's when the handler's own module is on the calling stack (the forwarder's worker
-threads included); the tests' own setup and reads are not the functions'."""
+threads included), and as an operator command's when that command's module is (its policy: operations/permissions.py);
+the tests' own setup and reads are neither."""
 
 from __future__ import annotations
 
@@ -31,7 +32,6 @@ COMPONENT = "in"
 FUNCTIONS = ("receiver", "forwarder")
 COMMANDS = ("status", "redrive", "backfill")
 # Permissions named otherwise than their operation (the batch calls are authorized as the single ones).
-
 ACTION_OF = {
     "SendMessageBatch": "SendMessage",
     "DeleteMessageBatch": "DeleteMessage",
