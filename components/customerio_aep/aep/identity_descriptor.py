@@ -97,10 +97,8 @@ class IdentityDescriptorProvider(AepProvider):
 
     def _find(self, label: str, body: dict[str, Any]) -> dict[str, Any] | None:
         """The org's identity descriptor on this schema's field, if it is the one asked for."""
+        found = _on_field(self._on_schema(label, body), body)
         keys = ("xdm:namespace", "xdm:isPrimary")
-        found = next(
-            (d for d in self._on_schema(label, body) if d["xdm:sourceProperty"] == body["xdm:sourceProperty"]), None
-        )
         return found if found is not None and all(found.get(k) == body[k] for k in keys) else None
 
     def _on_schema(self, label: str, body: dict[str, Any]) -> list[dict[str, Any]]:
@@ -117,7 +115,7 @@ class IdentityDescriptorProvider(AepProvider):
             return super().adopted_id(props)
         label, body = self.label(props), self._body(props)
         on_schema = self._on_schema(label, body)
-        same_field = next((d for d in on_schema if d["xdm:sourceProperty"] == body["xdm:sourceProperty"]), None)
+        same_field = _on_field(on_schema, body)
         if same_field is not None:
             return str(same_field["@id"])
         primary = next((d for d in on_schema if d.get("xdm:isPrimary")), None)
@@ -164,6 +162,11 @@ class IdentityDescriptorProvider(AepProvider):
     def delete(self, id_: str, props: Props) -> None:
         """DELETE; already gone counts as deleted."""
         self.client.delete(self.label(props), "delete identity descriptor", f"{DESCRIPTORS}/{quote(id_, safe='')}")
+
+
+def _on_field(descriptors: list[dict[str, Any]], body: dict[str, Any]) -> dict[str, Any] | None:
+    """The descriptor on the body's field (a field has at most one)."""
+    return next((d for d in descriptors if d["xdm:sourceProperty"] == body["xdm:sourceProperty"]), None)
 
 
 class IdentityDescriptor(Resource, module="aep", name="IdentityDescriptor"):
