@@ -92,20 +92,13 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _aws(deployment: Deployment) -> Any:
-    """A boto3 client factory in the stack's region; a clear error when AWS credentials are missing."""
-    try:
-        import boto3
-    except ImportError:
-        raise CommandError(
-            "boto3 is needed to read the aws ingress: `pip install -r requirements.txt` in the stack's virtualenv"
-        ) from None
+    """A boto3 client factory in the stack's region; a clear error when boto3, credentials or a region is missing."""
+    from customerio_aep.ingress.held import NoAwsAccess, aws_session
 
-    session = boto3.session.Session(region_name=deployment.aws_region())
-    if session.get_credentials() is None:
-        raise CommandError("no AWS credentials: set them as for the AWS CLI (AWS_PROFILE, or AWS_ACCESS_KEY_ID ...)")
-    if session.region_name is None:
-        raise CommandError("no AWS region: set aws:region in the stack, or AWS_REGION")
-    return session.client
+    try:
+        return aws_session(deployment.aws_region()).client
+    except NoAwsAccess as e:
+        raise CommandError(str(e)) from None
 
 
 def _status(args: argparse.Namespace, deployment: Deployment) -> int:

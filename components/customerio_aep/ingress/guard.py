@@ -15,7 +15,7 @@ import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ResourceProvider, UpdateResult
 
 from customerio_aep.failures import input_failure, short_tracebacks
-from customerio_aep.ingress.held import Held, held
+from customerio_aep.ingress.held import Held, NoAwsAccess, aws_session, held
 
 DRAIN_TIMEOUT_SECONDS = 600
 """How long a delete waits for the queue to drain before refusing."""
@@ -95,14 +95,11 @@ def refusal(now: Held, waited: float) -> str:
 def _reader(props: dict[str, Any]) -> Any:
     """A function reading what the ingress holds, with the stack's region and AWS profile."""
     try:
-        import boto3  # the aws ingress's runtime dependency; imported here so the AEP part runs without it
-        from botocore.exceptions import BotoCoreError, ClientError
-    except ImportError:
-        raise EventsInFlightError(_unreadable("boto3 is not installed (`pip install -r requirements.txt`)")) from None
+        session = aws_session(props["region"], props.get("aws_profile") or None)
+    except NoAwsAccess as e:
+        raise EventsInFlightError(_unreadable(str(e))) from None
+    from botocore.exceptions import BotoCoreError, ClientError  # installed with boto3, as aws_session just found
 
-    session = boto3.session.Session(region_name=props["region"], profile_name=props.get("aws_profile") or None)
-    if session.get_credentials() is None:
-        raise EventsInFlightError(_unreadable("no AWS credentials (set them as for the AWS CLI, or aws:profile)"))
     sqs, s3 = session.client("sqs"), session.client("s3")
 
     def read() -> Held:

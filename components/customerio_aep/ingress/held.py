@@ -1,5 +1,6 @@
 """What the ingress holds on its way to AEP: queued and dead-lettered events, quarantined bodies (read with boto3
-clients the caller makes, so `status`, the guard and the tests share one reading)."""
+clients the caller makes, so `status`, the guard and the tests share one reading); and the boto3 session the
+commands and the guard make those clients from."""
 
 from __future__ import annotations
 
@@ -9,6 +10,27 @@ from typing import Any
 from customerio_aep.ingress.lambdas.names import QUARANTINE_PREFIX
 
 _DEPTH = ("ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible", "ApproximateNumberOfMessagesDelayed")
+
+
+class NoAwsAccess(Exception):
+    """boto3, AWS credentials or a region is missing; the message says which and how to give it."""
+
+
+def aws_session(region: str | None, profile: str | None = None) -> Any:
+    """A boto3 session in `region` (with `profile`, if given) that has credentials and a region."""
+    try:
+        import boto3  # the aws ingress's runtime dependency; imported here so the AEP part runs without it
+    except ImportError:
+        raise NoAwsAccess(
+            "boto3 is not installed (needed for the aws ingress: `pip install -r requirements.txt` in the stack's "
+            "virtualenv)"
+        ) from None
+    session = boto3.session.Session(region_name=region, profile_name=profile)
+    if session.get_credentials() is None:
+        raise NoAwsAccess("no AWS credentials: set them as for the AWS CLI (AWS_PROFILE, or AWS_ACCESS_KEY_ID ...)")
+    if session.region_name is None:
+        raise NoAwsAccess("no AWS region: set aws:region in the stack, or AWS_REGION")
+    return session
 
 
 @dataclass(frozen=True)
