@@ -7,7 +7,7 @@ components use without a mapping fails the test that walks them all."""
 
 from __future__ import annotations
 
-import json
+import functools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -411,6 +411,7 @@ def _bounds(n: float, meta: dict[str, Any], path: str, found: list[str]) -> None
 _UNICODE_CLASSES = {r"\p{L}": "a-zA-Z\u00c0-\uffff", r"\p{Z}": r"\s", r"\p{N}": "0-9"}
 
 
+@functools.cache
 def _python_pattern(pattern: str) -> re.Pattern[str] | None:
     """The model's (Java) pattern in Python's syntax; None for one Python cannot express (then not checked)."""
     for java, python in _UNICODE_CLASSES.items():
@@ -419,8 +420,3 @@ def _python_pattern(pattern: str) -> re.Pattern[str] | None:
         return re.compile(pattern)
     except re.error:
         return None
-
-
-def json_of(text: str) -> Any:
-    """A JSON document an input holds (policies, dashboard bodies)."""
-    return json.loads(text)
