@@ -75,15 +75,20 @@ def test_one_token_is_shared_by_every_resource(aep: AepEmulator, configured: Cal
 
 
 def test_short_lived_tokens_are_renewed_before_expiry(configured: Callable[..., Any]) -> None:
-    emulator = AepEmulator(token_lifetime=1).start()
+    emulator = AepEmulator(token_lifetime=100).start()
     try:
         provider = SourceConnectionProvider()
         provider.configure(ConfigureRequest(Config(emulator.stack_config(), "test")))
+        now = [time.time()]
+        provider.client.clock = lambda: now[0]  # the test moves the client's clock; no sleeping
         provider.create(SOURCE)
-        time.sleep(1.1)
+        now[0] += 89  # within the last tenth of the token's life: still valid, and renewed ahead of time
+        provider.create(SOURCE)
+        assert emulator.count("ims.token") == 1
+        now[0] += 2
         provider.create(SOURCE)
         assert emulator.count("ims.token") == 2
-        assert emulator.count(CREATE) == 2  # no 401 round trip: renewed ahead of time
+        assert emulator.count(CREATE) == 3  # no 401 round trip: renewed before AEP would refuse it
     finally:
         emulator.stop()
 

@@ -8,7 +8,7 @@ import time
 import boto3
 import pytest
 
-from customerio_aep.ingress.lambdas import receiver
+from customerio_aep.ingress.lambdas import common, receiver
 from tests.emulators.customerio.events import every_kind, make_event
 from tests.ingress.conftest import Ingress, api_event, post_event
 
@@ -95,11 +95,14 @@ def test_sqs_unavailable_answers_5xx_so_customerio_retries(ingress: Ingress, mon
 def test_rotated_signing_key_is_picked_up_within_the_refresh_interval(
     ingress: Ingress, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    now = [1000.0]
+    monkeypatch.setattr(common, "clock", lambda: now[0])  # the test controls the cache's time: no wall-clock gaps
     monkeypatch.setenv("KEY_REFRESH_SECONDS", "1")
     post_event(make_event("email", "sent", 9))  # caches the old key
     boto3.client("secretsmanager").put_secret_value(SecretId="signing", SecretString="rotated-key")
+    now[0] += 0.9
     assert post_event(make_event("email", "sent", 10), key="rotated-key")["statusCode"] == 401  # read < 1 s ago
-    time.sleep(1.1)
+    now[0] += 0.2
     assert post_event(make_event("email", "sent", 10), key="rotated-key")["statusCode"] == 200
     assert post_event(make_event("email", "sent", 11), key="rotated-key")["statusCode"] == 200
 

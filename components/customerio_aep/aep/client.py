@@ -25,15 +25,17 @@ class AepClient:
         self._token_expires = 0.0
         self._token_lock = threading.Lock()
         self._tenant: str | None = None
+        self.clock: Callable[[], float] = time.time
+        """Seconds since the epoch, for the token's expiry; tests replace it to control time."""
 
     # -- auth -------------------------------------------------------------------------------------------
     def token(self, resource: str = "AEP") -> str:
         """A valid IMS access token, fetched once and refreshed shortly before it expires."""
         with self._token_lock:
-            if self._token is None or time.time() >= self._token_expires:
+            if self._token is None or self.clock() >= self._token_expires:
                 self._token, lifetime = self._fetch_token(resource)
                 # Refresh ahead of expiry: 5 minutes, or a tenth of short lifetimes.
-                self._token_expires = time.time() + lifetime - min(300.0, lifetime / 10)
+                self._token_expires = self.clock() + lifetime - min(300.0, lifetime / 10)
             return self._token
 
     def _invalidate(self, token: str) -> None:
@@ -66,13 +68,15 @@ class AepClient:
         path: str,
         *,
         json: Any = None,
+        data: bytes | None = None,
         params: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
         ok: Iterable[int] = (200, 201, 204),
         creates: bool = False,
     ) -> requests.Response:
         """Call a Platform path with auth headers; raise AepApiError unless the status is in `ok`. A call that
-        `creates` is retried only when it cannot have been carried out (see `create`)."""
+        `creates` is retried only when it cannot have been carried out (see `create`). `data` sends bytes as they are
+        (give their Content-Type in `headers`) instead of `json`."""
         ok = tuple(ok)
         refreshed = False
         while True:
@@ -93,6 +97,7 @@ class AepClient:
                 method,
                 self.settings.platform_url + path,
                 json=json,
+                data=data,
                 params=params,
                 headers=h,
                 **({"retry_statuses": NOT_CARRIED_OUT, "retry_connection_errors": False} if creates else {}),

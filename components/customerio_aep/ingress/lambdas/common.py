@@ -7,6 +7,7 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -14,8 +15,10 @@ from botocore.config import Config
 
 from .names import METRIC_NAMESPACE, WORKSPACE_DIMENSION, WORKSPACE_FIELD
 
-_secrets: dict[str, tuple[str, float]] = {}  # arn → (value, when it was read, monotonic)
+_secrets: dict[str, tuple[str, float]] = {}  # arn → (value, when it was read, by `clock`)
 _secrets_lock = threading.Lock()
+clock: Callable[[], float] = time.monotonic
+"""The secret cache's clock (seconds); tests replace it to control time instead of sleeping."""
 _clients: dict[str, Any] = {}
 SECRET_TTL_SECONDS = 300.0  # picks up a rotated signing key within five minutes
 # Throttling and 5xx are retried by botocore (standard mode: backoff with jitter); short timeouts keep the
@@ -34,11 +37,11 @@ def secret(arn: str, max_age: float = SECRET_TTL_SECONDS) -> str:
     """A Secrets Manager value, read again only once the cached one is older than `max_age` seconds."""
     with _secrets_lock:
         cached = _secrets.get(arn)
-        if cached and time.monotonic() - cached[1] < max_age:
+        if cached and clock() - cached[1] < max_age:
             return cached[0]
     value = str(client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"])
     with _secrets_lock:
-        _secrets[arn] = (value, time.monotonic())
+        _secrets[arn] = (value, clock())
     return value
 
 
