@@ -5,13 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from collections.abc import Sequence
 from dataclasses import asdict
-from pathlib import Path
 from typing import Any, TextIO
 
-from customerio_aep.operations import backfill as history
 from customerio_aep.operations.stack import CommandError, Deployment, read_stack
 
 # argparse (standard library): two subcommands with a few flags need nothing more, and the package stays lean.
@@ -65,19 +62,14 @@ def _parser() -> argparse.ArgumentParser:
     backfill = commands.add_parser(
         "backfill",
         help="bring Customer.io's past deliveries into AEP, exactly once beside the live stream (dry run by default)",
-        description="Lists Customer.io's deliveries (App API, GET /v1/messages) and sends each metric before the "
-        "live stream began as the event the reporting webhook would have sent, by the live events' road. Without "
-        "a stack: CUSTOMERIO_APP_API_KEY (and CUSTOMERIO_REGION), and --queue or AEP_INLET_URL.",
+        description="Lists Customer.io's deliveries (App API, GET /v1/messages) and brings each metric before the "
+        "live stream began into AEP as the event the reporting webhook would have sent: by AEP's Batch Ingestion API "
+        "(default), or by the live events' road (--via stream). Without a stack: CUSTOMERIO_APP_API_KEY (and "
+        "CUSTOMERIO_REGION), the AEP_* credential, and --queue or AEP_INLET_URL for --via stream.",
     )
-    backfill.add_argument("--since", help="from when: a date (2026-06-01), a time, or a duration back (90d); "
-                          "default and earliest: what Customer.io keeps (6 months)")  # fmt: skip
-    backfill.add_argument("--until", help="up to when (exclusive; default: the stack's live_stream_started_at)")
-    backfill.add_argument(
-        "--rate", type=_positive, default=history.DEFAULT_RATE, help=f"events/s (default {history.DEFAULT_RATE:g})"
-    )
-    backfill.add_argument("--apply", action="store_true", help="send (without it, only count)")
-    backfill.add_argument("--state", help="the file recording what was sent (default: .customerio-aep/ in --cwd)")
-    backfill.add_argument("--json", action="store_true", help="print JSON instead of the report")
+    from customerio_aep.history.command import add_arguments
+
+    add_arguments(backfill, _positive)
     backfill.set_defaults(run=_backfill)
     for command in (status, redrive, backfill):
         command.add_argument("--stack", help="the stack to read (default: the selected one); '-' reads none")
@@ -103,7 +95,7 @@ def _aws(deployment: Deployment) -> Any:
 
 def _status(args: argparse.Namespace, deployment: Deployment) -> int:
     from customerio_aep.aep.client import AepClient
-    from customerio_aep.operations.checkpoint import checkpoint_summary, default_path
+    from customerio_aep.history.checkpoint import checkpoint_summary, default_path
     from customerio_aep.operations.status import aep_status, ingress_status, judge_ingress, render
 
     client = AepClient(deployment.aep_settings())
@@ -150,68 +142,9 @@ def _redrive(args: argparse.Namespace, deployment: Deployment) -> int:
 
 
 def _backfill(args: argparse.Namespace, deployment: Deployment) -> int:
-    from customerio_aep.customerio.app_api import ACTIVITIES_SECONDS, AppApiError, AppApiReader
-    from customerio_aep.customerio.history import Window
-    from customerio_aep.operations.checkpoint import Checkpoint, default_path
+    from customerio_aep.history.command import backfill
 
-    now = time.time()
-    window = history.window_of(args.since, args.until, deployment.get("live_stream_started_at"), now)
-    flow_id = deployment.need("flow_id", "--flow-id")
-    queue = deployment.get("queue_name")
-    if queue:
-        destination: history.Destination = history.QueueDestination(_aws(deployment)("sqs"), queue)
-    else:
-        destination = history.InletDestination(deployment.inlet_url())
-    checkpoint = Checkpoint(Path(args.state) if args.state else default_path(args.cwd, flow_id))
-    if args.since is None:
-        window = Window(checkpoint.unfinished_since(window.until) or window.since, window.until)
-    live = _LiveLine(sys.stderr) if args.apply and not args.json else None
-    run = history.Backfill(
-        reader=AppApiReader(*deployment.app_api()),
-        checkpoint=checkpoint,
-        window=window,
-        wanted=deployment.events(),
-        needs_person=deployment.profile(),
-        destination=destination,
-        rate=args.rate,
-        activities_from=int(now) - ACTIVITIES_SECONDS,
-        progress=live.show if live else lambda _report: None,
-    )
-    try:
-        report = run.run(apply=args.apply)
-    except (AppApiError, history.BackfillStopped) as e:
-        if live:
-            live.end()
-        raise CommandError(
-            f"backfill stopped: {e.args[0]}; what was sent is recorded: run it again to resume"
-        ) from None
-    finally:
-        checkpoint.close()
-    if live:
-        live.end()
-    _write(sys.stdout, json.dumps(asdict(report), indent=2) if args.json else history.render(report))
-    return 0
-
-
-class _LiveLine:
-    """A progress line rewritten in place on a terminal; nothing when the output is not one (logs stay clean)."""
-
-    def __init__(self, stream: TextIO) -> None:
-        self._stream, self._tty, self._width = stream, stream.isatty(), 0
-
-    def show(self, report: history.BackfillReport) -> None:
-        """Rewrite the line with the run's counts so far."""
-        if self._tty:
-            line = history.progress_line(report)
-            self._stream.write("\r" + line.ljust(self._width))
-            self._width = len(line)
-            self._stream.flush()
-
-    def end(self) -> None:
-        """End the line, so what follows starts on its own."""
-        if self._tty and self._width:
-            self._stream.write("\n")
-            self._stream.flush()
+    return backfill(args, deployment, lambda: _aws(deployment))
 
 
 def _positive(text: str) -> float:

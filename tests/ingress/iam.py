@@ -30,7 +30,8 @@ from tests.mocks import AwsShapedMocks, shaped
 
 COMPONENT = "in"
 FUNCTIONS = ("receiver", "forwarder")
-COMMANDS = ("status", "redrive", "backfill")
+COMMANDS = {"status": "operations/status.py", "redrive": "operations/redrive.py", "backfill": "history/stream_road.py"}
+"""Each operator command, by the module whose AWS calls are its own."""
 # Permissions named otherwise than their operation (the batch calls are authorized as the single ones).
 ACTION_OF = {
     "SendMessageBatch": "SendMessage",
@@ -134,8 +135,8 @@ def calling_function() -> str | None:
         for function in FUNCTIONS:
             if path.endswith(f"ingress/lambdas/{function}.py"):
                 return function
-        for command in COMMANDS:
-            if path.endswith(f"operations/{command}.py"):
+        for command, module in COMMANDS.items():
+            if path.endswith(module):
                 return command
         frame = frame.f_back  # type: ignore[assignment]  # None ends the loop
     return None

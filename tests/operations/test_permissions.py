@@ -13,8 +13,8 @@ from unittest import mock
 import boto3
 import pytest
 
+from customerio_aep.history.stream_road import queue_road
 from customerio_aep.operations import permissions
-from customerio_aep.operations.backfill import QueueDestination
 from customerio_aep.operations.redrive import redrive
 from customerio_aep.operations.status import ingress_status
 from tests.emulators.customerio.events import make_event
@@ -34,7 +34,7 @@ def every_path(ingress: Ingress) -> None:
     redrive(boto3.client, NAMES)  # a dry run: looked-at dead letters made visible again
     redrive(boto3.client, NAMES, reason="aep answered", apply=True)
     assert redrive(boto3.client, NAMES, quarantine=True, apply=True).replayed_bodies == 1
-    QueueDestination(boto3.client("sqs"), "events").send([make_event("email", "opened", 12)])
+    queue_road(boto3.client("sqs"), "events", 1e9).send([make_event("email", "opened", 12)])
 
 
 @pytest.mark.parametrize("command", sorted(permissions.NEEDS))

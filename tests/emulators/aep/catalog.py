@@ -127,6 +127,15 @@ class CatalogApi(AepCore):
         return Response(200, [f"@/dataSets/{ds['id']}"])
 
     # -- batches ---------------------------------------------------------------------------------------------
+    def batches_by_external_id(self, external_id: str) -> list[dict[str, Any]]:
+        """The batches created with this `externalId` (batch_ingestion.py brings them up to date first)."""
+        return [b for b in self.batches.values() if b.get("externalId") == external_id]
+
+    @staticmethod
+    def _public_batch(batch: dict[str, Any]) -> dict[str, Any]:
+        """A batch as Catalog shows it."""
+        return {k: copy.deepcopy(v) for k, v in batch.items() if k != "id"}
+
     def record_ingested(self, dataset_id: str, written: bool) -> None:
         """Count one streamed record (written or failed) in the dataset's current micro-batch."""
         now = now_ms()
@@ -134,7 +143,9 @@ class CatalogApi(AepCore):
             (
                 b
                 for b in self.batches.values()
-                if b["relatedObjects"][0]["id"] == dataset_id and now - b["created"] < self.batch_window_seconds * 1000
+                if b["relatedObjects"][0]["id"] == dataset_id
+                and "files" not in b  # a Batch Ingestion API batch is not a streaming micro-batch
+                and now - b["created"] < self.batch_window_seconds * 1000
             ),
             None,
         )
@@ -162,9 +173,9 @@ class CatalogApi(AepCore):
         if not raw_start.isdigit():
             raise bad_field("start", "must be a whole number >= 0", "1000-400")
         dataset_id = request.query.get("dataSet")
-        matching = [
-            b for b in self.batches.values() if dataset_id is None or b["relatedObjects"][0]["id"] == dataset_id
-        ]
+        external_id = request.query.get("externalId")
+        candidates = list(self.batches.values()) if external_id is None else self.batches_by_external_id(external_id)
+        matching = [b for b in candidates if dataset_id is None or b["relatedObjects"][0]["id"] == dataset_id]
         matching.sort(key=lambda b: b["created"], reverse=True)  # newest first
         page = matching[int(raw_start) : int(raw_start) + int(raw_limit)]
-        return Response(200, {b["id"]: {k: copy.deepcopy(v) for k, v in b.items() if k != "id"} for b in page})
+        return Response(200, {b["id"]: self._public_batch(b) for b in page})

@@ -25,11 +25,13 @@ PREP = "/data/foundation/conversion"
 CATALOG = "/data/foundation/catalog"
 SCHEMAS = "/data/foundation/schemaregistry"
 IDENTITY = "/data/core/idnamespace"
+IMPORT = "/data/foundation/import"
 # Which AEP permission (Admin Console > Adobe Experience Platform > product profile) each API needs: the view one for
 # reads, the manage one (which includes view) for writes.
 PERMISSIONS = {
     SCHEMAS: ("View Schemas", "Manage Schemas"),
     CATALOG: ("View Datasets", "Manage Datasets"),
+    IMPORT: ("View Datasets", "Manage Datasets"),
     FLOW: ("View Sources", "Manage Sources"),
     PREP: ("View Sources", "Manage Sources"),
     IDENTITY: ("View Identity Namespaces", "Manage Identity Namespaces"),
@@ -160,8 +162,11 @@ class AepCore(Emulator):
         sandbox = request.headers.get("x-sandbox-name")
         if not sandbox or sandbox not in self.sandboxes:
             raise problem(400, "1007-400", "Bad Request", f"x-sandbox-name: {sandbox!r} is not a sandbox of this org")
-        if request.method in ("POST", "PUT", "PATCH") and not request.headers.get("content-type", "").startswith(
-            "application/json"
+        json_body = operation != "batch.upload"  # a file upload is application/octet-stream (checked by its route)
+        if (
+            json_body
+            and request.method in ("POST", "PUT", "PATCH")
+            and not request.headers.get("content-type", "").startswith("application/json")
         ):
             raise problem(400, "1007-400", "Bad Request", "Content-Type: must be application/json")
         self._check_permission(request, sandbox)

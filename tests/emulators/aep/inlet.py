@@ -58,20 +58,8 @@ class InletApi(CatalogApi, FlowServiceApi):
         version = self.mapping_sets[params["mappingId"]][params["mappingVersion"]]
         dataset_id = self.target_connections[flow["targetConnectionIds"][0]]["params"]["dataSetId"]
         schema_id = version["schemaRef"]["id"]
-        types = mapping.schema_paths(self.full_properties(self.schemas[schema_id]))
-        record: dict[str, Any] = {}
         try:
-            for entry in version["mappings"]:
-                if entry["sourceType"] == "EXPRESSION":
-                    value = mapping.evaluate(mapping.parse(entry["source"]), event)
-                else:
-                    value = mapping.get_path(event, entry["source"])
-                value = mapping.coerce(value, types[entry["destination"]])
-                if value is not None:
-                    mapping.set_path(record, entry["destination"], value)
-            missing = [f for f in ("_id", "timestamp") if f not in record]
-            if missing:
-                raise ValueError(f"required XDM field {missing[0]} is not mapped or empty")
+            record = self.map_event(version["mappings"], schema_id, event)
         except (ValueError, TypeError, mapping.ExpressionError) as e:
             self.failed_records[dataset_id].append(str(e))
             self.record_ingested(dataset_id, written=False)
@@ -79,10 +67,28 @@ class InletApi(CatalogApi, FlowServiceApi):
             return
         self.records[dataset_id].append(record)
         self.record_ingested(dataset_id, written=True)
-        refused = self._to_profile(schema_id, record) if self.dataset_in_profile(dataset_id) else None
+        refused = self.to_profile(schema_id, record) if self.dataset_in_profile(dataset_id) else None
         self.record_run(flow["id"], written=True, error=refused)
 
-    def _to_profile(self, schema_id: str, record: dict[str, Any]) -> tuple[str, str] | None:
+    def map_event(self, entries: list[dict[str, Any]], schema_id: str, event: dict[str, Any]) -> dict[str, Any]:
+        """The XDM record Data Prep makes of one event with these mapping entries; ValueError, TypeError or
+        ExpressionError when it cannot."""
+        types = mapping.schema_paths(self.full_properties(self.schemas[schema_id]))
+        record: dict[str, Any] = {}
+        for entry in entries:
+            if entry["sourceType"] == "EXPRESSION":
+                value = mapping.evaluate(mapping.parse(entry["source"]), event)
+            else:
+                value = mapping.get_path(event, entry["source"])
+            value = mapping.coerce(value, types[entry["destination"]])
+            if value is not None:
+                mapping.set_path(record, entry["destination"], value)
+        missing = [f for f in ("_id", "timestamp") if f not in record]
+        if missing:
+            raise ValueError(f"required XDM field {missing[0]} is not mapped or empty")
+        return record
+
+    def to_profile(self, schema_id: str, record: dict[str, Any]) -> tuple[str, str] | None:
         """Merge the record into the profile keyed by its primary identity; the (code, message) when it has none."""
         identities = self.schema_identities(schema_id)
         values = {

@@ -112,7 +112,7 @@ def evaluate(tree: Any, event: dict[str, Any]) -> Any:
         if args[0] is None:
             return None
         moment = dt.datetime.fromtimestamp(float(args[0]) / 1000, tz=dt.UTC)
-        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+        return _java_date(moment, str(args[1]) if len(args) > 1 else "yyyy-MM-dd'T'HH:mm:ss.SSSX")
     if name in ("lower", "upper", "trim"):
         if args[0] is None:
             return None
@@ -134,6 +134,25 @@ def evaluate(tree: Any, event: dict[str, Any]) -> Any:
                 return v
         return options[-1] if len(options) % 2 else None
     raise ExpressionError(f"unknown function {name}()")
+
+
+# Java DateTimeFormatter letters the emulator prints (UTC): longest first, so `yyyy` is not read as `yy` twice.
+_JAVA = [("yyyy", "%Y"), ("yy", "%y"), ("MM", "%m"), ("dd", "%d"), ("HH", "%H"), ("mm", "%M"), ("ss", "%S")]
+
+
+def _java_date(moment: dt.datetime, pattern: str) -> str:
+    out = []
+    for i, part in enumerate(pattern.split("'")):
+        if i % 2:  # quoted literal text
+            out.append(part or "'")
+            continue
+        text = part.replace("SSS", f"{moment.microsecond // 1000:03d}").replace("XXX", "Z").replace("X", "Z")
+        for java, c in _JAVA:
+            text = text.replace(java, moment.strftime(c))
+        if any(ch.isalpha() and ch != "Z" for ch in text):
+            raise ExpressionError(f"dformat: pattern {pattern!r} has letters the emulator does not print")
+        out.append(text)
+    return "".join(out)
 
 
 def schema_paths(properties: dict[str, Any], prefix: str = "") -> dict[str, str]:

@@ -1,17 +1,15 @@
-"""`backfill` through the real code path: the App API emulator's history, the command, and the live events' road
-(direct: the AEP inlet; aws: the queue under moto, the forwarder, the inlet). Exactly once: reruns, interruptions and
-429 storms land nothing twice, and nothing at or after the live stream's start."""
+"""`backfill --via stream` through the real code path: the App API emulator's history, the command, and the live
+events' road (direct: the AEP inlet; aws: the queue under moto, the forwarder, the inlet). Exactly once: reruns,
+interruptions and 429 storms land nothing twice, and nothing at or after the live stream's start."""
 
 from __future__ import annotations
 
 import io
-import json
 import os
 import signal
 import time
-from collections import Counter
-from collections.abc import Callable, Sequence
-from contextlib import redirect_stderr, redirect_stdout
+from collections.abc import Callable
+from contextlib import redirect_stdout
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -19,94 +17,19 @@ from unittest import mock
 import pytest
 
 from customerio_aep.__main__ import main
-from customerio_aep.customerio.app_api import ACTIVITIES_SECONDS, SIX_MONTHS_SECONDS
-from customerio_aep.customerio.events import METRICS_BY_OBJECT_TYPE
+from customerio_aep.customerio.app_api import SIX_MONTHS_SECONDS
 from customerio_aep.customerio.history import Window
-from customerio_aep.operations.backfill import window_of
-from customerio_aep.operations.checkpoint import checkpoint_summary
+from customerio_aep.history.checkpoint import checkpoint_summary
+from customerio_aep.history.run import window_of
 from customerio_aep.operations.stack import CommandError, Deployment
 from tests.emulators.aep import AepEmulator
-from tests.emulators.customerio.appapi import SIX_MONTHS, CustomerIoEmulator
-from tests.emulators.customerio.history import generate_history, generate_subscription_changes
+from tests.emulators.customerio.appapi import CustomerIoEmulator
+from tests.emulators.customerio.history import generate_history
 from tests.emulators.faults import Fault
+from tests.history.conftest import LIVE_SINCE, NOW, expected, landed_kinds
 from tests.ingress.conftest import moto_ingress
 
-NOW = int(time.time())  # the command's clock and the emulator's agree (the six-month window is the App API's)
-LIVE_SINCE = NOW - 10 * 86400  # the reporting webhook was made ten days ago
-CHANNELS = {
-    "email": "email",
-    "twilio": "sms",
-    "push": "push",
-    "in_app": "in_app",
-    "slack": "slack",
-    "webhook": "webhook",
-}
-
-
-def expected(
-    history: list[dict[str, Any]], since: int, until: int, activities: Sequence[dict[str, Any]] = ()
-) -> Counter[tuple[str, str]]:
-    """What should land, worked out from the history alone: each known metric in [since, until) of a delivery of a
-    channel with a reporting-webhook object type, and each readable subscription change the Activities API still
-    keeps (30 days)."""
-    landed: Counter[tuple[str, str]] = Counter()
-    for a in activities:
-        if not max(since, NOW - ACTIVITIES_SECONDS) <= a["timestamp"] < until:
-            continue
-        if a["name"] == "cio_subscription_preferences":
-            landed[("customer", "cio_subscription_preferences_changed")] += 1
-        elif a["data"]:  # `unsubscribed`: true or false; without a value it is counted, not sent
-            value = str(a["data"]["new_value"]).lower()
-            landed[("customer", "unsubscribed" if value == "true" else "subscribed")] += 1
-    for d in history:
-        if d["type"] not in CHANNELS or d["created"] < NOW - SIX_MONTHS:
-            continue
-        object_type = CHANNELS[d["type"]]
-        for metric, at in d["metrics"].items():
-            if since <= at < until and metric in METRICS_BY_OBJECT_TYPE[object_type]:
-                landed[(object_type, metric)] += 1
-    return landed
-
-
-@pytest.fixture
-def history(cio: CustomerIoEmulator) -> list[dict[str, Any]]:
-    cio.now = NOW
-    cio.messages = generate_history(20_000, NOW, days=200)
-    # None within minutes of the 30-day edge: the command's clock runs a little behind the emulator's.
-    edge = NOW - ACTIVITIES_SECONDS
-    changes = generate_subscription_changes(400, NOW, days=60)
-    cio.activities = [a for a in changes if abs(a["timestamp"] - edge) > 600]
-    return cio.messages
-
-
-@pytest.fixture
-def run(cio: CustomerIoEmulator, tmp_path: Path) -> Callable[..., tuple[int, dict[str, Any], str]]:
-    """`python -m customerio_aep backfill ... --json` without a stack; returns exit code, report and stderr."""
-
-    def backfill(*args: str, env: dict[str, str] | None = None) -> tuple[int, dict[str, Any], str]:
-        environment = {
-            "CUSTOMERIO_APP_API_KEY": cio.app_api_key,
-            "CUSTOMERIO_API_URL": cio.base_url(),
-            **(env or {}),
-        }
-        out, err = io.StringIO(), io.StringIO()
-        with (
-            mock.patch.dict(os.environ, environment),
-            redirect_stdout(out),
-            redirect_stderr(err),
-        ):
-            code = main(
-                    ["backfill", "--stack", "-", "--flow-id", "flow-1", "--state", str(tmp_path / "sent.sqlite"),
-                     "--until", str(LIVE_SINCE), "--rate", "1000000", "--json", *args]
-                )  # fmt: skip
-        return code, (json.loads(out.getvalue()) if out.getvalue() else {}), err.getvalue()
-
-    return backfill
-
-
-def landed_kinds(aep: AepEmulator, dataset_id: str) -> Counter[tuple[str, str]]:
-    records = aep.records.get(dataset_id, [])
-    return Counter((r["_acme"]["customerio"]["objectType"], r["_acme"]["customerio"]["metric"]) for r in records)
+STREAM = ("--via", "stream")
 
 
 @pytest.mark.slow
@@ -120,7 +43,7 @@ def test_direct_a_dry_run_counts_then_apply_lands_each_event_once(
 ) -> None:
     env = {"AEP_INLET_URL": flow["flow"]["webhook_url"]}
     # The whole history Customer.io keeps, counted.
-    code, dry, _ = run(env=env)
+    code, dry, _ = run(*STREAM, env=env)
     assert code == 0 and not dry["applied"] and dry["deliveries"] > 15_000
     assert {tuple(k.split(" ")): v for k, v in dry["events"].items()} == dict(
         expected(history, dry["since"], LIVE_SINCE, cio.activities)
@@ -135,7 +58,7 @@ def test_direct_a_dry_run_counts_then_apply_lands_each_event_once(
     since = LIVE_SINCE - 20 * 86400
     want = expected(history, since, LIVE_SINCE, cio.activities)
 
-    code, applied, _ = run("--since", str(since), "--apply", env=env)
+    code, applied, _ = run(*STREAM, "--since", str(since), "--apply", env=env)
     assert code == 0 and applied["sent"] == sum(want.values()) and applied["finished"]
     dataset = flow["dataset"]["dataset_id"]
     assert landed_kinds(aep, dataset) == want
@@ -144,7 +67,7 @@ def test_direct_a_dry_run_counts_then_apply_lands_each_event_once(
     assert all(r["_acme"]["customerio"]["source"] == "backfill" for r in records)
     assert max(r["_acme"]["customerio"]["eventTimestamp"] for r in records) < LIVE_SINCE  # nothing from the live side
 
-    code, again, _ = run("--since", str(since), "--apply", env=env)
+    code, again, _ = run(*STREAM, "--since", str(since), "--apply", env=env)
     assert code == 0 and again["sent"] == 0 and again["already_sent"] == sum(want.values())
     assert len(aep.records[dataset]) == len(records)
     # `status` tells what the backfills sent.
@@ -178,21 +101,21 @@ def test_direct_ctrl_c_and_a_lost_network_resume_and_a_429_storm_is_waited_out(
         return faults
 
     with mock.patch.object(aep.faults, "pick", ctrl_c_after(300)):
-        code, _, err = run("--since", str(since), "--apply", env=env)
+        code, _, err = run(*STREAM, "--since", str(since), "--apply", env=env)
     assert code == 2 and "interrupted" in err and "run it again to resume" in err
     after_ctrl_c = len(aep.records.get(dataset, []))
     assert after_ctrl_c >= 300  # the page in hand was finished and recorded before stopping
 
     # The network goes away mid-run: the run stops, what it sent is recorded.
     aep.faults.add(Fault("drop", operation="inlet.post"))
-    with mock.patch("customerio_aep.operations.backfill.INLET_BUDGET_SECONDS", 0.3):
-        code, _, err = run("--since", str(since), "--apply", env=env)
+    with mock.patch("customerio_aep.history.stream_road.INLET_BUDGET_SECONDS", 0.3):
+        code, _, err = run(*STREAM, "--since", str(since), "--apply", env=env)
     assert code == 2 and "did not take" in err
     aep.faults.clear()
 
     # Resumed, through a storm of 429s from the App API (same cursor each time).
     storm = cio.faults.add(Fault("status", operation="appapi.messages", status=429, retry_after=0, fraction=0.5))
-    code, resumed, _ = run("--since", str(since), "--apply", env=env)
+    code, resumed, _ = run(*STREAM, "--since", str(since), "--apply", env=env)
     assert code == 0 and resumed["finished"] and resumed["resumed_from_page"] and storm.hits > 0
     want = expected(history, since, LIVE_SINCE, cio.activities)
     assert landed_kinds(aep, dataset) == want
@@ -217,12 +140,12 @@ def test_a_rerun_without_since_resumes_where_the_interrupted_one_stopped(
         return pick(operation)
 
     with mock.patch.object(aep.faults, "pick", ctrl_c_at_the_100th):
-        code, _, err = run("--apply", env=env)
+        code, _, err = run(*STREAM, "--apply", env=env)
     assert code == 2 and "stopping once the page in hand is sent" in err
     # An hour later the default start (six months back from now) has moved; the rerun still resumes the first range.
     later = time.time() + 3600
-    with mock.patch("customerio_aep.__main__.time.time", return_value=later):
-        code, resumed, _ = run("--apply", env=env)
+    with mock.patch("customerio_aep.history.command.time.time", return_value=later):
+        code, resumed, _ = run(*STREAM, "--apply", env=env)
     assert code == 0 and resumed["finished"] and resumed["resumed_from_page"]
     assert resumed["since"] < int(later) - SIX_MONTHS_SECONDS
     want = expected(cio.messages, resumed["since"], LIVE_SINCE, cio.activities)
@@ -243,15 +166,15 @@ def test_aws_history_takes_the_queue_then_the_forwarder(
     want = expected(history, since, LIVE_SINCE, cio.activities)
     dataset = flow["dataset"]["dataset_id"]
     with moto_ingress(flow["flow"]["webhook_url"], dataset, aep) as ingress:
-        code, report, _ = run("--since", str(since), "--apply", "--queue", "events")
+        code, report, _ = run(*STREAM, "--since", str(since), "--apply", "--queue", "events")
         assert code == 0 and report["sent"] == sum(want.values()) and report["destination"] == "the ingress queue"
-        code, again, _ = run("--since", str(since), "--apply", "--queue", "events")
+        code, again, _ = run(*STREAM, "--since", str(since), "--apply", "--queue", "events")
         assert again["sent"] == 0  # a rerun queues nothing
         with redirect_stdout(io.StringIO()):  # the handlers' JSON logs
             ingress.drain()
         # The local record lost: everything is queued again, and the forwarder's dedupe drops it all.
         (tmp_path / "sent.sqlite").unlink()
-        code, resent, _ = run("--since", str(since), "--apply", "--queue", "events")
+        code, resent, _ = run(*STREAM, "--since", str(since), "--apply", "--queue", "events")
         assert resent["sent"] == sum(want.values())
         with redirect_stdout(io.StringIO()):
             ingress.drain()
@@ -293,26 +216,26 @@ def test_the_stack_gives_the_key_events_profile_and_inlet() -> None:
 
 
 def test_what_is_missing_is_one_line_and_exit_2(run: Callable[..., Any]) -> None:
-    code, _, err = run(env={"CUSTOMERIO_APP_API_KEY": "", "AEP_INLET_URL": "http://127.0.0.1:9/x"})
+    code, _, err = run(*STREAM, env={"CUSTOMERIO_APP_API_KEY": "", "AEP_INLET_URL": "http://127.0.0.1:9/x"})
     assert code == 2 and "no Customer.io App API key" in err
-    code, _, err = run()
+    code, _, err = run(*STREAM)
     assert code == 2 and "no inlet URL" in err
-    code, _, err = run(env={"AEP_INLET_URL": "http://127.0.0.1:9/x", "CUSTOMERIO_APP_API_KEY": "wrong"})
+    code, _, err = run(*STREAM, env={"AEP_INLET_URL": "http://127.0.0.1:9/x", "CUSTOMERIO_APP_API_KEY": "wrong"})
     assert code == 2 and "the App API key was refused" in err and "wrong" not in err
-    code, _, err = run(env={"AEP_INLET_URL": "http://127.0.0.1:9/x", "CUSTOMERIO_REGION": "mars",
-                            "CUSTOMERIO_API_URL": ""})  # fmt: skip
+    code, _, err = run(*STREAM, env={"AEP_INLET_URL": "http://127.0.0.1:9/x", "CUSTOMERIO_REGION": "mars",
+                                     "CUSTOMERIO_API_URL": ""})  # fmt: skip
     assert code == 2 and "'mars' is not a Customer.io region" in err
 
 
 def test_a_terminal_gets_one_live_line_and_a_log_gets_none() -> None:
-    from customerio_aep.__main__ import _LiveLine
-    from customerio_aep.operations.backfill import BackfillReport
+    from customerio_aep.history.command import _LiveLine
+    from customerio_aep.history.run import BackfillReport
 
     class Terminal(io.StringIO):
         def isatty(self) -> bool:
             return True
 
-    report = BackfillReport(True, 0, 1, "the AEP inlet", 100.0, deliveries=2_000, sent=3_000, seconds=2.0)
+    report = BackfillReport(True, 0, 1, "the AEP inlet", deliveries=2_000, sent=3_000, seconds=2.0)
     terminal, log = Terminal(), io.StringIO()
     for stream in (terminal, log):
         line = _LiveLine(stream)

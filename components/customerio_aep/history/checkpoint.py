@@ -1,0 +1,236 @@
+"""What a backfill has done, kept on disk (SQLite, standard library): each range's App API cursor, every event sent,
+and (batch road) each batch's state with the records it holds, so a rerun, an overlapping range, a resumed run or a
+run after `kill -9` sends nothing twice and loses nothing."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+DIRECTORY = ".customerio-aep"
+
+
+def default_path(project_dir: str | None, stack: str | None) -> Path:
+    """Where a stack's backfill record lives: in the project directory, one file per stack."""
+    return Path(project_dir or ".") / DIRECTORY / f"backfill-{stack or 'default'}.sqlite"
+
+
+OPEN, SHIPPING, COMPLETED, SUCCESS, FAILED = "open", "shipping", "completed", "success", "failed"
+"""A batch's states, each recorded before the step: open (taking records), shipping (its externalId may exist in AEP:
+created, files being uploaded), completed (COMPLETE asked), then Catalog's success or failed."""
+_BATCH = "seq, external_id, batch_id, state, records, detail"
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One batch as the checkpoint records it."""
+
+    seq: int
+    external_id: str
+    batch_id: str | None
+    state: str
+    records: int
+    detail: str
+
+
+@dataclass
+class RangeProgress:
+    """A range's progress: the cursor to resume from, deliveries read, and whether the listing ended."""
+
+    cursor: str | None
+    deliveries: int
+    finished: bool
+
+
+class Checkpoint:
+    """The record of one stack's backfills. Every write is committed before the next page is read."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._db = sqlite3.connect(path)
+        self._db.executescript(
+            """
+            CREATE TABLE IF NOT EXISTS ranges (
+                since INTEGER, until INTEGER, cursor TEXT, deliveries INTEGER NOT NULL DEFAULT 0,
+                finished INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (since, until));
+            CREATE TABLE IF NOT EXISTS events (event_id TEXT PRIMARY KEY, outcome TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS batches (
+                seq INTEGER PRIMARY KEY AUTOINCREMENT, external_id TEXT UNIQUE, batch_id TEXT,
+                state TEXT NOT NULL, records INTEGER NOT NULL DEFAULT 0, detail TEXT NOT NULL DEFAULT '');
+            CREATE TABLE IF NOT EXISTS staged (
+                event_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, kind TEXT NOT NULL, record TEXT NOT NULL);
+            CREATE INDEX IF NOT EXISTS staged_by_batch ON staged (seq);
+            """
+        )
+
+    def close(self) -> None:
+        """Close the file."""
+        self._db.close()
+
+    def progress(self, since: int, until: int) -> RangeProgress:
+        """Where a range stands (nothing read yet when it was never run)."""
+        row = self._db.execute(
+            "SELECT cursor, deliveries, finished FROM ranges WHERE since = ? AND until = ?", (since, until)
+        ).fetchone()
+        return RangeProgress(None, 0, False) if row is None else RangeProgress(row[0], int(row[1]), bool(row[2]))
+
+    def unfinished_since(self, until: int) -> int | None:
+        """The start of the newest unfinished range ending at `until`: a rerun without --since resumes it (the default
+        start, six months back from now, moves with the clock)."""
+        row = self._db.execute(
+            "SELECT since FROM ranges WHERE until = ? AND finished = 0 ORDER BY since DESC LIMIT 1", (until,)
+        ).fetchone()
+        return None if row is None else int(row[0])
+
+    def save_progress(self, since: int, until: int, progress: RangeProgress) -> None:
+        """Record a range's cursor once every event of the pages before it is sent."""
+        with self._db:
+            self._db.execute(
+                "INSERT INTO ranges (since, until, cursor, deliveries, finished) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (since, until) DO UPDATE SET cursor = excluded.cursor, deliveries = excluded.deliveries, "
+                "finished = excluded.finished",
+                (since, until, progress.cursor, progress.deliveries, int(progress.finished)),
+            )
+
+    def done(self, event_ids: Iterable[str]) -> set[str]:
+        """Which of these events an earlier run sent, refused for good, or staged in a batch."""
+        ids = list(event_ids)
+        found: set[str] = set()
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            # Only placeholders are formatted into the statements; the ids are bound parameters.
+            for table in ("events", "staged"):
+                rows = self._db.execute(f"SELECT event_id FROM {table} WHERE event_id IN ({marks})", chunk)  # noqa: S608
+                found.update(r[0] for r in rows)
+        return found
+
+    def record(self, outcomes: Iterable[tuple[str, str]]) -> None:
+        """Record events as sent (`sent`) or refused for good (`rejected: <reason>`)."""
+        with self._db:
+            self._db.executemany("INSERT OR REPLACE INTO events (event_id, outcome) VALUES (?, ?)", list(outcomes))
+
+    # -- batches (batch road) ------------------------------------------------------------------------------------
+    def open_batch(self, external_id: Callable[[int], str]) -> Batch:
+        """The batch still taking records, or a new one named `external_id(seq)`."""
+        row = self._db.execute(f"SELECT {_BATCH} FROM batches WHERE state = ?", (OPEN,)).fetchone()  # noqa: S608
+        if row is not None:
+            return Batch(*row)
+        with self._db:
+            seq = self._db.execute("INSERT INTO batches (state) VALUES (?)", (OPEN,)).lastrowid
+            assert seq is not None
+            self._db.execute("UPDATE batches SET external_id = ? WHERE seq = ?", (external_id(seq), seq))
+        return self.batch(seq)
+
+    def batch(self, seq: int) -> Batch:
+        """One batch as recorded."""
+        return Batch(*self._db.execute(f"SELECT {_BATCH} FROM batches WHERE seq = ?", (seq,)).fetchone())  # noqa: S608
+
+    def stage(self, seq: int, rows: list[tuple[str, str, str]]) -> None:
+        """Hold (event_id, kind, record JSON) rows in a batch: from now on these events are taken."""
+        with self._db:
+            self._db.executemany("INSERT INTO staged (event_id, seq, kind, record) VALUES (?, ?, ?, ?)",
+                                 [(event_id, seq, kind, record) for event_id, kind, record in rows])  # fmt: skip
+            self._db.execute("UPDATE batches SET records = records + ? WHERE seq = ?", (len(rows), seq))
+
+    def records(self, seq: int) -> Iterator[tuple[str, str, str]]:
+        """A batch's (event_id, kind, record JSON) rows, in the order they were staged (the order of its files)."""
+        yield from self._db.execute("SELECT event_id, kind, record FROM staged WHERE seq = ? ORDER BY rowid", (seq,))
+
+    def set_batch(self, seq: int, state: str, batch_id: str | None = None, detail: str = "") -> None:
+        """Record a batch's next state before the step it names is taken."""
+        with self._db:
+            self._db.execute(
+                "UPDATE batches SET state = ?, batch_id = COALESCE(?, batch_id), detail = ? WHERE seq = ?",
+                (state, batch_id, detail, seq),
+            )
+
+    def unsettled(self) -> list[Batch]:
+        """Batches an earlier run left between being sealed and Catalog's last word, oldest first."""
+        rows = self._db.execute(
+            f"SELECT {_BATCH} FROM batches WHERE state IN (?, ?) ORDER BY seq",  # noqa: S608
+            (SHIPPING, COMPLETED),
+        )
+        return [Batch(*row) for row in rows]
+
+    def settle(self, seq: int, state: str, rejected: dict[str, str], detail: str = "") -> list[str]:
+        """Close a batch in one transaction: with `success` its events are sent; otherwise the `rejected` ones are
+        refused for good (event_id → reason) and the rest wait in the open batch to go again. The ids now sent."""
+        sent: list[str] = []
+        with self._db:
+            ids = [r[0] for r in self._db.execute("SELECT event_id FROM staged WHERE seq = ?", (seq,))]
+            if state == SUCCESS:
+                sent = ids
+                self._db.executemany("INSERT OR REPLACE INTO events VALUES (?, 'sent')", [(i,) for i in ids])
+                self._db.execute("DELETE FROM staged WHERE seq = ?", (seq,))
+            else:
+                self._db.executemany("INSERT OR REPLACE INTO events VALUES (?, ?)", list(rejected.items()))
+                self._db.executemany("DELETE FROM staged WHERE event_id = ?", [(i,) for i in rejected])
+                again = self._db.execute("SELECT COUNT(*) FROM staged WHERE seq = ?", (seq,)).fetchone()[0]
+                if again:
+                    row = self._db.execute("SELECT seq FROM batches WHERE state = ?", (OPEN,)).fetchone()
+                    if row is None:
+                        target = self._db.execute("INSERT INTO batches (state) VALUES (?)", (OPEN,)).lastrowid
+                        self._db.execute(
+                            "UPDATE batches SET external_id = (SELECT external_id FROM batches WHERE seq = ?) || "
+                            "'-again-' || ? WHERE seq = ?", (seq, target, target),
+                        )  # fmt: skip
+                    else:
+                        target = row[0]
+                    self._db.execute("UPDATE staged SET seq = ? WHERE seq = ?", (target, seq))
+                    self._db.execute("UPDATE batches SET records = records + ? WHERE seq = ?", (again, target))
+            self._db.execute("UPDATE batches SET state = ?, detail = ? WHERE seq = ?", (state, detail, seq))
+        return sent
+
+    def batch_totals(self) -> dict[str, tuple[int, int]]:
+        """Batches by state: (how many, records)."""
+        rows = self._db.execute("SELECT state, COUNT(*), SUM(records) FROM batches GROUP BY state").fetchall()
+        return {str(state): (int(n), int(records or 0)) for state, n, records in rows}
+
+    def recent_batches(self, limit: int = 5) -> list[Batch]:
+        """The newest batches sent to AEP, newest first."""
+        rows = self._db.execute(
+            f"SELECT {_BATCH} FROM batches WHERE batch_id IS NOT NULL ORDER BY seq DESC LIMIT ?",  # noqa: S608
+            (limit,),
+        )
+        return [Batch(*row) for row in rows]
+
+    def totals(self) -> dict[str, int]:
+        """Events recorded by outcome (`sent`, or the reason they were refused)."""
+        rows = self._db.execute("SELECT outcome, COUNT(*) FROM events GROUP BY outcome").fetchall()
+        return {str(outcome): int(count) for outcome, count in rows}
+
+    def ranges(self) -> list[tuple[int, int, RangeProgress]]:
+        """Every range run so far, oldest first."""
+        rows = self._db.execute("SELECT since, until, cursor, deliveries, finished FROM ranges ORDER BY since, until")
+        return [(int(s), int(u), RangeProgress(c, int(d), bool(f))) for s, u, c, d, f in rows]
+
+
+def checkpoint_summary(path: Path) -> str | None:
+    """One line on the backfills recorded at `path` (for `status`), or None when there were none."""
+    if not path.exists():
+        return None
+    checkpoint = Checkpoint(path)
+    try:
+        ranges, totals = checkpoint.ranges(), checkpoint.totals()
+        batches, recent = checkpoint.batch_totals(), checkpoint.recent_batches()
+    finally:
+        checkpoint.close()
+    if not ranges:
+        return None
+    open_ranges = [r for r in ranges if not r[2].finished]
+    state = f"{len(open_ranges)} range(s) unfinished: rerun `backfill --apply` to resume" if open_ranges else "finished"
+    refused = sum(n for outcome, n in totals.items() if outcome != "sent")
+    line = (
+        f"backfill: {totals.get('sent', 0):,} history events sent, {refused:,} refused, "
+        f"{sum(r[2].deliveries for r in ranges):,} deliveries read; {state}"
+    )
+    for batch in recent:
+        line += f"\n  history batch {batch.batch_id}: {batch.records:,} records, {batch.state}"
+    if any(state in batches for state in (OPEN, SHIPPING, COMPLETED)):
+        waiting = sum(batches[s][1] for s in (OPEN, SHIPPING, COMPLETED) if s in batches)
+        line += f"\n  {waiting:,} history records wait in batches not yet landed: rerun `backfill --apply`"
+    return line

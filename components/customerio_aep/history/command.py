@@ -1,0 +1,181 @@
+"""`python -m customerio_aep backfill`: the command that puts a run together from the stack and the flags."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, TextIO
+from urllib.parse import quote
+
+from customerio_aep.aep.client import AepClient
+from customerio_aep.aep.errors import AepApiError
+from customerio_aep.customerio.app_api import ACTIVITIES_SECONDS, AppApiError, AppApiReader
+from customerio_aep.customerio.history import Window
+from customerio_aep.history import run as history
+from customerio_aep.history.batch_road import BATCH_RECORDS, FILE_RECORDS, BatchRoad
+from customerio_aep.history.checkpoint import Checkpoint, default_path
+from customerio_aep.history.fidelity import FidelityError, FidelityGuard
+from customerio_aep.history.files import JSON, PARQUET, default_format, parquet_available
+from customerio_aep.history.local_mapping import LocalMapping, UnsupportedMapping, leaf_types
+from customerio_aep.history.report import progress_line, render
+from customerio_aep.history.road import BackfillStopped, Road
+from customerio_aep.history.stream_road import DEFAULT_RATE, inlet_road, queue_road
+from customerio_aep.operations.stack import CommandError, Deployment
+
+BATCH, STREAM = "batch", "stream"
+FLOWS = "/data/foundation/flowservice"
+XED_FULL = "application/vnd.adobe.xed-full+json;version=1"
+
+
+def add_arguments(parser: argparse.ArgumentParser, positive: Callable[[str], float]) -> None:
+    """The backfill command's flags."""
+    parser.add_argument("--since", help="from when: a date (2026-06-01), a time, or a duration back (90d); "
+                        "default and earliest: what Customer.io keeps (6 months)")  # fmt: skip
+    parser.add_argument("--until", help="up to when (exclusive; default: the stack's live_stream_started_at)")
+    parser.add_argument("--via", choices=(BATCH, STREAM), default=BATCH,
+                        help="batch (default): AEP's Batch Ingestion API, leaving the streaming capacity to live "
+                        "events; stream: the live events' road, paced (small ranges, or a mapping the batch road "
+                        "cannot evaluate)")  # fmt: skip
+    parser.add_argument("--rate", type=positive, default=DEFAULT_RATE,
+                        help=f"--via stream: events/s (default {DEFAULT_RATE:g})")  # fmt: skip
+    parser.add_argument("--format", choices=(PARQUET, JSON), help="--via batch: the files' format (default parquet "
+                        "with the `history` extra installed, else json)")  # fmt: skip
+    parser.add_argument("--batch-records", type=int, default=BATCH_RECORDS, help=argparse.SUPPRESS)
+    parser.add_argument("--file-records", type=int, default=FILE_RECORDS, help=argparse.SUPPRESS)
+    parser.add_argument("--apply", action="store_true", help="send (without it, only count and plan)")
+    parser.add_argument("--state", help="the file recording what was sent (default: .customerio-aep/ in --cwd)")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of the report")
+
+
+def backfill(args: argparse.Namespace, deployment: Deployment, aws: Callable[[], Any]) -> int:
+    """Run a backfill; 0 when every batch landed (or the dry run), 1 when a batch failed."""
+    now = time.time()
+    window = history.window_of(args.since, args.until, deployment.get("live_stream_started_at"), now)
+    flow_id = deployment.need("flow_id", "--flow-id")
+    checkpoint = Checkpoint(Path(args.state) if args.state else default_path(args.cwd, flow_id))
+    try:
+        if args.since is None:
+            window = Window(checkpoint.unfinished_since(window.until) or window.since, window.until)
+        road = _road(args, deployment, checkpoint, flow_id, window, aws)
+        live = _LiveLine(sys.stderr) if args.apply and not args.json else None
+        run = history.Backfill(
+            reader=AppApiReader(*deployment.app_api()),
+            checkpoint=checkpoint,
+            window=window,
+            wanted=deployment.events(),
+            needs_person=deployment.profile(),
+            road=road,
+            activities_from=int(now) - ACTIVITIES_SECONDS,
+            progress=live.show if live else lambda _report: None,
+        )
+        try:
+            report = run.run(apply=args.apply)
+        except (AppApiError, BackfillStopped, AepApiError) as e:
+            raise CommandError(
+                f"backfill stopped: {e.args[0]}; what was sent is recorded: run it again to resume"
+            ) from None
+        except FidelityError as e:
+            raise CommandError(
+                f"fidelity guard: {e}; nothing of it was uploaded. Use --via stream (AEP's Data Prep maps each event "
+                "itself), or correct the mapping"
+            ) from None
+        finally:
+            if live:
+                live.end()
+    finally:
+        checkpoint.close()
+    _write(sys.stdout, json.dumps(asdict(report), indent=2) if args.json else render(report))
+    return 1 if getattr(road, "failed", False) else 0
+
+
+def _road(
+    args: argparse.Namespace,
+    deployment: Deployment,
+    checkpoint: Checkpoint,
+    flow_id: str,
+    window: Window,
+    aws: Callable[[], Any],
+) -> Road:
+    if args.via == STREAM:
+        queue = deployment.get("queue_name")
+        if queue:
+            return queue_road(aws()("sqs"), queue, args.rate)
+        return inlet_road(deployment.inlet_url(), args.rate)
+    file_format = args.format or default_format()
+    if file_format == PARQUET and not parquet_available():
+        raise CommandError("--format parquet needs pyarrow: pip install 'pulumi-customerio-aep[history]'")
+    client = AepClient(deployment.aep_settings())
+    flow = _read(client, "read the dataflow", f"{FLOWS}/flows/{flow_id}")
+    params = flow["transformations"][0]["params"]
+    target = _read(client, "read the target connection", f"{FLOWS}/targetConnections/{flow['targetConnectionIds'][0]}")
+    dataset_id = str(target["params"]["dataSetId"])
+    mapping_set = client.call(
+        "history", "read the mapping set", "GET",
+        f"/data/foundation/conversion/mappingSets/{params['mappingId']}",
+        params={"version": str(params["mappingVersion"])},
+    ).json()  # fmt: skip
+    schema_id = mapping_set["outputSchema"]["schemaRef"]["id"]
+    schema = client.call(
+        "history", "read the schema", "GET", f"/data/foundation/schemaregistry/tenant/schemas/{quote(schema_id, '')}",
+        headers={"Accept": XED_FULL},
+    ).json()  # fmt: skip
+    types = leaf_types(schema.get("properties") or {})
+    try:
+        mapping = LocalMapping(mapping_set["mappings"], types)
+    except UnsupportedMapping as e:
+        raise CommandError(
+            f"the batch road cannot evaluate mapping set {params['mappingId']} version {params['mappingVersion']}: "
+            f"{e}. Use --via stream: AEP's Data Prep maps each event itself"
+        ) from None
+    from customerio_aep.aep.batches import BatchIngestion
+
+    return BatchRoad(
+        BatchIngestion(client, dataset_id),
+        checkpoint,
+        mapping,
+        FidelityGuard(client, mapping_set),
+        types,
+        f"cio-history-{flow_id[:12]}-{window.since}-{window.until}",
+        file_format,
+        batch_records=args.batch_records,
+        file_records=args.file_records,
+    )
+
+
+def _read(client: AepClient, operation: str, path: str) -> dict[str, Any]:
+    found = client.get("history", operation, path)
+    items = (found or {}).get("items") or []
+    if not items:
+        raise CommandError(f"{operation}: {path.rsplit('/', 1)[-1]} does not exist in this sandbox")
+    return dict(items[0])
+
+
+class _LiveLine:
+    """A progress line rewritten in place on a terminal; nothing when the output is not one (logs stay clean)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream, self._tty, self._width = stream, stream.isatty(), 0
+
+    def show(self, report: history.BackfillReport) -> None:
+        """Rewrite the line with the run's counts so far."""
+        if self._tty:
+            line = progress_line(report)
+            self._stream.write("\r" + line.ljust(self._width))
+            self._width = len(line)
+            self._stream.flush()
+
+    def end(self) -> None:
+        """End the line, so what follows starts on its own."""
+        if self._tty and self._width:
+            self._stream.write("\n")
+            self._stream.flush()
+
+
+def _write(stream: TextIO, text: str) -> None:
+    stream.write(text + "\n")
+    stream.flush()

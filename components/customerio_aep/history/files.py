@@ -1,0 +1,92 @@
+"""The files of a history batch: Parquet when pyarrow is installed (the `history` extra), else JSON lines.
+
+Both are formats the Batch Ingestion API takes (reference aep.md §11). Parquet is the default because the bulk road's
+limit is bytes (20 GB an hour into the data lake): columnar and compressed, a history record takes several times less
+room than its JSON line (`python -m benchmarks.history` measures both), so the upload stops being the bottleneck."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+JSON, PARQUET = "json", "parquet"
+
+
+def parquet_available() -> bool:
+    """Whether pyarrow (the `history` extra) is installed."""
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def default_format() -> str:
+    """Parquet when it can be written here, else JSON lines."""
+    return PARQUET if parquet_available() else JSON
+
+
+def encode(records: Sequence[str], file_format: str, types: Mapping[str, str]) -> bytes:
+    """One file of records (each a JSON object as text) in `file_format`; `types` are the dataset schema's leaf
+    types, which give the Parquet columns their XDM types."""
+    if file_format == JSON:
+        return ("\n".join(records) + "\n").encode()
+    return _parquet([json.loads(r) for r in records], types)
+
+
+def _parquet(records: list[dict[str, Any]], types: Mapping[str, str]) -> bytes:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    scalar = {"string": pa.string(), "date-time": pa.string(), "date": pa.string(), "integer": pa.int64(),
+              "number": pa.float64(), "boolean": pa.bool_()}  # fmt: skip
+    tree: dict[str, Any] = {}
+    for path, xdm_type in types.items():
+        node = tree
+        parts = path.split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = scalar.get(xdm_type, pa.string())
+
+    def arrow(node: dict[str, Any]) -> list[Any]:
+        return [pa.field(k, pa.struct(arrow(v)) if isinstance(v, dict) else v) for k, v in node.items()]
+
+    present = _present(records)
+    schema = pa.schema(arrow(_prune(tree, present)))
+    table = pa.Table.from_pylist(records, schema=schema)
+    out = io.BytesIO()
+    pq.write_table(table, out, compression="zstd")
+    return out.getvalue()
+
+
+def _present(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """The union of the records' shapes: which fields any record has (columns no record has are left out)."""
+    shape: dict[str, Any] = {}
+
+    def walk(doc: dict[str, Any], into: dict[str, Any]) -> None:
+        for key, value in doc.items():
+            if isinstance(value, dict):
+                walk(value, into.setdefault(key, {}))
+            else:
+                into.setdefault(key, True)
+
+    for record in records:
+        walk(record, shape)
+    return shape
+
+
+def _prune(tree: dict[str, Any], present: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in tree.items():
+        if key not in present:
+            continue
+        if isinstance(value, dict):
+            if isinstance(present[key], dict):
+                inner = _prune(value, present[key])
+                if inner:
+                    out[key] = inner
+        else:
+            out[key] = value
+    return out

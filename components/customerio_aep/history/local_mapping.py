@@ -1,0 +1,401 @@
+"""A Data Prep mapping set applied here, to history: the same records AEP's Data Prep makes of live events.
+
+A batch goes straight into the dataset with no mapping applied (reference aep.md §11), so the batch road applies the
+dataflow's own mapping set version itself. This evaluator covers attribute copies and the expressions the default
+mapping and documented `mappingExtra` use; anything else raises `UnsupportedMapping` naming the function, never a
+guess. The fidelity guard (fidelity.py) checks it against AEP's `mappingSets/preview` before anything is uploaded."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+Tree = tuple[Any, ...]
+
+
+class UnsupportedMapping(ValueError):
+    """The mapping set uses what this evaluator does not evaluate exactly (a function, an operator, a pattern)."""
+
+
+class RecordError(ValueError):
+    """One event cannot become a record (AEP would fail it too): a value that does not convert, a required field
+    empty."""
+
+
+_TOKEN = re.compile(
+    r"""\s*(?:(?P<num>\d+(?:\.\d+)?)|(?P<str>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')|(?P<name>[A-Za-z_$][\w.$]*)"""
+    r"""|(?P<op>==|!=|<=|>=|&&|\|\||[-+*/%(),<>!?:]))"""
+)
+_BINARY = {"||": 1, "&&": 2, "==": 3, "!=": 3, "<": 4, ">": 4, "<=": 4, ">=": 4, "+": 5, "-": 5, "*": 6, "/": 6,
+           "%": 6}  # fmt: skip
+_WORDS = {"and": "&&", "or": "||", "eq": "==", "ne": "!=", "lt": "<", "gt": ">", "le": "<=", "ge": ">="}
+NONDETERMINISTIC = frozenset({"uuid", "guid", "now", "current_timestamp", "current_date", "current_time"})
+
+
+def _tokens(text: str) -> list[tuple[str, str]]:
+    out, pos = [], 0
+    while pos < len(text):
+        if not text[pos:].strip():
+            break
+        m = _TOKEN.match(text, pos)
+        if not m or m.end() == pos:
+            raise UnsupportedMapping(f"cannot read the expression at {text[pos : pos + 20]!r}")
+        kind = m.lastgroup or ""
+        value = m.group(kind)
+        if kind == "name" and value in _WORDS:
+            kind, value = "op", _WORDS[value]
+        out.append((kind, value))
+        pos = m.end()
+    return out
+
+
+def parse(text: str) -> Tree:
+    """The expression as a tree; UnsupportedMapping for what cannot be read or is not evaluated here."""
+    toks = _tokens(text)
+    pos = 0
+
+    def peek() -> tuple[str, str] | None:
+        return toks[pos] if pos < len(toks) else None
+
+    def take(expected: str | None = None) -> tuple[str, str]:
+        nonlocal pos
+        if pos >= len(toks):
+            raise UnsupportedMapping("the expression ends early")
+        tok = toks[pos]
+        if expected is not None and tok != ("op", expected):
+            raise UnsupportedMapping(f"expected {expected!r}, found {tok[1]!r}")
+        pos += 1
+        return tok
+
+    def primary() -> Tree:
+        kind, value = take()
+        if kind == "num":
+            return ("lit", float(value) if "." in value else int(value))
+        if kind == "str":
+            return ("lit", bytes(value[1:-1], "utf-8").decode("unicode_escape"))
+        if kind == "op" and value == "(":
+            inner = expression(0)
+            take(")")
+            return inner
+        if kind == "op" and value in ("-", "!"):
+            return ("unary", value, primary())
+        if kind == "name":
+            if peek() == ("op", "("):
+                take("(")
+                args: list[Tree] = []
+                while peek() != ("op", ")"):
+                    args.append(expression(0))
+                    if peek() == ("op", ","):
+                        take(",")
+                take(")")
+                return ("call", _function(value), args)
+            if value in ("true", "false"):
+                return ("lit", value == "true")
+            if value == "null":
+                return ("lit", None)
+            return ("path", value.removeprefix("$").strip("{}"))
+        raise UnsupportedMapping(f"unexpected {value!r}")
+
+    def expression(min_precedence: int) -> Tree:
+        left = primary()
+        while (tok := peek()) is not None and tok[0] == "op":
+            if tok[1] == "?" and min_precedence == 0:
+                take("?")
+                then = expression(0)
+                take(":")
+                left = ("call", "iif", [left, then, expression(0)])
+                continue
+            precedence = _BINARY.get(tok[1])
+            if precedence is None or precedence <= min_precedence:
+                break
+            take()
+            left = ("binary", tok[1], left, expression(precedence))
+        return left
+
+    tree = expression(0)
+    if pos != len(toks):
+        raise UnsupportedMapping(f"unexpected {toks[pos][1]!r}")
+    return tree
+
+
+def _function(name: str) -> str:
+    canonical = _ALIASES.get(name.lower(), name.lower())
+    if canonical in NONDETERMINISTIC:
+        raise UnsupportedMapping(f"{name}() gives a different value on every call, so history cannot match it")
+    if canonical not in _FUNCTIONS:
+        raise UnsupportedMapping(f"function {name}() is not evaluated here")
+    return canonical
+
+
+# -- values --------------------------------------------------------------------------------------------------------
+def get_path(doc: Any, path: str) -> Any:
+    """The value at a dotted source path of an event, or None."""
+    for part in path.split("."):
+        if not isinstance(doc, dict) or part not in doc:
+            return None
+        doc = doc[part]
+    return doc
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+_JAVA_FIELDS: dict[str, Callable[[dt.datetime, int], str]] = {
+    "y": lambda t, n: f"{t.year % 100:02d}" if n == 2 else f"{t.year:0{n}d}",
+    "u": lambda t, n: f"{t.year % 100:02d}" if n == 2 else f"{t.year:0{n}d}",
+    "M": lambda t, n: f"{t.month:0{n}d}",
+    "d": lambda t, n: f"{t.day:0{n}d}",
+    "H": lambda t, n: f"{t.hour:0{n}d}",
+    "m": lambda t, n: f"{t.minute:0{n}d}",
+    "s": lambda t, n: f"{t.second:0{n}d}",
+    "S": lambda t, n: f"{t.microsecond:06d}"[:n].ljust(n, "0"),
+    "X": lambda _t, _n: "Z",  # UTC: Java prints Z for a zero offset with X, XX, XXX
+    "Z": lambda _t, _n: "+0000",
+}
+
+
+def java_format(moment: dt.datetime, pattern: str) -> str:
+    """`moment` (UTC) printed with a Java DateTimeFormatter pattern; UnsupportedMapping for a letter not handled."""
+    out, i = [], 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "'":
+            end = pattern.find("'", i + 1)
+            if end < 0:
+                raise UnsupportedMapping(f"dformat pattern {pattern!r}: an unclosed quote")
+            out.append("'" if end == i + 1 else pattern[i + 1 : end])
+            i = end + 1
+        elif c.isalpha():
+            n = len(pattern[i:]) - len(pattern[i:].lstrip(c))
+            field = _JAVA_FIELDS.get(c)
+            if field is None:
+                raise UnsupportedMapping(f"dformat pattern letter {c!r} (in {pattern!r}) is not evaluated here")
+            out.append(field(moment, n))
+            i += n
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
+
+
+def _dformat(args: list[Any]) -> Any:
+    if args[0] is None:
+        return None
+    moment = dt.datetime.fromtimestamp(float(args[0]) / 1000, tz=dt.UTC)
+    return java_format(moment, str(args[1]))
+
+
+def _decode(args: list[Any]) -> Any:
+    key, options = args[0], args[1:]
+    for k, v in zip(options[0::2], options[1::2], strict=False):
+        if k == key:
+            return v
+    return options[-1] if len(options) % 2 else None
+
+
+def _concat(args: list[Any]) -> Any:
+    return "".join("" if a is None else _text(a) for a in args)
+
+
+def _strings(fn: Callable[[str], Any]) -> Callable[[list[Any]], Any]:
+    return lambda args: None if args[0] is None else fn(_text(args[0]))
+
+
+def _coalesce(args: list[Any]) -> Any:
+    return next((a for a in args if a is not None), None)
+
+
+def _substr(args: list[Any]) -> Any:
+    if args[0] is None:
+        return None
+    text, start = _text(args[0]), int(args[1])
+    return text[start:] if len(args) < 3 else text[start : int(args[2])]
+
+
+def _digest(name: str) -> Callable[[list[Any]], Any]:
+    return lambda args: None if args[0] is None else hashlib.new(name, _text(args[0]).encode()).hexdigest()
+
+
+_FUNCTIONS: dict[str, Callable[[list[Any]], Any]] = {
+    "concat": _concat,
+    "decode": _decode,
+    "dformat": _dformat,
+    "lower": _strings(str.lower),
+    "upper": _strings(str.upper),
+    "trim": _strings(str.strip),
+    "ltrim": _strings(str.lstrip),
+    "rtrim": _strings(str.rstrip),
+    "to_string": lambda args: None if args[0] is None else _text(args[0]),
+    "is_set": lambda args: args[0] is not None,
+    "is_empty": lambda args: args[0] is None or args[0] == "" or args[0] == [] or args[0] == {},
+    "iif": lambda args: args[1] if args[0] else args[2],
+    "coalesce": _coalesce,
+    "substr": _substr,
+    "replacestr": lambda args: None if args[0] is None else _text(args[0]).replace(_text(args[1]), _text(args[2])),
+    "equals": lambda args: args[0] is not None and _text(args[0]) == _text(args[1]),
+    "nullify": lambda _args: None,
+    "sha256": _digest("sha256"),
+    "sha1": _digest("sha1"),
+    "md5": _digest("md5"),
+    "to_integer": lambda args: None if args[0] is None else int(float(args[0])),
+}
+_ALIASES = {"lcase": "lower", "ucase": "upper"}
+
+
+def _arithmetic(op: str, a: Any, b: Any) -> Any:
+    if op == "+" and (isinstance(a, str) or isinstance(b, str)):
+        return _text(a) + _text(b)
+    if isinstance(a, bool) or isinstance(b, bool) or not isinstance(a, int | float) or not isinstance(b, int | float):
+        raise RecordError(f"{op} needs numbers, got {type(a).__name__} and {type(b).__name__}")
+    if op == "+":
+        return a + b
+    if op == "-":
+        return a - b
+    if op == "*":
+        return a * b
+    if b == 0:
+        raise RecordError("division by zero")
+    if op == "%":
+        return a % b
+    quotient = a / b
+    return int(quotient) if isinstance(a, int) and isinstance(b, int) and quotient.is_integer() else quotient
+
+
+def evaluate(tree: Tree, event: Mapping[str, Any]) -> Any:
+    """A parsed expression's value for one event."""
+    kind = tree[0]
+    if kind == "lit":
+        return tree[1]
+    if kind == "path":
+        return get_path(event, tree[1])
+    if kind == "unary":
+        value = evaluate(tree[2], event)
+        if tree[1] == "!":
+            return not value
+        return None if value is None else -value
+    if kind == "binary":
+        op, a = tree[1], evaluate(tree[2], event)
+        if op == "&&":
+            return bool(a) and bool(evaluate(tree[3], event))
+        if op == "||":
+            return bool(a) or bool(evaluate(tree[3], event))
+        b = evaluate(tree[3], event)
+        if op == "==":
+            return a == b
+        if op == "!=":
+            return a != b
+        if a is None or b is None:
+            return None
+        if op in ("<", ">", "<=", ">="):
+            return {"<": a < b, ">": a > b, "<=": a <= b, ">=": a >= b}[op]
+        return _arithmetic(op, a, b)
+    return _FUNCTIONS[tree[1]]([evaluate(arg, event) for arg in tree[2]])
+
+
+# -- types ---------------------------------------------------------------------------------------------------------
+def leaf_types(properties: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
+    """Every leaf path of an XDM schema's resolved properties with its type (`date-time` for formatted strings)."""
+    out: dict[str, str] = {}
+    for name, spec in properties.items():
+        path = f"{prefix}{name}"
+        if spec.get("type") == "object" and "properties" in spec:
+            out.update(leaf_types(spec["properties"], path + "."))
+        elif spec.get("type") == "string" and spec.get("format") in ("date-time", "date"):
+            out[path] = str(spec["format"])
+        else:
+            out[path] = str(spec.get("type", "string"))
+    return out
+
+
+def convert(value: Any, xdm_type: str, destination: str) -> Any:
+    """A mapped value as the destination's XDM type, as Data Prep converts it; RecordError when it cannot."""
+    if value is None:
+        return None
+    try:
+        if xdm_type in ("string", "date-time", "date"):
+            return _text(value)
+        if xdm_type == "integer":
+            if isinstance(value, bool):
+                raise ValueError(value)
+            number = float(value)
+            if not number.is_integer():
+                raise ValueError(value)
+            return int(number)
+        if xdm_type == "number":
+            if isinstance(value, bool):
+                raise ValueError(value)
+            return float(value)
+        if xdm_type == "boolean":
+            if isinstance(value, bool):
+                return value
+            raise ValueError(value)
+    except (TypeError, ValueError):
+        raise RecordError(f"{destination}: {type(value).__name__} value does not convert to {xdm_type}") from None
+    return value
+
+
+# -- the mapping set -----------------------------------------------------------------------------------------------
+REQUIRED = ("_id", "timestamp")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One mapping entry, compiled: the destination, its XDM type, and how its value is made."""
+
+    destination: str
+    xdm_type: str
+    path: str | None
+    tree: Tree | None
+
+
+class LocalMapping:
+    """A mapping set version compiled against its output schema: `record(event)` is the XDM record Data Prep makes."""
+
+    def __init__(self, mappings: Sequence[Mapping[str, Any]], types: Mapping[str, str]) -> None:
+        entries = []
+        for i, raw in enumerate(mappings):
+            source = raw.get("source", raw.get("sourceAttribute"))
+            destination = raw.get("destination", raw.get("destinationXdmPath"))
+            if not isinstance(source, str) or not isinstance(destination, str):
+                raise UnsupportedMapping(f"mappings[{i}] has no source or destination")
+            if destination not in types:
+                raise UnsupportedMapping(f"mappings[{i}]: {destination!r} is not a field of the dataset's schema")
+            expression = raw.get("sourceType", "ATTRIBUTE") == "EXPRESSION"
+            try:
+                tree = parse(source) if expression else None
+            except UnsupportedMapping as e:
+                raise UnsupportedMapping(f"{e} (mapping to {destination})") from None
+            entries.append(Entry(destination, types[destination], None if expression else source, tree))
+        self.entries = tuple(entries)
+
+    def record(self, event: Mapping[str, Any]) -> dict[str, Any]:
+        """The XDM record of one event; RecordError when AEP would fail it."""
+        record: dict[str, Any] = {}
+        for entry in self.entries:
+            try:
+                raw = evaluate(entry.tree, event) if entry.tree is not None else get_path(event, entry.path or "")
+            except (TypeError, ValueError, ArithmeticError) as e:
+                raise RecordError(f"{entry.destination}: {e}") from None
+            value = convert(raw, entry.xdm_type, entry.destination)
+            if value is not None:
+                _set_path(record, entry.destination, value)
+        for required in REQUIRED:
+            if required not in record:
+                raise RecordError(f"required XDM field {required} is not mapped or empty")
+        return record
+
+
+def _set_path(doc: dict[str, Any], path: str, value: Any) -> None:
+    parts = path.split(".")
+    for part in parts[:-1]:
+        doc = doc.setdefault(part, {})
+    doc[parts[-1]] = value

@@ -1,0 +1,51 @@
+"""How a backfill run reads to a person: the summary, and the live progress line."""
+
+from __future__ import annotations
+
+from customerio_aep.history.run import BackfillReport, iso
+
+
+def render(report: BackfillReport) -> str:
+    """The human-readable summary: range, road, counts per object type and metric, what cannot be sent, batches."""
+    mode = "" if report.applied else "DRY RUN (nothing sent; add --apply): "
+    lines = [
+        f"{mode}history from {iso(report.since)} to {iso(report.until)} (the live stream's start) by "
+        f"{report.destination}",
+        f"  {report.deliveries:,} deliveries read in {report.pages:,} App API pages"
+        + (" (resumed)" if report.resumed_from_page else ""),
+    ]
+    total = sum(report.events.values())
+    verb = "sent" if report.applied else "to send"
+    lines.append(f"  {total:,} events in the range; {report.already_sent:,} taken by earlier runs; {verb}: "
+                 f"{report.sent if report.applied else report.to_send:,}")  # fmt: skip
+    by_type: dict[str, list[str]] = {}
+    for kind, count in sorted(report.events.items()):
+        object_type, metric = kind.split(" ", 1)
+        by_type.setdefault(object_type, []).append(f"{metric} {count:,}")
+    lines += [f"    {object_type:8} {', '.join(metrics)}" for object_type, metrics in by_type.items()]
+    if report.skipped:
+        lines.append(f"  cannot be sent: {sum(report.skipped.values()):,} events")
+        lines += [f"    {count:,}  {why}" for why, count in sorted(report.skipped.items(), key=lambda kv: -kv[1])]
+    if report.rejected:
+        lines.append(f"  refused: {sum(report.rejected.values()):,} events")
+        lines += [f"    {count:,}  {why}" for why, count in sorted(report.rejected.items())]
+    for batch in report.batches:
+        lines.append(f"  batch {batch['id']}: {batch['records']:,} records, {batch['status']}")
+        lines += [f"    error {e.get('code', '?')} rows {e.get('rows', [])}: {e.get('description', '')}"
+                  for e in batch.get("errors", [])[:5]]  # fmt: skip
+    lines += [f"  note: {note}" for note in report.notes]
+    if report.applied:
+        rate = f" ({report.sent / max(report.seconds, 1e-9):,.0f} events/s)" if report.sent else ""
+        lines.append(f"  took {report.seconds:,.1f} s{rate}")
+    else:
+        lines += report.plan
+    return "\n".join(lines)
+
+
+def progress_line(report: BackfillReport) -> str:
+    """One line for a terminal: deliveries read, events sent, events/s."""
+    rate = report.sent / max(report.seconds, 1e-9)
+    return (
+        f"backfill: {report.deliveries:,} deliveries read, {report.sent:,} events sent "
+        f"({rate:,.0f}/s), {report.already_sent:,} taken before"
+    )

@@ -1,0 +1,46 @@
+"""What a road into AEP is to a backfill run, and the outcomes it reports for each event."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+SENT = "sent"
+"""The event is in AEP: the inlet or the queue took it (stream), or its batch succeeded (batch)."""
+STAGED = "staged"
+"""The event's record waits in a batch of the checkpoint (batch road): not sent yet, never read again."""
+REJECTED = "rejected: "
+"""Prefix of an event refused for good, followed by the reason."""
+
+
+class BackfillStopped(RuntimeError):
+    """The run stopped before the end of its range (interrupted, or the destination unavailable); rerun to resume.
+    The second argument, when given, is the (event_id, outcome) list settled before it stopped."""
+
+
+class Road(Protocol):
+    """Where history events go: the bulk road (batches) or the stream road (the live events' road)."""
+
+    name: str
+    """What the report calls it, e.g. `AEP's Batch Ingestion API`."""
+
+    def recover(self) -> list[tuple[str, str]]:
+        """Settle what an earlier, interrupted run left half done; the outcomes settled now (recorded already)."""
+        ...
+
+    def send(self, events: list[dict[str, Any]]) -> list[tuple[str, str]]:
+        """Take events; (event_id, outcome) for each one sent, staged or refused for good. Raises BackfillStopped
+        when some could not be taken now."""
+        ...
+
+    def finish(self, progress: Callable[[], None]) -> list[tuple[str, str]]:
+        """Send what is still held and wait until AEP has it; the outcomes settled now (recorded already)."""
+        ...
+
+    def look(self, events: list[dict[str, Any]]) -> None:
+        """A dry run shows the road the events it would send (nothing is sent)."""
+        ...
+
+    def plan(self, events: int, pages: int) -> list[str]:
+        """Lines for a dry run: what sending `events` would take on this road."""
+        ...

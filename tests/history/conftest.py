@@ -1,0 +1,105 @@
+"""What the history tests share: a generated Customer.io history, the command run in-process, and what should land."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import pytest
+
+from customerio_aep.__main__ import main
+from customerio_aep.customerio.app_api import ACTIVITIES_SECONDS
+from customerio_aep.customerio.events import METRICS_BY_OBJECT_TYPE
+from tests.aep.test_profile import profile_chain
+from tests.emulators.aep import AepEmulator
+from tests.emulators.customerio.appapi import SIX_MONTHS, CustomerIoEmulator
+from tests.emulators.customerio.history import generate_history, generate_subscription_changes
+from tests.ingress.conftest import flow, ingress
+
+__all__ = ["flow", "ingress", "profile_chain"]
+
+NOW = int(time.time())  # the command's clock and the emulator's agree (the six-month window is the App API's)
+LIVE_SINCE = NOW - 10 * 86400  # the reporting webhook was made ten days ago
+CHANNELS = {
+    "email": "email",
+    "twilio": "sms",
+    "push": "push",
+    "in_app": "in_app",
+    "slack": "slack",
+    "webhook": "webhook",
+}
+
+
+def expected(
+    history: list[dict[str, Any]], since: int, until: int, activities: Sequence[dict[str, Any]] = ()
+) -> Counter[tuple[str, str]]:
+    """What should land, worked out from the history alone: each known metric in [since, until) of a delivery of a
+    channel with a reporting-webhook object type, and each readable subscription change the Activities API still
+    keeps (30 days)."""
+    landed: Counter[tuple[str, str]] = Counter()
+    for a in activities:
+        if not max(since, NOW - ACTIVITIES_SECONDS) <= a["timestamp"] < until:
+            continue
+        if a["name"] == "cio_subscription_preferences":
+            landed[("customer", "cio_subscription_preferences_changed")] += 1
+        elif a["data"]:  # `unsubscribed`: true or false; without a value it is counted, not sent
+            value = str(a["data"]["new_value"]).lower()
+            landed[("customer", "unsubscribed" if value == "true" else "subscribed")] += 1
+    for d in history:
+        if d["type"] not in CHANNELS or d["created"] < NOW - SIX_MONTHS:
+            continue
+        object_type = CHANNELS[d["type"]]
+        for metric, at in d["metrics"].items():
+            if since <= at < until and metric in METRICS_BY_OBJECT_TYPE[object_type]:
+                landed[(object_type, metric)] += 1
+    return landed
+
+
+@pytest.fixture
+def history(cio: CustomerIoEmulator) -> list[dict[str, Any]]:
+    cio.now = NOW
+    cio.messages = generate_history(20_000, NOW, days=200)
+    # None within minutes of the 30-day edge: the command's clock runs a little behind the emulator's.
+    edge = NOW - ACTIVITIES_SECONDS
+    changes = generate_subscription_changes(400, NOW, days=60)
+    cio.activities = [a for a in changes if abs(a["timestamp"] - edge) > 600]
+    return cio.messages
+
+
+@pytest.fixture
+def run(cio: CustomerIoEmulator, tmp_path: Path) -> Callable[..., tuple[int, dict[str, Any], str]]:
+    """`python -m customerio_aep backfill ... --json` without a stack; returns exit code, report and stderr."""
+
+    def backfill(*args: str, env: dict[str, str] | None = None) -> tuple[int, dict[str, Any], str]:
+        """Exit code, the JSON report and stderr; a later `--flow-id` in `args` overrides the placeholder."""
+        environment = {
+            "CUSTOMERIO_APP_API_KEY": cio.app_api_key,
+            "CUSTOMERIO_API_URL": cio.base_url(),
+            **(env or {}),
+        }
+        out, err = io.StringIO(), io.StringIO()
+        with (
+            mock.patch.dict(os.environ, environment),
+            redirect_stdout(out),
+            redirect_stderr(err),
+        ):
+            code = main(
+                    ["backfill", "--stack", "-", "--flow-id", "flow-1", "--state", str(tmp_path / "sent.sqlite"),
+                     "--until", str(LIVE_SINCE), "--rate", "1000000", "--json", *args]
+                )  # fmt: skip
+        return code, (json.loads(out.getvalue()) if out.getvalue() else {}), err.getvalue()
+
+    return backfill
+
+
+def landed_kinds(aep: AepEmulator, dataset_id: str) -> Counter[tuple[str, str]]:
+    records = aep.records.get(dataset_id, [])
+    return Counter((r["_acme"]["customerio"]["objectType"], r["_acme"]["customerio"]["metric"]) for r in records)

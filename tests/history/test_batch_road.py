@@ -1,0 +1,227 @@
+"""`backfill` by AEP's bulk road (the default) through the real command: the App API emulator's history, the local
+mapping, the fidelity guard against Data Prep's preview, and the Batch Ingestion API into the dataset. Exactly once
+across reruns and `kill -9`; nothing by the inlet, the queue or the forwarders."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import pytest
+
+from customerio_aep.history import local_mapping
+from customerio_aep.history.checkpoint import checkpoint_summary
+from customerio_aep.operations.stack import ENV_KEYS
+from tests.emulators.aep import AepEmulator
+from tests.emulators.customerio.appapi import CustomerIoEmulator
+from tests.emulators.customerio.history import generate_history
+from tests.emulators.faults import Fault
+from tests.history.conftest import LIVE_SINCE, NOW, expected, landed_kinds
+from tests.ingress.conftest import moto_ingress
+
+BATCH_OPERATIONS = "batch.*"
+
+
+def credential(aep: AepEmulator) -> dict[str, str]:
+    """The AEP_* environment the command reads without a stack."""
+    config = aep.stack_config()
+    return {env: config[key] for key, env in ENV_KEYS.items()}
+
+
+def live_record(aep: AepEmulator, chain: dict[str, Any], event: dict[str, Any]) -> dict[str, Any]:
+    """What AEP's Data Prep makes of `event` with the flow's mapping: the live road's record."""
+    params = aep.flows[chain["flow"]["flow_id"]]["transformations"][0]["params"]
+    version = aep.mapping_sets[params["mappingId"]][params["mappingVersion"]]
+    return aep.map_event(version["mappings"], version["schemaRef"]["id"], event)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("ingress_mode", ["direct", "aws"])
+def test_six_months_land_by_batches_exactly_once_and_nothing_streams(
+    ingress_mode: str,
+    history: list[dict[str, Any]],
+    run: Callable[..., Any],
+    flow: dict[str, Any],
+    aep: AepEmulator,
+    cio: CustomerIoEmulator,
+    tmp_path: Path,
+) -> None:
+    env = credential(aep)
+    args = ("--flow-id", flow["flow"]["flow_id"], "--batch-records", "20000", "--file-records", "7000")
+    dataset = flow["dataset"]["dataset_id"]
+    with moto_ingress(flow["flow"]["webhook_url"], dataset, aep) as ingress:
+        queue = ("--queue", "events") if ingress_mode == "aws" else ()
+        code, dry, _ = run(*args, *queue, env=env)
+        assert code == 0 and not dry["applied"] and dry["destination"] == "AEP's Batch Ingestion API"
+        want = expected(history, dry["since"], LIVE_SINCE, cio.activities)
+        plan = "\n".join(dry["plan"])
+        assert f"{-(-sum(want.values()) // 20000)} batch(es)" in plan and "parquet file(s)" in plan
+        assert "20 GB an hour" in plan and "of the 90 ExperienceEvent batches" in plan
+        assert aep.count(BATCH_OPERATIONS) == 0
+
+        code, applied, _ = run(*args, *queue, "--apply", env=env)
+        assert code == 0 and applied["finished"] and applied["sent"] == sum(want.values())
+        assert landed_kinds(aep, dataset) == want
+        assert [b["status"] for b in applied["batches"]] == ["success"] * len(applied["batches"])
+        assert sum(b["records"] for b in applied["batches"]) == sum(want.values())
+        assert len(applied["batches"]) == -(-sum(want.values()) // 20000)
+        # The live road is untouched: no inlet post, nothing queued.
+        assert aep.count("inlet.post") == 0 and ingress.messages(ingress.queue_url) == []
+
+    records = aep.records[dataset]
+    assert len({r["_id"] for r in records}) == len(records)
+    assert all(r["_acme"]["customerio"]["source"] == "backfill" for r in records)
+    # Each record is what the live mapping makes of the same event.
+    sample = next(r for r in records if r["_acme"]["customerio"]["objectType"] == "email")
+    event = {
+        "event_id": sample["_id"],
+        "object_type": "email",
+        "metric": sample["_acme"]["customerio"]["metric"],
+        "timestamp": sample["_acme"]["customerio"]["eventTimestamp"],
+        "data": {"delivery_id": sample["_acme"]["customerio"]["deliveryId"]},
+        "source": "backfill",
+    }
+    live = live_record(aep, flow, event)
+    assert {k: v for k, v in sample.items() if k != "_acme"} == {k: v for k, v in live.items() if k != "_acme"}
+
+    code, again, _ = run(*args, *queue, "--apply", env=env)
+    assert code == 0 and again["sent"] == 0 and again["already_sent"] == sum(want.values()) and again["batches"] == []
+    assert len(aep.records[dataset]) == len(records)
+    summary = checkpoint_summary(tmp_path / "sent.sqlite")
+    assert summary is not None and f"{len(records):,} history events sent" in summary and "success" in summary
+
+
+def test_a_profile_stack_puts_history_on_profiles(
+    run: Callable[..., Any], profile_chain: dict[str, Any], aep: AepEmulator, cio: CustomerIoEmulator
+) -> None:
+    cio.now = NOW
+    cio.messages = generate_history(600, NOW, days=30)
+    env = credential(aep)
+    code, report, _ = run("--flow-id", profile_chain["flow"]["flow_id"], "--since", "20d", "--apply", env=env)
+    assert code == 0 and report["sent"] > 0
+    records = aep.records[profile_chain["dataset"]["dataset_id"]]
+    assert len(records) == report["sent"]
+    with_person = [r for r in records if r["_acme"]["customerio"].get("id")]
+    assert 0 < len(with_person) and sum(len(p["events"]) for p in aep.profiles.values()) == len(with_person)
+
+
+@pytest.mark.parametrize("killed_at", ["batch.create", "batch.upload", "batch.action"])
+def test_kill_9_at_any_step_then_a_rerun_lands_every_record_once(
+    killed_at: str,
+    run: Callable[..., Any],
+    flow: dict[str, Any],
+    aep: AepEmulator,
+    cio: CustomerIoEmulator,
+    tmp_path: Path,
+) -> None:
+    cio.now = NOW
+    cio.messages = generate_history(1_200, NOW, days=60)
+    env = credential(aep)
+    args = ["backfill", "--stack", "-", "--flow-id", flow["flow"]["flow_id"], "--state", str(tmp_path / "sent.sqlite"),
+            "--until", str(LIVE_SINCE), "--since", "40d", "--batch-records", "700", "--apply", "--json"]  # fmt: skip
+    reached = threading.Event()
+    pick = aep.faults.pick
+
+    def hold_at_the_step(operation: str) -> list[Fault]:
+        if operation == killed_at and not reached.is_set():
+            reached.set()
+            return [Fault("latency", operation=operation, seconds=5)]  # the command waits here: kill it
+        return pick(operation)
+
+    environment = {**os.environ, **env, "CUSTOMERIO_APP_API_KEY": cio.app_api_key, "CUSTOMERIO_API_URL": cio.base_url()}
+    with mock.patch.object(aep.faults, "pick", hold_at_the_step):
+        command = subprocess.Popen(  # the real command in its own process, so that it can be killed
+            [sys.executable, "-m", "customerio_aep", *args], env=environment, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            assert reached.wait(120), f"the command never reached {killed_at}"
+            command.send_signal(signal.SIGKILL)
+        finally:
+            command.wait(30)
+    code, report, _ = run(*args[1:], env=env)
+    assert code == 0 and report["finished"]
+    want = expected(cio.messages, report["since"], LIVE_SINCE, cio.activities)
+    dataset = flow["dataset"]["dataset_id"]
+    ids = [r["_id"] for r in aep.records[dataset]]
+    assert len(ids) == len(set(ids)) == sum(want.values())  # every expected record exactly once
+    assert landed_kinds(aep, dataset) == want
+    left = [b for b in aep.batches.values() if b["status"] not in ("success", "aborted")]
+    assert left == []  # the batch the killed run left loading was aborted, or followed to success
+
+
+def test_a_failed_batch_reports_its_rows_exits_1_and_the_rest_lands_on_the_rerun(
+    run: Callable[..., Any], profile_chain: dict[str, Any], aep: AepEmulator, cio: CustomerIoEmulator
+) -> None:
+    cio.now = NOW
+    cio.messages = generate_history(400, NOW, days=30)
+    huge = next(
+        d
+        for d in cio.messages
+        if d["type"] == "email"
+        and d.get("customer_id")
+        and any(NOW - 20 * 86400 < t < LIVE_SINCE for t in d["metrics"].values())
+    )
+    huge["subject"] = "x" * 12_000  # an ExperienceEvent record bound for Profile may hold at most 10 KB
+    env = credential(aep)
+    args = ("--flow-id", profile_chain["flow"]["flow_id"], "--since", "25d", "--apply")
+    code, report, _ = run(*args, env=env)
+    [failed] = report["batches"]
+    assert code == 1 and failed["status"] == "failed" and failed["failedRecordCount"] >= 1
+    assert failed["errors"][0]["code"] == "RECORD_TOO_LARGE" and failed["errors"][0]["rows"]
+    dataset = profile_chain["dataset"]["dataset_id"]
+    assert aep.records[dataset] == []  # a failed batch lands nothing, and is never reported as landed
+    assert report["sent"] == 0 and sum(report["rejected"].values()) == failed["failedRecordCount"]
+
+    code, rerun, _ = run(*args, env=env)
+    assert code == 0 and [b["status"] for b in rerun["batches"]] == ["success"]
+    landed = aep.records[dataset]
+    assert rerun["sent"] == len(landed) > 0
+    assert all(len(r["_acme"]["customerio"].get("subject", "")) < 10_000 for r in landed)
+
+
+def test_the_fidelity_guard_stops_a_local_mapping_that_differs_from_aeps(
+    run: Callable[..., Any], flow: dict[str, Any], aep: AepEmulator, cio: CustomerIoEmulator
+) -> None:
+    cio.now = NOW
+    cio.messages = generate_history(200, NOW, days=30)
+    wrong = dict(local_mapping._FUNCTIONS)
+    wrong["dformat"] = lambda args: "1970-01-01T00:00:00.000Z"  # an evaluator that has drifted from Data Prep
+    with mock.patch.dict(local_mapping._FUNCTIONS, wrong):
+        code, _, err = run("--flow-id", flow["flow"]["flow_id"], "--since", "25d", "--apply", env=credential(aep))
+    assert code == 2 and "fidelity guard:" in err and "field timestamp is '1970-01-01T00:00:00.000Z' here" in err
+    assert "--via stream" in err
+    assert aep.count(BATCH_OPERATIONS) == 0 and aep.count("dataprep.preview") == 1  # nothing was uploaded
+
+
+def test_a_mapping_the_batch_road_cannot_evaluate_is_named_before_anything_is_read(
+    run: Callable[..., Any], flow: dict[str, Any], aep: AepEmulator, cio: CustomerIoEmulator
+) -> None:
+    cio.now = NOW
+    mapping_id = flow["mapping"]["mapping_id"]
+    entries = aep.mapping_sets[mapping_id][-1]["mappings"]
+    link = next(e for e in entries if e["destination"].endswith(".linkId"))
+    link.update(sourceType="EXPRESSION", source='sha512(data.link_id, "salt")')  # a function made by hand in AEP
+    code, _, err = run("--flow-id", flow["flow"]["flow_id"], "--apply", env=credential(aep))
+    assert code == 2 and "function sha512() is not evaluated here (mapping to _acme.customerio.linkId)" in err
+    assert "Use --via stream" in err and len(err.strip().splitlines()) == 1
+    assert cio.count("appapi.*") == 0 and aep.count(BATCH_OPERATIONS) == 0
+
+
+def test_unsupported_and_nondeterministic_expressions_are_named_never_guessed() -> None:
+    with pytest.raises(local_mapping.UnsupportedMapping, match=r"uuid\(\) gives a different value"):
+        local_mapping.parse("uuid()")
+    with pytest.raises(local_mapping.UnsupportedMapping, match=r"letter 'E'"):
+        local_mapping.evaluate(local_mapping.parse('dformat(1000, "EEE yyyy")'), {})
+    event = {"timestamp": 1_700_000_000, "metric": "opened", "data": {"n": 3}}
+    assert local_mapping.evaluate(local_mapping.parse("timestamp * 1000 + data.n"), event) == 1_700_000_000_003
+    assert local_mapping.evaluate(local_mapping.parse('concat(upper(metric), "-", lower("X"))'), event) == "OPENED-x"
+    assert local_mapping.evaluate(local_mapping.parse('decode(metric, "sent", 1, "opened", 2, 0)'), event) == 2
+    assert local_mapping.evaluate(local_mapping.parse('metric == "opened" ? "yes" : "no"'), event) == "yes"
