@@ -34,7 +34,12 @@ def test_demo_lands_every_object_type_and_leaves_nothing() -> None:
     assert len(counted) == 3 and counted[0] == counted[1] == counted[2] > 1000
     held = [int(n.replace(",", "")) for n in re.findall(r"the dataset holds ([\d,]+) history records", out)]
     assert held == [0, counted[0], counted[0]]
-    assert f"sent: {counted[0]:,}" in out and f"{counted[0]:,} sent by earlier runs; sent: 0" in out
+    assert f"sent: {counted[0]:,}" in out and f"{counted[0]:,} taken by earlier runs; sent: 0" in out
+    assert "by AEP's Batch Ingestion API" in out and re.search(r"batch \w+: [\d,]+ records, success", out)
+    assert (
+        "plan: 1 batch(es)" in out
+        and "500 history records compared with what the live mapping makes of the same events: 500 equal" in out
+    )
     assert "channel 'whatsapp' has no reporting-webhook object type" in out
     stored = total + counted[0]
     assert "preview: {'same': 7, 'update': 6} (renames are updates in place)" in out

@@ -109,7 +109,7 @@ def test_a_profile_stack_puts_history_on_profiles(
     records = aep.records[profile_chain["dataset"]["dataset_id"]]
     assert len(records) == report["sent"]
     with_person = [r for r in records if r["_acme"]["customerio"].get("id")]
-    assert 0 < len(with_person) and sum(len(p["events"]) for p in aep.profiles.values()) == len(with_person)
+    assert len(with_person) > 0 and sum(len(p["events"]) for p in aep.profiles.values()) == len(with_person)
 
 
 @pytest.mark.parametrize("killed_at", ["batch.create", "batch.upload", "batch.action"])
