@@ -96,6 +96,7 @@ def _aws(deployment: Deployment) -> Any:
 def _status(args: argparse.Namespace, deployment: Deployment) -> int:
     from customerio_aep.aep.client import AepClient
     from customerio_aep.history.checkpoint import checkpoint_summary, default_path
+    from customerio_aep.ingress.budget import queue_age_limit
     from customerio_aep.operations.status import aep_status, ingress_status, judge_ingress, render
 
     client = AepClient(deployment.aep_settings())
@@ -112,6 +113,7 @@ def _status(args: argparse.Namespace, deployment: Deployment) -> int:
                 deployment.need("dlq_name", "--dlq"),
                 deployment.need("quarantine_bucket", "--bucket"),
             ),
+            queue_age_limit(deployment.streaming_budget()),
         )
     history = checkpoint_summary(default_path(args.cwd, status.flow_id))
     if history:

@@ -80,6 +80,10 @@ class CustomerIoToAepArgs:
     dataset and schema (nothing created, the inlet kept) and brings them to these arguments in place."""
     adopt_reporting_webhook_id: str | None = None
     """Id of an existing Customer.io reporting webhook for the stack to take over instead of creating one."""
+    streaming_throughput: float | None = None
+    """Records per second this stack may stream into AEP (its share of the org's streaming capacity, README "The
+    streaming budget"); the aws ingress's forwarders never exceed it, bursts wait in the queue. None: 1,500 with
+    `profile` (Adobe's default org capacity into Profile), 4,000 without (the data lake's low end). In place."""
     event_types: str | None = None
     """The `eventType` vocabulary: `xdm` (AEP's standard values, e.g. directMarketing.emailOpened) or `customerio`
     (customerio.email.opened). None: a stack that has a mapping keeps its vocabulary, a new one gets `xdm`."""
@@ -260,12 +264,26 @@ class CustomerIoToAep(pulumi.ComponentResource):
         )
         return flow, source, target, mapping
 
+    def _streaming_budget(self) -> float:
+        from customerio_aep.ingress.budget import default_budget
+
+        given = self._args.streaming_throughput
+        return float(given) if given is not None else float(default_budget(self._args.profile))
+
     def _ingress(
         self, flow: Dataflow
     ) -> tuple[pulumi.Output[str], dict[str, pulumi.Output[Any]], dict[str, pulumi.Output[str]]]:
         """Where Customer.io posts: the AWS ingress in front of the inlet, or the inlet itself (direct); with the
         names of the ingress's parts and each workspace's URL (none for direct)."""
         if self._args.ingress != "aws":
+            if self._args.profile:
+                # Nothing smooths a campaign's burst in direct mode: Customer.io's peak reaches AEP as it is sent.
+                pulumi.log.warn(
+                    f"ingress direct with profile: nothing holds a campaign burst to the streaming budget of "
+                    f"{self._streaming_budget():,.0f} records/s, so a large send can exceed the org's Profile "
+                    'capacity; the aws ingress smooths bursts to it (README, "The streaming budget")',
+                    resource=self,
+                )
             return flow.webhook_url, {}, {}
         # Imported here so direct mode runs without pulumi-aws installed.
         from customerio_aep.ingress.component import CustomerIoIngress, IngressArgs
@@ -277,7 +295,11 @@ class CustomerIoToAep(pulumi.ComponentResource):
                 previous_signing_key=self._args.previous_signing_key,
                 workspaces=self._args.workspaces,
                 inlet_url=flow.webhook_url,
-                **{"force_destroy": self._args.force_destroy, **self._args.ingress_options},
+                **{
+                    "force_destroy": self._args.force_destroy,
+                    "streaming_throughput": self._streaming_budget(),
+                    **self._args.ingress_options,
+                },
             ),
             opts=self._child,
         )
@@ -356,6 +378,11 @@ def _validate(args: CustomerIoToAepArgs) -> None:
     problems = workspace_problems(args.workspaces)
     if problems:
         raise InvalidArgsError("workspaces: " + "; ".join(problems))
+    if args.streaming_throughput is not None and args.streaming_throughput < 4:
+        raise InvalidArgsError(
+            f"streaming_throughput is {args.streaming_throughput!r}; give the records per second this stack may "
+            "stream into AEP, 4 or more (`pulumi config set streamingThroughput 1500`)"
+        )
     if args.adopt_flow_id is not None and (args.schema_id is not None or args.dataset_id is not None):
         raise InvalidArgsError(
             "adopt_flow_id takes over the flow's own schema and dataset: drop schema_id and dataset_id (schemaId, "

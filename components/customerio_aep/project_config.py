@@ -67,7 +67,20 @@ def args_from_config(config: pulumi.Config | None = None) -> CustomerIoToAepArgs
         adopt_flow_id=config.get("adoptFlowId") or None,
         adopt_reporting_webhook_id=config.get("adoptWebhookId") or None,
         event_types=_event_types(config.get("eventTypes")),
+        streaming_throughput=_throughput(config.get("streamingThroughput")),
     )
+
+
+def _throughput(value: str | None) -> float | None:
+    if value in (None, "", "0"):
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        raise ConfigError(
+            f"customerio-aep:streamingThroughput is {value!r}; give records per second, e.g. "
+            "`pulumi config set streamingThroughput 1500` (your sandbox's share of the org's streaming capacity)"
+        ) from None
 
 
 def _event_types(value: str | None) -> str | None:

@@ -54,6 +54,8 @@ class Call:
     operation: str
     status: int
     latency_ms: float
+    at: float = 0.0
+    """When the request arrived (epoch seconds)."""
 
 
 Handler = Callable[[Request], Response]
@@ -142,7 +144,7 @@ class Emulator:
         self.stop()
 
     def _dispatch(self, h: BaseHTTPRequestHandler) -> None:
-        started = time.perf_counter()
+        started, arrived = time.perf_counter(), time.time()
         split = urlsplit(h.path)
         length = int(h.headers.get("Content-Length") or 0)
         body = h.rfile.read(length) if length else b""
@@ -162,14 +164,14 @@ class Emulator:
         try:
             response = self._answer(request, operation, handler)
         except _Dropped:
-            self._record(request, operation, 0, started)
+            self._record(request, operation, 0, started, arrived)
             h.close_connection = True
             with contextlib.suppress(OSError):
                 h.connection.shutdown(socket.SHUT_RDWR)
             return
         payload = b"" if response.body is None else json.dumps(response.body).encode()
         # Record before answering, so a client that has its answer always finds the call counted.
-        self._record(request, operation, response.status, started)
+        self._record(request, operation, response.status, started, arrived)
         h.send_response(response.status)
         headers = {"Content-Type": "application/json", **response.headers}
         for k, v in headers.items():
@@ -206,10 +208,10 @@ class Emulator:
         except ApiError as e:
             return Response(e.status, e.body, e.headers)
 
-    def _record(self, request: Request, operation: str, status: int, started: float) -> None:
+    def _record(self, request: Request, operation: str, status: int, started: float, arrived: float) -> None:
         with self._lock:
             self.calls.append(
-                Call(request.method, request.path, operation, status, (time.perf_counter() - started) * 1000)
+                Call(request.method, request.path, operation, status, (time.perf_counter() - started) * 1000, arrived)
             )
 
 

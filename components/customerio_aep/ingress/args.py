@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 
 import pulumi
 
+from customerio_aep.ingress.budget import DATA_LAKE_BUDGET, DEFAULT_MAX_CONCURRENCY, MIN_BUDGET
 from customerio_aep.ingress.guard import DRAIN_TIMEOUT_SECONDS
-from customerio_aep.ingress.lambdas.names import STALE_QUEUE_SECONDS
 from customerio_aep.workspaces import Workspace
 
 
@@ -31,8 +31,11 @@ class IngressArgs:
     forwarder_timeout_seconds: int = 60
     forwarder_batch_size: int = 10
     forwarder_batching_window_seconds: int = 1
-    forwarder_max_concurrency: int = 80
-    """Caps concurrent forwarders (SQS scaling config), protecting the AEP inlet."""
+    forwarder_max_concurrency: int = DEFAULT_MAX_CONCURRENCY
+    """Caps concurrent forwarders (SQS scaling config); a small streaming budget lowers it (ingress/budget.py)."""
+    streaming_throughput: float = DATA_LAKE_BUDGET
+    """Records per second the forwarders together may post to AEP (the stack's streaming budget, reference §12); a
+    burst above it waits in the queue."""
     queue_retention_seconds: int = 14 * 86400
     """Long enough to outlast an AEP outage (the SQS maximum)."""
     max_receive_count: int = 10
@@ -46,7 +49,9 @@ class IngressArgs:
     """Burst the stage accepts, with `throttling_rate_limit`."""
     log_retention_days: int = 30
     quarantine_retention_days: int = 30
-    oldest_message_alarm_seconds: int = STALE_QUEUE_SECONDS
+    oldest_message_alarm_seconds: int | None = None
+    """The queue-age alarm's threshold; None: the time the budget needs to drain the planning campaign, at least
+    15 minutes (ingress/budget.py `queue_age_limit`), so an ordinary campaign backlog does not set it off."""
     alarm_topic_arn: pulumi.Input[str] | None = None
     """SNS topic for alarms; None creates one."""
     tags: dict[str, str] | None = None
@@ -102,6 +107,8 @@ def ingress_problems(args: IngressArgs) -> list[str]:
     within("oldest_message_alarm_seconds", 1, None, "a CloudWatch alarm threshold")
     within("throttling_burst_limit", 0, None, "API Gateway")
     within("drain_timeout_seconds", 0, None, "the in-flight guard")
+    within("streaming_throughput", MIN_BUDGET, None, "the streaming budget (one record a second for each of the 2 "
+           "forwarders an SQS event source runs at least, and its margin)")  # fmt: skip
     if args.throttling_rate_limit is not None and args.throttling_rate_limit <= 0:
         problems.append(f"throttling_rate_limit is {args.throttling_rate_limit!r}; give a rate above 0, or None")
     if args.forwarder_batch_size > 10 and args.forwarder_batching_window_seconds < 1:

@@ -11,6 +11,7 @@ from pulumi_aws import cloudwatch, lambda_, sns
 from pulumi_aws.get_region import get_region_output
 
 from customerio_aep.ingress.args import Part
+from customerio_aep.ingress.budget import queue_age_limit
 from customerio_aep.ingress.lambdas.names import METRIC_NAMESPACE, WORKSPACE_DIMENSION
 from customerio_aep.ingress.receiver import Receiver
 from customerio_aep.ingress.store import Store
@@ -61,7 +62,7 @@ def build_monitoring(part: Part, store: Store, receiver: Receiver, forwarder: la
         "AWS/SQS",
         "ApproximateAgeOfOldestMessage",
         {"QueueName": store.queue.name},
-        args.oldest_message_alarm_seconds,
+        args.oldest_message_alarm_seconds or queue_age_limit(args.streaming_throughput, args.forwarder_max_concurrency),
         "Maximum",
     )
     alarm("api-5xx", "AWS/ApiGateway", "5xx", api, 1)

@@ -8,7 +8,7 @@ import pulumi
 
 LAMBDAS = Path(__file__).resolve().parent / "lambdas"
 PACKAGE = "cio_ingress"
-MODULES = ("__init__.py", "names.py", "inlet.py", "common.py", "dedupe.py", "receiver.py", "forwarder.py")
+MODULES = ("__init__.py", "names.py", "inlet.py", "pace.py", "common.py", "dedupe.py", "receiver.py", "forwarder.py")
 
 
 def archive() -> pulumi.AssetArchive:

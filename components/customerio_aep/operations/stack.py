@@ -105,6 +105,14 @@ class Deployment:
         """Whether the stack puts events on Real-Time Customer Profile (`profile` config)."""
         return str(self.project_config("profile")).lower() == "true"
 
+    def streaming_budget(self) -> float:
+        """The stack's streaming budget (records/s): its `streamingThroughput`, else the default for its Profile
+        setting (ingress/budget.py)."""
+        from customerio_aep.ingress.budget import default_budget
+
+        given = self.project_config("streamingThroughput")
+        return float(given) if given not in (None, "", 0) else float(default_budget(self.profile()))
+
     def project_config(self, key: str) -> Any:
         """A key of this project's own config (whatever the project's name), JSON objects parsed."""
         ours = (v for k, v in self.config.items() if k.partition(":")[::2] in {(p, key) for p in self._projects()})

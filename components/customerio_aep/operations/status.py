@@ -119,17 +119,19 @@ def ingress_status(sqs: Any, s3: Any, cloudwatch: Any, queue: str, dlq: str, buc
     )
 
 
-def judge_ingress(status: Status, ingress: Ingress) -> None:
-    """Add the ingress's problems (and notes) to the status."""
+def judge_ingress(status: Status, ingress: Ingress, age_limit: int = STALE_QUEUE_SECONDS) -> None:
+    """Add the ingress's problems (and notes) to the status; a queued event older than `age_limit` seconds (the
+    stack's queue-age alarm threshold) means delivery is stuck."""
     status.ingress = ingress
     if ingress.dead_lettered:
         status.problems.append(
             f"{ingress.dead_lettered} events in the dead-letter queue: see why with `redrive`, fix, then "
             "`redrive --apply`"
         )
-    if ingress.oldest_age_seconds is not None and ingress.oldest_age_seconds > STALE_QUEUE_SECONDS:
+    if ingress.oldest_age_seconds is not None and ingress.oldest_age_seconds > age_limit:
         status.problems.append(
-            f"the oldest queued event is {ingress.oldest_age_seconds} s old: the forwarder is not keeping up"
+            f"the oldest queued event is {ingress.oldest_age_seconds} s old, more than the {age_limit} s the "
+            "streaming budget explains: the forwarder is not keeping up"
         )
     if ingress.quarantined:
         status.notes.append(

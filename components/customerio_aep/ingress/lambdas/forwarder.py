@@ -1,9 +1,10 @@
 """Forwarder: deliver queued events to the AEP streaming inlet, each event_id at most once (dedupe.py).
 
-Runs on the SQS queue with partial batch responses: only failed items go back to the queue. A permanent
-4xx from AEP, or a queued message that is not a Customer.io event, goes to the dead-letter queue with its reason
-instead of looping. Each record succeeds or fails on its own: a throttled dedupe table or an exhausted time budget
-costs a retry of the records it touches, never the batch.
+Runs on the SQS queue with partial batch responses: only failed items go back to the queue. Posts are paced to this
+invocation's share of the stack's streaming budget (PACE_PER_SECOND, ingress/budget.py); a backlog waits in the
+queue. A permanent 4xx from AEP, or a queued message that is not a Customer.io event, goes to the dead-letter queue
+with its reason instead of looping. Each record succeeds or fails on its own: a throttled dedupe table or an
+exhausted time budget costs a retry of the records it touches, never the batch.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 # Relative, so the same files work as the Lambda package `cio_ingress` and inside this project.
 from . import common, dedupe
 from .inlet import PermanentFailure, TransientFailure, post
+from .pace import Pace
 
 SAFETY_MARGIN_MS = 3000
 
@@ -32,7 +34,7 @@ class Outcome:
     outcome: str
 
 
-def _deliver(record: dict[str, Any], url: str, deadline: float) -> Outcome:
+def _deliver(record: dict[str, Any], url: str, deadline: float, pace: Pace) -> Outcome:
     """One record: claim, post, settle. Whatever fails here fails this record only, never the batch."""
     message_id = record["messageId"]
     if time.monotonic() + _inlet_timeout() > deadline:
@@ -67,7 +69,7 @@ def _deliver(record: dict[str, Any], url: str, deadline: float) -> Outcome:
         common.log("busy", **ids)
         return Outcome(message_id, True, "busy")
     try:
-        post(url, record["body"].encode(), deadline, _inlet_timeout())
+        post(url, record["body"].encode(), deadline, _inlet_timeout(), pace.wait)
     except PermanentFailure as e:
         outcome = _dead_letter(record, ids, str(e), started)
         # Only once it is safe in the DLQ is the event marked rejected; else the claim is released for the retry.
@@ -114,9 +116,9 @@ def _dead_letter(record: dict[str, Any], ids: dict[str, str], reason: str, start
     return Outcome(record["messageId"], False, "dead_lettered")
 
 
-def _deliver_safely(record: dict[str, Any], url: str, deadline: float) -> Outcome:
+def _deliver_safely(record: dict[str, Any], url: str, deadline: float, pace: Pace) -> Outcome:
     try:
-        return _deliver(record, url, deadline)
+        return _deliver(record, url, deadline, pace)
     except Exception as e:  # a bug or an outage we did not foresee: this record is retried, the batch goes on
         common.log("retry", reason=f"unexpected {type(e).__name__}", message_id=str(record.get("messageId")))
         return Outcome(str(record.get("messageId")), True, "retry")
@@ -128,8 +130,11 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     remaining_ms = context.get_remaining_time_in_millis() if context else 30_000
     deadline = time.monotonic() + max(1.0, (remaining_ms - SAFETY_MARGIN_MS) / 1000)
     url = common.secret(os.environ["INLET_SECRET_ARN"])
+    # This invocation's share of the stack's streaming budget (ingress/budget.py); 0 or unset: unpaced.
+    pace = Pace(float(os.environ.get("PACE_PER_SECOND", "0")))
     with ThreadPoolExecutor(max_workers=max(1, min(10, len(records)))) as pool:
-        outcomes = list(pool.map(lambda r: _deliver_safely(r, url, deadline), records))
+        outcomes = list(pool.map(lambda r: _deliver_safely(r, url, deadline, pace), records))
+    pace.finish()
     failures = [{"itemIdentifier": o.message_id} for o in outcomes if o.retry]
     common.log("batch", count=len(records), status=f"{len(failures)} to retry")
     return {"batchItemFailures": failures}

@@ -8,6 +8,7 @@ import random
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 
 RETRYABLE = {408, 429, 500, 502, 503, 504}
 
@@ -20,8 +21,9 @@ class PermanentFailure(Exception):
     """The inlet refused the event for good (a 4xx other than 408/429): sending it again cannot help."""
 
 
-def post(url: str, body: bytes, deadline: float, timeout: float) -> int:
-    """POST to the inlet, retrying 429/5xx/timeouts with backoff and jitter until `deadline` (monotonic).
+def post(url: str, body: bytes, deadline: float, timeout: float, pace: Callable[[], None] = lambda: None) -> int:
+    """POST to the inlet, retrying 429/5xx/timeouts with backoff and jitter until `deadline` (monotonic); `pace` is
+    called before every attempt (each one counts against the streaming budget).
 
     An attempt starts only when a whole `timeout` fits before the deadline: cutting a request short would not
     stop AEP from taking it, and the retry would then deliver it twice."""
@@ -32,6 +34,7 @@ def post(url: str, body: bytes, deadline: float, timeout: float) -> int:
     while True:
         attempt += 1
         retry_after = None
+        pace()
         if time.monotonic() + timeout > deadline:
             raise TransientFailure("no time left for a whole attempt in this invocation")
         try:
