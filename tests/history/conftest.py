@@ -93,7 +93,7 @@ def run(cio: CustomerIoEmulator, tmp_path: Path) -> Callable[..., tuple[int, dic
         ):
             code = main(
                     ["backfill", "--stack", "-", "--flow-id", "flow-1", "--state", str(tmp_path / "sent.sqlite"),
-                     "--until", str(LIVE_SINCE), "--rate", "1000000", "--json", *args]
+                     "--until", str(LIVE_SINCE), "--rate", "4000", "--json", *args]
                 )  # fmt: skip
         return code, (json.loads(out.getvalue()) if out.getvalue() else {}), err.getvalue()
 

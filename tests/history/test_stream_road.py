@@ -251,3 +251,8 @@ def test_a_rate_of_zero_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exited:
         main(["backfill", "--stack", "-", "--rate", "0"])
     assert exited.value.code == 2 and "'0' is not a number of events per second above 0" in capsys.readouterr().err
+
+
+def test_direct_streaming_above_the_budget_is_refused(run: Callable[..., Any]) -> None:
+    code, _, err = run(*STREAM, "--rate", "5000", env={"AEP_INLET_URL": "http://127.0.0.1:9/x"})
+    assert code == 2 and "--rate 5000 is above the stack's streaming budget of 4000 records/s" in err

@@ -124,10 +124,11 @@ def test_a_budget_below_four_is_refused_naming_the_key() -> None:
 def test_a_backlog_drains_at_the_budget_and_nothing_waits_its_way_into_the_dlq() -> None:
     from tests.ingress.backlog import drain_backlog
 
-    # A budget below what moto lets the forwarders do here (about 50 records/s), so the pace is what holds them.
-    result = drain_backlog(events=200, budget=20)
-    assert (result.concurrency, result.per_invocation) == (2, 9)  # the default 80 at once, lowered to the budget
-    assert result.peak_per_second <= 20  # in any one second at AEP's inlet, whatever the backlog
+    # A budget below what moto lets the forwarders do here (about 50 records/s), so the pace is what holds them; its
+    # quarter-second spacing leaves room for a loaded test machine's scheduling delays.
+    result = drain_backlog(events=100, budget=10)
+    assert (result.concurrency, result.per_invocation) == (2, 4)  # the default 80 at once, lowered to the budget
+    assert result.peak_per_second <= 10  # in any one second at AEP's inlet, whatever the backlog
     assert (result.lost, result.duplicates, result.dead_lettered) == (0, 0, 0)
-    assert result.landed == 200
-    assert result.seconds >= 200 / 18 - 1  # it waited in the queue instead of bursting through
+    assert result.landed == 100
+    assert result.seconds >= 100 / 8 - 1  # it waited in the queue instead of bursting through

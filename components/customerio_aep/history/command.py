@@ -103,8 +103,15 @@ def _road(
 ) -> Road:
     if args.via == STREAM:
         queue = deployment.get("queue_name")
-        if queue:
+        if queue:  # the forwarders hold whatever is queued to the stack's streaming budget
             return queue_road(aws()("sqs"), queue, args.rate)
+        budget = deployment.streaming_budget()
+        if args.rate > budget:  # straight to the inlet: nothing else holds it to the budget
+            raise CommandError(
+                f"--rate {args.rate:g} is above the stack's streaming budget of {budget:g} records/s "
+                "(streamingThroughput), which live events share: give a lower --rate, or leave --via stream for the "
+                "batch road"
+            )
         return inlet_road(deployment.inlet_url(), args.rate)
     file_format = args.format or default_format()
     if file_format == PARQUET and not parquet_available():

@@ -24,16 +24,16 @@ class Pace:
         self._next: float | None = None
 
     def wait(self) -> None:
-        """Block until this thread's post may go (each call takes the next slot; a slot taken late moves the ones
-        after it, so posts never leave closer than the spacing)."""
-        with self._lock:
-            now = self._clock()
-            at = now if self._next is None else max(now, self._next)
-            self._next = at + self._interval
-        if at > now:
-            self._sleep(at - now)
-        with self._lock:
-            self._next = max(self._next, self._clock() + self._interval)
+        """Block until this thread's post may go. A slot is taken only when it is due, at the moment the post goes, so
+        a thread that wakes late delays the posts after it instead of bunching with them."""
+        while True:
+            with self._lock:
+                now = self._clock()
+                if self._next is None or now >= self._next:
+                    self._next = now + self._interval
+                    return
+                pending = self._next - now
+            self._sleep(pending)
 
     def finish(self) -> None:
         """Wait until one spacing has passed since the last post (nothing when nothing was posted)."""
