@@ -113,6 +113,8 @@ class CustomerIoToAep(pulumi.ComponentResource):
     live_stream_started_at: pulumi.Output[int | None]
     """When the stack's reporting webhook began reporting (unix seconds): where `backfill` cuts history off. None when
     the webhook is not managed, adopted, or was created by a release before 0.13."""
+    workspace_live_stream_started_at: pulumi.Output[dict[str, int | None]]
+    """The same for each workspace whose reporting webhook the stack manages, by name (`backfill --workspace`)."""
 
     def __init__(
         self, name: str, args: CustomerIoToAepArgs | None = None, opts: pulumi.ResourceOptions | None = None
@@ -131,7 +133,7 @@ class CustomerIoToAep(pulumi.ComponentResource):
         webhook = None
         if args.signing_key is not None or args.ingress != "aws":  # there is a single-workspace URL
             webhook = self._reporting_webhook(endpoint)
-        self._workspace_webhooks(workspace_endpoints)
+        workspace_webhooks = self._workspace_webhooks(workspace_endpoints)
 
         self.webhook_url = pulumi.Output.secret(endpoint)
         # from_input resolves a dict of Outputs into an Output of the dict; its stub types only plain values.
@@ -149,6 +151,8 @@ class CustomerIoToAep(pulumi.ComponentResource):
         self.quarantine_bucket = pulumi.Output.from_input(ingress.get("quarantine_bucket"))
         self.dedupe_table = pulumi.Output.from_input(ingress.get("dedupe_table"))
         self.live_stream_started_at = webhook.live_since if webhook else pulumi.Output.from_input(None)
+        starts = {ws: hook.live_since for ws, hook in workspace_webhooks.items()}
+        self.workspace_live_stream_started_at = pulumi.Output.from_input(starts)  # type: ignore[arg-type]
         self.register_outputs(
             {
                 "webhook_url": self.webhook_url,
@@ -329,12 +333,13 @@ class CustomerIoToAep(pulumi.ComponentResource):
             opts=self._child,
         )
 
-    def _workspace_webhooks(self, urls: dict[str, pulumi.Output[str]]) -> None:
+    def _workspace_webhooks(self, urls: dict[str, pulumi.Output[str]]) -> dict[str, ReportingWebhook]:
         """A reporting webhook for each workspace given an App API key, posting to the workspace's own URL."""
+        hooks = {}
         for ws, workspace in self._args.workspaces.items():
             if workspace.app_api_key is None:
                 continue
-            ReportingWebhook(
+            hooks[ws] = ReportingWebhook(
                 f"{self._name}-webhook-{ws}",
                 name=f"{self._args.name_prefix} ({ws}) → Adobe Experience Platform",
                 endpoint=urls[ws],
@@ -343,6 +348,7 @@ class CustomerIoToAep(pulumi.ComponentResource):
                 region=workspace.region,
                 opts=self._child,
             )
+        return hooks
 
 
 def _fields(args: CustomerIoToAepArgs) -> dict[str, str]:

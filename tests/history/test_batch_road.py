@@ -225,3 +225,51 @@ def test_unsupported_and_nondeterministic_expressions_are_named_never_guessed() 
     assert local_mapping.evaluate(local_mapping.parse('concat(upper(metric), "-", lower("X"))'), event) == "OPENED-x"
     assert local_mapping.evaluate(local_mapping.parse('decode(metric, "sent", 1, "opened", 2, 0)'), event) == 2
     assert local_mapping.evaluate(local_mapping.parse('metric == "opened" ? "yes" : "no"'), event) == "yes"
+
+
+def test_a_workspace_brings_in_its_own_history_tagged_with_its_name(
+    run: Callable[..., Any], aep: AepEmulator, cio: CustomerIoEmulator, configured: Callable[..., Any]
+) -> None:
+    from customerio_aep.aep.default_mapping import DEFAULT_FIELDS, NAMESPACE, build_mappings
+    from tests.aep.chain import build_chain
+
+    # A stack with workspaces maps the `workspace` field (integration.py does the same).
+    chain = build_chain(
+        configured,
+        fields={**DEFAULT_FIELDS, "workspace": "string"},
+        mappings=build_mappings([{"source": "workspace", "destination": f"{NAMESPACE}.workspace"}]),
+    )
+    cio.now = NOW
+    cio.messages = generate_history(300, NOW, days=30)
+    args = ("--flow-id", chain["flow"]["flow_id"], "--since", "25d", "--apply")
+    code, single, _ = run(*args, env=credential(aep))
+    code_eu, eu, _ = run(*args, "--workspace", "eu-shop", env=credential(aep))
+    assert code == code_eu == 0 and single["sent"] == eu["sent"] > 0
+    records = aep.records[chain["dataset"]["dataset_id"]]
+    tagged = [r for r in records if r["_acme"]["customerio"].get("workspace") == "eu-shop"]
+    assert len(tagged) == eu["sent"] and len(records) == 2 * eu["sent"]  # another workspace: its own ids
+    assert len({r["_id"] for r in records}) == len(records)
+
+
+def test_the_stack_gives_a_workspaces_key_region_and_live_start() -> None:
+    from customerio_aep.operations.stack import CommandError, Deployment
+
+    deployment = Deployment(
+        outputs={"live_stream_started_at": 100, "workspace_live_stream_started_at": {"eu-shop": 200}},
+        config={
+            "customerio-aep:workspaces": '{"eu-shop": {"signingKey": "s", "appApiKey": "eu-key", "region": "eu"}, '
+            '"us-shop": {"signingKey": "s"}}',
+            "customerio:appApiKey": "main-key",
+        },
+    )
+    assert deployment.app_api("eu-shop") == ("https://api-eu.customer.io", "eu-key")
+    assert deployment.app_api() == ("https://api.customer.io", "main-key")
+    assert (deployment.live_start(), deployment.live_start("eu-shop"), deployment.live_start("us-shop")) == (
+        "100",
+        "200",
+        None,
+    )
+    with pytest.raises(CommandError, match=r"workspace 'us-shop' has no appApiKey: .*workspaces.us-shop.appApiKey"):
+        deployment.app_api("us-shop")
+    with pytest.raises(CommandError, match=r"--workspace mars: .*its workspaces: eu-shop, us-shop"):
+        deployment.workspace("mars")

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from customerio_aep.customerio.events import METRICS_BY_OBJECT_TYPE
+from customerio_aep.ingress.lambdas.names import WORKSPACE_FIELD
 
 # App API delivery `type` → reporting-webhook `object_type`. `twilio` is the SMS channel; `whatsapp` has none.
 OBJECT_TYPE_OF_CHANNEL = {
@@ -33,9 +34,11 @@ CAMPAIGN_FIELDS = ("campaign_id", "broadcast_id", "newsletter_id", "action_id", 
 FAILURE_METRICS = frozenset({"bounced", "failed", "dropped", "undeliverable"})
 
 
-def history_event_id(delivery_id: str, metric: str) -> str:
-    """The id of a delivery's metric as a history event: always the same for the same delivery and metric."""
-    return ID_PREFIX + hashlib.sha256(f"{delivery_id}\0{metric}".encode()).hexdigest()[:32]
+def history_event_id(delivery_id: str, metric: str, workspace: str = "") -> str:
+    """The id of a delivery's metric as a history event: always the same for the same delivery and metric (of the
+    same workspace: another workspace's delivery ids are another space)."""
+    basis = f"{workspace}\0{delivery_id}" if workspace else delivery_id
+    return ID_PREFIX + hashlib.sha256(f"{basis}\0{metric}".encode()).hexdigest()[:32]
 
 
 @dataclass(frozen=True)
@@ -52,8 +55,10 @@ class Window:
 
 @dataclass
 class Conversion:
-    """The events of some deliveries, and what could not become one, by reason."""
+    """The events of some deliveries, and what could not become one, by reason; with a `workspace`, each event carries
+    its name in the `workspace` field, as the ingress's workspace route tags live ones."""
 
+    workspace: str = ""
     events: list[dict[str, Any]] = field(default_factory=list)
     skipped: Counter[str] = field(default_factory=Counter)
     """Events not sent, by reason (metrics outside the window are not counted: they belong to another run)."""
@@ -87,7 +92,7 @@ def delivery_events(
         elif needs_person and not person.get("id"):
             out.skipped["no person id (Profile needs one): an anonymous or deleted person"] += 1
         else:
-            out.events.append(_event(delivery, object_type, metric, timestamp, person))
+            out.events.append(_tagged(_event(delivery, object_type, metric, timestamp, person, out.workspace), out))
 
 
 # Customer subscription changes are attribute changes in the Activities API (reference §6 marks their shape [L]): the
@@ -122,16 +127,15 @@ def subscription_events(
             data["customer_id"] = person["id"]
         if person.get("email"):
             data["email_address"] = person["email"]
-        out.events.append(
-            {
-                "event_id": history_event_id(f"activity:{activity['id']}", metric),
-                "object_type": "customer",
-                "metric": metric,
-                "timestamp": int(timestamp),
-                "data": data,
-                SOURCE_FIELD: SOURCE,
-            }
-        )
+        event = {
+            "event_id": history_event_id(f"activity:{activity['id']}", metric, out.workspace),
+            "object_type": "customer",
+            "metric": metric,
+            "timestamp": int(timestamp),
+            "data": data,
+            SOURCE_FIELD: SOURCE,
+        }
+        out.events.append(_tagged(event, out))
 
 
 def _subscription_metric(activity: dict[str, Any]) -> str | None:
@@ -156,8 +160,14 @@ def _identifiers(delivery: dict[str, Any]) -> dict[str, str]:
     return person
 
 
+def _tagged(event: dict[str, Any], out: Conversion) -> dict[str, Any]:
+    if out.workspace:
+        event[WORKSPACE_FIELD] = out.workspace
+    return event
+
+
 def _event(
-    delivery: dict[str, Any], object_type: str, metric: str, timestamp: int, person: dict[str, str]
+    delivery: dict[str, Any], object_type: str, metric: str, timestamp: int, person: dict[str, str], workspace: str
 ) -> dict[str, Any]:
     data: dict[str, Any] = {"delivery_id": str(delivery["id"])}
     if person:
@@ -176,7 +186,7 @@ def _event(
     if metric in FAILURE_METRICS and delivery.get("failure_message"):
         data["failure_message"] = delivery["failure_message"]
     return {
-        "event_id": history_event_id(str(delivery["id"]), metric),
+        "event_id": history_event_id(str(delivery["id"]), metric, workspace),
         "object_type": object_type,
         "metric": metric,
         "timestamp": timestamp,

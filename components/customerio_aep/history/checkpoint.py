@@ -12,9 +12,10 @@ from pathlib import Path
 DIRECTORY = ".customerio-aep"
 
 
-def default_path(project_dir: str | None, stack: str | None) -> Path:
-    """Where a stack's backfill record lives: in the project directory, one file per stack."""
-    return Path(project_dir or ".") / DIRECTORY / f"backfill-{stack or 'default'}.sqlite"
+def default_path(project_dir: str | None, stack: str | None, workspace: str = "") -> Path:
+    """Where a stack's backfill record lives: in the project directory, one file per stack (and workspace)."""
+    suffix = f"-{workspace}" if workspace else ""
+    return Path(project_dir or ".") / DIRECTORY / f"backfill-{stack or 'default'}{suffix}.sqlite"
 
 
 OPEN, SHIPPING, COMPLETED, SUCCESS, FAILED = "open", "shipping", "completed", "success", "failed"

@@ -47,6 +47,8 @@ def add_arguments(parser: argparse.ArgumentParser, positive: Callable[[str], flo
                         "with the `history` extra installed, else json)")  # fmt: skip
     parser.add_argument("--batch-records", type=int, default=BATCH_RECORDS, help=argparse.SUPPRESS)
     parser.add_argument("--file-records", type=int, default=FILE_RECORDS, help=argparse.SUPPRESS)
+    parser.add_argument("--workspace", default="", help="a workspace of the stack's `workspaces`: its history (its "
+                        "App API key, its own live-stream start, its name in the `workspace` field)")  # fmt: skip
     parser.add_argument("--apply", action="store_true", help="send (without it, only count and plan)")
     parser.add_argument("--state", help="the file recording what was sent (default: .customerio-aep/ in --cwd)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of the report")
@@ -55,16 +57,19 @@ def add_arguments(parser: argparse.ArgumentParser, positive: Callable[[str], flo
 def backfill(args: argparse.Namespace, deployment: Deployment, aws: Callable[[], Any]) -> int:
     """Run a backfill; 0 when every batch landed (or the dry run), 1 when a batch failed."""
     now = time.time()
-    window = history.window_of(args.since, args.until, deployment.get("live_stream_started_at"), now)
+    workspace = args.workspace
+    if workspace and deployment.config:
+        deployment.workspace(workspace)  # a clear error for a name the stack does not have
+    window = history.window_of(args.since, args.until, deployment.live_start(workspace), now)
     flow_id = deployment.need("flow_id", "--flow-id")
-    checkpoint = Checkpoint(Path(args.state) if args.state else default_path(args.cwd, flow_id))
+    checkpoint = Checkpoint(Path(args.state) if args.state else default_path(args.cwd, flow_id, workspace))
     try:
         if args.since is None:
             window = Window(checkpoint.unfinished_since(window.until) or window.since, window.until)
         road = _road(args, deployment, checkpoint, flow_id, window, aws)
         live = _LiveLine(sys.stderr) if args.apply and not args.json else None
         run = history.Backfill(
-            reader=AppApiReader(*deployment.app_api()),
+            reader=AppApiReader(*deployment.app_api(workspace)),
             checkpoint=checkpoint,
             window=window,
             wanted=deployment.events(),
@@ -72,6 +77,7 @@ def backfill(args: argparse.Namespace, deployment: Deployment, aws: Callable[[],
             road=road,
             activities_from=int(now) - ACTIVITIES_SECONDS,
             progress=live.show if live else lambda _report: None,
+            workspace=workspace,
         )
         try:
             report = run.run(apply=args.apply)
@@ -147,7 +153,7 @@ def _road(
         mapping,
         FidelityGuard(client, mapping_set),
         types,
-        f"cio-history-{flow_id[:12]}-{window.since}-{window.until}",
+        f"cio-history-{flow_id[:12]}{'-' + args.workspace if args.workspace else ''}-{window.since}-{window.until}",
         file_format,
         batch_records=args.batch_records,
         file_records=args.file_records,

@@ -103,6 +103,8 @@ class Backfill:
     page_limit: int = PAGE_LIMIT
     activities_from: int | None = None
     """The oldest time the Activities API still holds (customer subscription changes); None: not read."""
+    workspace: str = ""
+    """The Customer.io workspace read (its events carry its name); "": the single-workspace webhook's."""
     progress: Progress = lambda _report: None
 
     def run(self, apply: bool) -> BackfillReport:
@@ -123,7 +125,7 @@ class Backfill:
                 while cursor != "":
                     page = self.reader.messages(self.window.since - LOOKBACK_SECONDS, self.window.until, cursor,
                                                 self.page_limit)  # fmt: skip
-                    converted = Conversion()
+                    converted = Conversion(self.workspace)
                     for delivery in page.items:
                         delivery_events(delivery, self.window, self.wanted, self.needs_person, converted)
                     self._page_done(converted, len(page.items), apply, tally)
@@ -167,7 +169,7 @@ class Backfill:
             cursor: str | None = None
             while True:
                 page = self.reader.activities(SUBSCRIPTION_ACTIVITY_TYPE, name, cursor, self.page_limit)
-                converted = Conversion()
+                converted = Conversion(self.workspace)
                 for activity in page.items:
                     subscription_events(activity, recent, self.wanted, self.needs_person, converted)
                 self._page_done(converted, 0, apply, tally)

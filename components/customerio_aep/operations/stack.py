@@ -72,16 +72,27 @@ class Deployment:
             raise CommandError("no inlet URL: the stack has no webhook_url output; or set AEP_INLET_URL (a secret)")
         return url
 
-    def app_api(self) -> tuple[str, str]:
-        """The Customer.io App API's base URL and key: the stack's customerio:* config, else CUSTOMERIO_APP_API_KEY,
-        CUSTOMERIO_REGION (and CUSTOMERIO_API_URL)."""
+    def app_api(self, workspace: str = "") -> tuple[str, str]:
+        """The Customer.io App API's base URL and key: the stack's customerio:* config (a workspace's own appApiKey
+        and region with `workspace`), else CUSTOMERIO_APP_API_KEY, CUSTOMERIO_REGION (and CUSTOMERIO_API_URL)."""
         from customerio_aep.customerio.app_api import AppApiError, base_url
 
+        settings = self.workspace(workspace) if workspace and self.config else {}
+
         def get(key: str, env: str) -> str | None:
+            own = {"customerio:appApiKey": "appApiKey", "customerio:region": "region"}.get(key)
+            if workspace and self.config and own:
+                value = settings.get(own) or (None if own == "appApiKey" else "us")
+                return str(value) if value else None
             value = self.config.get(key) if self.config else os.environ.get(env)
             return str(value) if value else None
 
         key = get("customerio:appApiKey", "CUSTOMERIO_APP_API_KEY")
+        if not key and workspace and self.config:
+            raise CommandError(
+                f"workspace {workspace!r} has no appApiKey: `pulumi config set --secret --path "
+                f"'workspaces.{workspace}.appApiKey' <key>` (an App API key of that workspace)"
+            )
         if not key:
             raise CommandError(
                 "no Customer.io App API key: `pulumi config set --secret customerio:appApiKey <key>` on the stack "
@@ -104,6 +115,24 @@ class Deployment:
     def profile(self) -> bool:
         """Whether the stack puts events on Real-Time Customer Profile (`profile` config)."""
         return str(self.project_config("profile")).lower() == "true"
+
+    def workspace(self, name: str) -> dict[str, Any]:
+        """A workspace's settings from the stack's `workspaces` config; a clear error naming the ones there are."""
+        given = self.project_config("workspaces")
+        workspaces = given if isinstance(given, dict) else {}
+        if name not in workspaces:
+            known = ", ".join(sorted(workspaces)) or "none"
+            raise CommandError(f"--workspace {name}: the stack has no such workspace (its workspaces: {known})")
+        found = workspaces[name]
+        return found if isinstance(found, dict) else {}
+
+    def live_start(self, workspace: str = "") -> str | None:
+        """When the live stream of the stack's (or a workspace's) reporting webhook began, if recorded."""
+        if not workspace:
+            return self.get("live_stream_started_at")
+        starts = self.outputs.get("workspace_live_stream_started_at")
+        value = starts.get(workspace) if isinstance(starts, dict) else None
+        return str(value) if value not in (None, "") else None
 
     def streaming_budget(self) -> float:
         """The stack's streaming budget (records/s): its `streamingThroughput`, else the default for its Profile
