@@ -1,6 +1,6 @@
 # The two commands a newcomer runs: `make demo` and `make test`. Both set up what they need first.
 # While editing, `make check` (lint, types, the fast tests) answers in well under a minute.
-.PHONY: setup setup-dev demo check test lint typecheck bench clean
+.PHONY: setup setup-dev demo check test lint typecheck bench clean acceptance acceptance-sweep
 
 # Most tests wait (on moto, the emulators, the CLI's processes) more than they compute: more workers than cores.
 PYTEST = venv/bin/pytest -p no:cacheprovider
@@ -33,6 +33,16 @@ test: lint typecheck
 	venv/bin/coverage combine -q
 	venv/bin/coverage report
 	venv/bin/python scripts/coverage_floor.py
+
+# The lifecycle against a real AEP sandbox named by AEP_CLIENT_ID, AEP_CLIENT_SECRET, AEP_ORG_ID, AEP_SANDBOX (README,
+# "Trying it on your own sandbox"); without them it says what to set and exits 0. Not part of `make test`, which runs
+# the same suite against the emulators (tests/acceptance/test_acceptance.py).
+acceptance: setup-dev
+	venv/bin/python -m tests.acceptance run --report-dir "$${ACCEPTANCE_REPORT_DIR:-.}"
+
+# Removes what earlier acceptance runs left (objects with a run prefix, older than an hour), printing each one.
+acceptance-sweep: setup-dev
+	venv/bin/python -m tests.acceptance sweep
 
 bench: setup-dev
 	venv/bin/python -m benchmarks

@@ -18,7 +18,7 @@ from tests.mocks import RecordingMocks
 P = TypeVar("P", bound=AepProvider)
 
 # Layers: `make check` runs neither; `make test` runs everything (README, "Development").
-ENGINE = ("tests/engine/", "tests/test_demo.py", "tests/reuse/")
+ENGINE = ("tests/engine/", "tests/test_demo.py", "tests/reuse/", "tests/acceptance/")
 """Tests that run the real Pulumi CLI or build and install the package: marked `engine`."""
 
 

@@ -26,12 +26,14 @@ CATALOG = "/data/foundation/catalog"
 SCHEMAS = "/data/foundation/schemaregistry"
 IDENTITY = "/data/core/idnamespace"
 IMPORT = "/data/foundation/import"
+SANDBOXES = "/data/foundation/sandbox-management"
 # Which AEP permission (Admin Console > Adobe Experience Platform > product profile) each API needs: the view one for
 # reads, the manage one (which includes view) for writes.
 PERMISSIONS = {
     SCHEMAS: ("View Schemas", "Manage Schemas"),
     CATALOG: ("View Datasets", "Manage Datasets"),
     IMPORT: ("View Datasets", "Manage Datasets"),
+    SANDBOXES: ("View Sandboxes", "Manage Sandboxes"),
     FLOW: ("View Sources", "Manage Sources"),
     PREP: ("View Sources", "Manage Sources"),
     IDENTITY: ("View Identity Namespaces", "Manage Identity Namespaces"),
