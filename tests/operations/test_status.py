@@ -97,3 +97,20 @@ def test_a_missing_credential_is_named(monkeypatch: pytest.MonkeyPatch, capsys: 
     assert main(["status", "--stack", "-", "--flow-id", "f"]) == 2
     err = capsys.readouterr().err
     assert "AEP credential from the environment" in err and "AEP_CLIENT_ID" in err
+
+
+def test_status_and_redrive_through_the_command_with_the_aws_ingress(
+    ingress: Ingress, flow: dict[str, Any], env: None, capsys: Any
+) -> None:
+    assert ingress.aep is not None
+    ingress.aep.faults.add(Fault("status", operation="inlet.post", status=400, times=1))
+    post_event(make_event("email", "sent", 1))
+    ingress.drain()
+    capsys.readouterr()  # the handlers' log lines
+    buffers = ["--queue", "events", "--dlq", "dlq", "--bucket", "quarantine"]
+    assert main(["status", "--stack", "-", "--flow-id", flow["flow"]["flow_id"], *buffers]) == 1
+    assert "1 events in the dead-letter queue" in capsys.readouterr().out
+    assert main(["redrive", "--stack", "-", "--flow-id", "f", *buffers, "--table", "dedupe", "--apply"]) == 0
+    assert "AEP answered 400" in capsys.readouterr().out
+    ingress.drain()
+    assert main(["status", "--stack", "-", "--flow-id", flow["flow"]["flow_id"], *buffers]) == 0
