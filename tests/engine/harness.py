@@ -77,8 +77,11 @@ class Stack:
         """`pulumi stack init` on the local backend beside the project, then set config (`secret` keys encrypted)."""
         (self.workdir.parent / "state").mkdir(exist_ok=True)
         self.run("stack", "init", self.name)
-        for key, value in config.items():
-            self.run("config", "set", *(["--secret"] if key in secret else []), key, value)
+        # One `set-all` instead of a `config set` a key: every CLI start costs half a second of CPU.
+        pairs = [arg for key, value in config.items() for arg in ("--secret" if key in secret else "--plaintext",
+                                                                   f"{key}={value}")]  # fmt: skip
+        if pairs:
+            self.run("config", "set-all", *pairs)
 
     def env(self) -> dict[str, str]:
         """The CLI's environment: local state, no prompts, no plugin downloads."""
