@@ -1,5 +1,5 @@
 # The two commands a newcomer runs: `make demo` and `make test`. Both set up what they need first.
-# While editing, `make check` (lint, types, the fast tests) answers in well under a minute.
+# While editing, `make check` (lint, types, the fast tests) answers in about a minute and a half on two cores.
 .PHONY: setup setup-dev demo check test lint typecheck bench clean acceptance acceptance-sweep
 
 # Most tests wait (on moto, the emulators, the CLI's processes) more than they compute: more workers than cores.
