@@ -273,3 +273,52 @@ def test_the_stack_gives_a_workspaces_key_region_and_live_start() -> None:
         deployment.app_api("us-shop")
     with pytest.raises(CommandError, match=r"--workspace mars: .*its workspaces: eu-shop, us-shop"):
         deployment.workspace("mars")
+
+
+def _road_for(aep: AepEmulator, chain: dict[str, Any], checkpoint: Any, **options: Any) -> Any:
+    """The batch road on the chain's dataflow, as the command builds it."""
+    from customerio_aep.aep.batches import BatchIngestion
+    from customerio_aep.aep.client import AepClient
+    from customerio_aep.aep.settings import AepSettings
+    from customerio_aep.history.batch_road import BatchRoad
+    from customerio_aep.history.fidelity import FidelityGuard
+    from customerio_aep.history.files import JSON
+    from customerio_aep.history.local_mapping import LocalMapping, leaf_types
+
+    client = AepClient(AepSettings.from_config(aep.stack_config().get))
+    params = aep.flows[chain["flow"]["flow_id"]]["transformations"][0]["params"]
+    version = aep.mapping_sets[params["mappingId"]][params["mappingVersion"]]
+    types = leaf_types(aep.full_properties(aep.schemas[version["schemaRef"]["id"]]))
+    return BatchRoad(BatchIngestion(client, chain["dataset"]["dataset_id"]), checkpoint,
+                     LocalMapping(version["mappings"], types), FidelityGuard(client, version), types, "t", JSON,
+                     **options)  # fmt: skip
+
+
+def test_uploads_are_held_to_20_gb_an_hour_and_batches_to_90_a_day(
+    flow: dict[str, Any], aep: AepEmulator, tmp_path: Path
+) -> None:
+    from customerio_aep.history.checkpoint import Checkpoint
+    from customerio_aep.history.road import BackfillStopped
+    from tests.emulators.customerio.events import make_event
+
+    clock = {"now": 1_000_000.0}
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        clock["now"] += seconds
+
+    checkpoint = Checkpoint(tmp_path / "sent.sqlite")
+    # A budget of 1,000 bytes an hour: each file of 10 records (about 4 KB) must wait its share of the hour.
+    road = _road_for(aep, flow, checkpoint, batch_records=10, file_records=10, sleep=sleep,
+                     clock=lambda: clock["now"], bytes_per_hour=1_000)  # fmt: skip
+    road.send([make_event("email", "sent", n) for n in range(30)])
+    assert len(waits) == 3 and road.uploaded > 3_000
+    assert clock["now"] - 1_000_000.0 == pytest.approx(road.uploaded / 1_000 * 3600)  # never ahead of the budget
+    # With ninety more created in the last day, the next one waits for tomorrow, its records kept.
+    for seq in range(90):
+        checkpoint.set_batch(checkpoint.open_batch(lambda s: f"x-{s}").seq, "success", f"B{seq}")
+    with pytest.raises(BackfillStopped, match="91 batches were created in the last 24 hours"):
+        road.send([make_event("email", "sent", n) for n in range(100, 110)])
+    assert checkpoint.done([make_event("email", "sent", 100)["event_id"]])  # staged, not lost
+    checkpoint.close()

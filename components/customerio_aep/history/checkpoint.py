@@ -5,6 +5,7 @@ run after `kill -9` sends nothing twice and loses nothing."""
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,7 +61,8 @@ class Checkpoint:
             CREATE TABLE IF NOT EXISTS events (event_id TEXT PRIMARY KEY, outcome TEXT NOT NULL);
             CREATE TABLE IF NOT EXISTS batches (
                 seq INTEGER PRIMARY KEY AUTOINCREMENT, external_id TEXT UNIQUE, batch_id TEXT,
-                state TEXT NOT NULL, records INTEGER NOT NULL DEFAULT 0, detail TEXT NOT NULL DEFAULT '');
+                state TEXT NOT NULL, records INTEGER NOT NULL DEFAULT 0, detail TEXT NOT NULL DEFAULT '',
+                created REAL);
             CREATE TABLE IF NOT EXISTS staged (
                 event_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, kind TEXT NOT NULL, record TEXT NOT NULL);
             CREATE INDEX IF NOT EXISTS staged_by_batch ON staged (seq);
@@ -142,12 +144,17 @@ class Checkpoint:
         yield from self._db.execute("SELECT event_id, kind, record FROM staged WHERE seq = ? ORDER BY rowid", (seq,))
 
     def set_batch(self, seq: int, state: str, batch_id: str | None = None, detail: str = "") -> None:
-        """Record a batch's next state before the step it names is taken."""
+        """Record a batch's next state before the step it names is taken (and when it was created in AEP)."""
         with self._db:
             self._db.execute(
-                "UPDATE batches SET state = ?, batch_id = COALESCE(?, batch_id), detail = ? WHERE seq = ?",
-                (state, batch_id, detail, seq),
+                "UPDATE batches SET state = ?, batch_id = COALESCE(?, batch_id), detail = ?, "
+                "created = CASE WHEN ? IS NOT NULL AND created IS NULL THEN ? ELSE created END WHERE seq = ?",
+                (state, batch_id, detail, batch_id, time.time(), seq),
             )
+
+    def batches_since(self, when: float) -> int:
+        """How many batches were created in AEP since `when` (unix seconds)."""
+        return int(self._db.execute("SELECT COUNT(*) FROM batches WHERE created >= ?", (when,)).fetchone()[0])
 
     def unsettled(self) -> list[Batch]:
         """Batches an earlier run left between being sealed and Catalog's last word, oldest first."""
