@@ -322,3 +322,12 @@ def test_uploads_are_held_to_20_gb_an_hour_and_batches_to_90_a_day(
         road.send([make_event("email", "sent", n) for n in range(100, 110)])
     assert checkpoint.done([make_event("email", "sent", 100)["event_id"]])  # staged, not lost
     checkpoint.close()
+
+
+def test_a_refused_credential_is_one_line_without_a_traceback(
+    run: Callable[..., Any], flow: dict[str, Any], aep: AepEmulator
+) -> None:
+    env = {**credential(aep), "AEP_CLIENT_SECRET": "wrong-secret"}
+    code, _, err = run("--flow-id", flow["flow"]["flow_id"], env=env)
+    assert code == 2 and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert "IMS token failed with HTTP 401" in err and "wrong-secret" not in err

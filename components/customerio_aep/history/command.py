@@ -66,7 +66,10 @@ def backfill(args: argparse.Namespace, deployment: Deployment, aws: Callable[[],
     try:
         if args.since is None:
             window = Window(checkpoint.unfinished_since(window.until) or window.since, window.until)
-        road = _road(args, deployment, checkpoint, flow_id, window, aws)
+        try:
+            road = _road(args, deployment, checkpoint, flow_id, window, aws)
+        except AepApiError as e:
+            raise CommandError(f"backfill could not read the dataflow's mapping from AEP: {e}") from None
         live = _LiveLine(sys.stderr) if args.apply and not args.json else None
         run = history.Backfill(
             reader=AppApiReader(*deployment.app_api(workspace)),
