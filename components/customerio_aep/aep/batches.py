@@ -16,6 +16,8 @@ SUCCESS = "success"
 FAILED = ("failed", "failure", "aborted", "abandoned")
 """Catalog statuses after which a batch lands nothing more (a failed batch lands nothing of itself, §11)."""
 LOADING = "loading"
+MISSING = "missing"
+"""What `state` reports for a batch Catalog does not know (404)."""
 RESOURCE = "history batch"
 
 
@@ -91,7 +93,7 @@ class BatchIngestion:
         """What Catalog says of the batch now."""
         found = self.client.get(RESOURCE, f"read batch {batch_id}", f"{CATALOG}/batches/{batch_id}")
         if not found:
-            return BatchState(batch_id, "missing")
+            return BatchState(batch_id, MISSING)
         return _state(batch_id, found.get(batch_id, next(iter(found.values()))))
 
 

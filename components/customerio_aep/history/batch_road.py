@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from customerio_aep.aep.batches import LOADING, SUCCESS, BatchIngestion, BatchState
+from customerio_aep.aep.batches import LOADING, MISSING, SUCCESS, BatchIngestion, BatchState
 from customerio_aep.history import checkpoint as states
 from customerio_aep.history.checkpoint import Batch, Checkpoint
 from customerio_aep.history.fidelity import RANDOM_SAMPLE, FidelityGuard
@@ -212,8 +212,8 @@ class BatchRoad:
         if len(content) > 250 * 1024 * 1024 and len(records) > 1:  # under the 256 MB a PUT may carry
             half = len(records) // 2
             return self._upload(batch_id, records[half:], self._upload(batch_id, records[:half], number))
-        # AEP takes up to 20 GB an hour through this API (§11): a run that would go faster waits.
-        ahead = (self.uploaded + len(content)) / self.bytes_per_hour * 3600 - (self.clock() - self._started)
+        # AEP takes up to 20 GB an hour through this API (§11): a file goes once the bytes before it fit the hour.
+        ahead = self.uploaded / self.bytes_per_hour * 3600 - (self.clock() - self._started)
         if ahead > 0:
             self.sleep(ahead)
         self.ingestion.upload(batch_id, f"history-{number + 1:05d}.{self.file_format}", content)
@@ -223,7 +223,7 @@ class BatchRoad:
     def _find(self, batch: Batch) -> BatchState | None:
         if batch.batch_id:
             found = self.ingestion.state(batch.batch_id)
-            return None if found.status == "missing" else found
+            return None if found.status == MISSING else found
         return self.ingestion.find(batch.external_id)
 
     def _follow(self, batch: Batch, batch_id: str) -> list[tuple[str, str]]:
@@ -234,6 +234,9 @@ class BatchRoad:
             if found.status == LOADING:  # COMPLETE never arrived: nothing of it will land
                 self.ingestion.abort(batch_id)
                 self.checkpoint.settle(batch.seq, "aborted", {}, "COMPLETE was not taken: aborted")
+                return []
+            if found.status == MISSING:  # Catalog does not know it: nothing of it landed, its records go again
+                self.checkpoint.settle(batch.seq, "aborted", {}, "Catalog does not know the batch")
                 return []
             if found.done:
                 break
