@@ -295,7 +295,8 @@ def report(campaign: Campaign, costs: Costs, inlet_ms: float, budget: float) -> 
         f"{LAMBDA_ACCOUNT_CONCURRENCY:,}: "
         + ("THROTTLED" if lambda_total > LAMBDA_ACCOUNT_CONCURRENCY else "not throttled")
     )
-    done = f"{o.send_accepted_at_s / 60:.1f} min" if o.send_accepted_at_s else "never"
+    hours = campaign.send_minutes / 60 + campaign.tail_hours
+    done = f"{o.send_accepted_at_s / 60:.1f} min" if o.send_accepted_at_s else f"over {hours:g} h (not modelled)"
     print(
         f"  forwarders: {split.concurrency} at once x {split.per_invocation} records/s = {o.forwarder_rate:,.0f} "
         f"records/s while a backlog drains; peak into AEP {o.peak_rate:,.0f}/s (budget {budget:,.0f}); the send is "
@@ -312,8 +313,8 @@ def report(campaign: Campaign, costs: Costs, inlet_ms: float, budget: float) -> 
     others = []
     for other in sorted({150.0, PROFILE_BUDGET, DATA_LAKE_BUDGET, STREAMING_SOURCES_DATA_LAKE_MAX} - {budget}):
         x = simulate(campaign, other, defaults.forwarder_max_concurrency, defaults.forwarder_batch_size, batch_ms)
-        took = f"{x.send_accepted_at_s / 60:.0f} min" if x.send_accepted_at_s else "never"
-        others.append(f"{other:,.0f}/s: accepted in {took}, oldest {x.peak_age_s / 60:.0f} min")
+        took = f"{x.send_accepted_at_s / 60:.0f} min" if x.send_accepted_at_s else f"over {hours:g} h (not modelled)"
+        others.append(f"{other:,.0f}/s: accepted in {took}, oldest so far {x.peak_age_s / 60:.0f} min")
     print("  at other budgets: " + "; ".join(others))
     print(
         f"  AWS cost per million events (list prices us-east-1, {PRICES_DATE}): ${sum(prices.values()):.2f} = "
