@@ -15,7 +15,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from customerio_aep.aep.batches import BatchIngestion
 from customerio_aep.aep.client import AepClient
 from customerio_aep.aep.settings import AepSettings
 from customerio_aep.customerio.app_api import PAGE_LIMIT, REQUESTS_PER_SECOND, AppApiReader
@@ -23,9 +22,9 @@ from customerio_aep.customerio.events import ALL_EVENTS
 from customerio_aep.customerio.history import Window
 from customerio_aep.history.batch_road import BYTES_PER_HOUR, BatchRoad
 from customerio_aep.history.checkpoint import Checkpoint
-from customerio_aep.history.fidelity import FidelityGuard
+from customerio_aep.history.command import batch_road
 from customerio_aep.history.files import JSON, PARQUET, encode
-from customerio_aep.history.local_mapping import LocalMapping, leaf_types
+from customerio_aep.history.local_mapping import leaf_types
 from customerio_aep.history.road import Road
 from customerio_aep.history.run import Backfill
 from customerio_aep.history.stream_road import DEFAULT_RATE, inlet_road
@@ -42,19 +41,7 @@ MONTHS = 6  # what Customer.io keeps
 
 def _batch_road(aep: AepEmulator, chain: dict[str, Any], checkpoint: Checkpoint, window: Window) -> BatchRoad:
     client = AepClient(AepSettings.from_config(aep.stack_config().get))
-    flow = aep.flows[chain["flow"]["flow_id"]]
-    params = flow["transformations"][0]["params"]
-    version = aep.mapping_sets[params["mappingId"]][params["mappingVersion"]]
-    types = leaf_types(aep.full_properties(aep.schemas[version["schemaRef"]["id"]]))
-    return BatchRoad(
-        BatchIngestion(client, chain["dataset"]["dataset_id"]),
-        checkpoint,
-        LocalMapping(version["mappings"], types),
-        FidelityGuard(client, version),
-        types,
-        f"bench-{window.since}",
-        PARQUET,
-    )
+    return batch_road(client, chain["flow"]["flow_id"], checkpoint, f"bench-{window.since}", PARQUET)
 
 
 def measure(deliveries: int) -> dict[str, Any]:

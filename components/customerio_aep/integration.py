@@ -27,6 +27,7 @@ from customerio_aep.customerio.events import ALL_EVENTS
 from customerio_aep.customerio.reporting_webhook import ReportingWebhook
 from customerio_aep.failures import InvalidArgsError
 from customerio_aep.identities import DEFAULT_IDENTITIES, IdentityField, identity_problems
+from customerio_aep.ingress.budget import MIN_BUDGET, stack_budget
 from customerio_aep.ingress.lambdas.names import WORKSPACE_FIELD
 from customerio_aep.workspaces import Workspace, workspace_problems
 
@@ -269,10 +270,7 @@ class CustomerIoToAep(pulumi.ComponentResource):
         return flow, source, target, mapping
 
     def _streaming_budget(self) -> float:
-        from customerio_aep.ingress.budget import default_budget
-
-        given = self._args.streaming_throughput
-        return float(given) if given is not None else float(default_budget(self._args.profile))
+        return stack_budget(self._args.streaming_throughput, self._args.profile)
 
     def _ingress(
         self, flow: Dataflow
@@ -384,10 +382,10 @@ def _validate(args: CustomerIoToAepArgs) -> None:
     problems = workspace_problems(args.workspaces)
     if problems:
         raise InvalidArgsError("workspaces: " + "; ".join(problems))
-    if args.streaming_throughput is not None and args.streaming_throughput < 4:
+    if args.streaming_throughput is not None and args.streaming_throughput < MIN_BUDGET:
         raise InvalidArgsError(
             f"streaming_throughput is {args.streaming_throughput!r}; give the records per second this stack may "
-            "stream into AEP, 4 or more (`pulumi config set streamingThroughput 1500`)"
+            f"stream into AEP, {MIN_BUDGET} or more (`pulumi config set streamingThroughput 1500`)"
         )
     if args.adopt_flow_id is not None and (args.schema_id is not None or args.dataset_id is not None):
         raise InvalidArgsError(

@@ -277,21 +277,13 @@ def test_the_stack_gives_a_workspaces_key_region_and_live_start() -> None:
 
 def _road_for(aep: AepEmulator, chain: dict[str, Any], checkpoint: Any, **options: Any) -> Any:
     """The batch road on the chain's dataflow, as the command builds it."""
-    from customerio_aep.aep.batches import BatchIngestion
     from customerio_aep.aep.client import AepClient
     from customerio_aep.aep.settings import AepSettings
-    from customerio_aep.history.batch_road import BatchRoad
-    from customerio_aep.history.fidelity import FidelityGuard
+    from customerio_aep.history.command import batch_road
     from customerio_aep.history.files import JSON
-    from customerio_aep.history.local_mapping import LocalMapping, leaf_types
 
     client = AepClient(AepSettings.from_config(aep.stack_config().get))
-    params = aep.flows[chain["flow"]["flow_id"]]["transformations"][0]["params"]
-    version = aep.mapping_sets[params["mappingId"]][params["mappingVersion"]]
-    types = leaf_types(aep.full_properties(aep.schemas[version["schemaRef"]["id"]]))
-    return BatchRoad(BatchIngestion(client, chain["dataset"]["dataset_id"]), checkpoint,
-                     LocalMapping(version["mappings"], types), FidelityGuard(client, version), types, "t", JSON,
-                     **options)  # fmt: skip
+    return batch_road(client, chain["flow"]["flow_id"], checkpoint, "t", JSON, **options)
 
 
 def test_uploads_are_held_to_20_gb_an_hour_and_batches_to_90_a_day(

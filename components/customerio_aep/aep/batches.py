@@ -7,9 +7,9 @@ from typing import Any
 from urllib.parse import quote
 
 from customerio_aep.aep.client import AepClient
+from customerio_aep.aep.dataset import CATALOG
 
 IMPORT = "/data/foundation/import"
-CATALOG = "/data/foundation/catalog"
 MAX_PUT_BYTES = 256 * 1024 * 1024
 """The largest file one PUT may carry (§11); larger ones need the large-file upload, which this road never needs."""
 SUCCESS = "success"

@@ -79,12 +79,12 @@ class BatchRoad:
         """Bytes uploaded by this run (held to `bytes_per_hour`)."""
         self._started = clock()
         self.batches: list[dict[str, Any]] = []
-        """The batches settled by this run, for the report."""
         self.failed = False
         self._prefix = external_prefix
         self._reservoir: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
         self._seen = 0
         self._looked: list[dict[str, Any]] = []
+        self._looked_at = 0
 
     # -- the run's calls -------------------------------------------------------------------------------------------
     def recover(self) -> list[tuple[str, str]]:
@@ -139,10 +139,10 @@ class BatchRoad:
     def look(self, events: list[dict[str, Any]]) -> None:
         """A dry run shows the road some events: a sample is kept to measure the bytes a record takes."""
         for event in events:
-            self._seen += 1
+            self._looked_at += 1
             if len(self._looked) < 500:
                 self._looked.append(event)
-            elif (slot := random.randrange(self._seen)) < 500:
+            elif (slot := random.randrange(self._looked_at)) < 500:
                 self._looked[slot] = event
 
     def plan(self, events: int, pages: int) -> list[str]:

@@ -12,8 +12,12 @@ from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import quote
 
+from customerio_aep.aep.batches import BatchIngestion
 from customerio_aep.aep.client import AepClient
 from customerio_aep.aep.errors import AepApiError
+from customerio_aep.aep.etag import get_item
+from customerio_aep.aep.mapping_set import DATA_PREP, XED_FULL
+from customerio_aep.aep.schema import REGISTRY
 from customerio_aep.customerio.app_api import ACTIVITIES_SECONDS, AppApiError, AppApiReader
 from customerio_aep.customerio.history import Window
 from customerio_aep.history import run as history
@@ -28,8 +32,7 @@ from customerio_aep.history.stream_road import DEFAULT_RATE, inlet_road, queue_r
 from customerio_aep.operations.stack import CommandError, Deployment
 
 BATCH, STREAM = "batch", "stream"
-FLOWS = "/data/foundation/flowservice"
-XED_FULL = "application/vnd.adobe.xed-full+json;version=1"
+RESOURCE = "history"
 
 
 def add_arguments(parser: argparse.ArgumentParser, positive: Callable[[str], float]) -> None:
@@ -99,7 +102,7 @@ def backfill(args: argparse.Namespace, deployment: Deployment, aws: Callable[[],
     finally:
         checkpoint.close()
     _write(sys.stdout, json.dumps(asdict(report), indent=2) if args.json else render(report))
-    return 1 if getattr(road, "failed", False) else 0
+    return 1 if road.failed else 0
 
 
 def _road(
@@ -125,19 +128,33 @@ def _road(
     file_format = args.format or default_format()
     if file_format == PARQUET and not parquet_available():
         raise CommandError("--format parquet needs pyarrow: pip install 'pulumi-customerio-aep[history]'")
-    client = AepClient(deployment.aep_settings())
-    flow = _read(client, "read the dataflow", f"{FLOWS}/flows/{flow_id}")
+    workspace = f"-{args.workspace}" if args.workspace else ""
+    return batch_road(
+        AepClient(deployment.aep_settings()),
+        flow_id,
+        checkpoint,
+        f"cio-history-{flow_id[:12]}{workspace}-{window.since}-{window.until}",
+        file_format,
+        batch_records=args.batch_records,
+        file_records=args.file_records,
+    )
+
+
+def batch_road(
+    client: AepClient, flow_id: str, checkpoint: Checkpoint, external_prefix: str, file_format: str, **options: Any
+) -> BatchRoad:
+    """The batch road into the dataflow's dataset, with the mapping set version the dataflow uses, all read from AEP;
+    CommandError when the flow is gone or its mapping cannot be evaluated here."""
+    flow = _flow_service_item(client, "flows", flow_id)
     params = flow["transformations"][0]["params"]
-    target = _read(client, "read the target connection", f"{FLOWS}/targetConnections/{flow['targetConnectionIds'][0]}")
-    dataset_id = str(target["params"]["dataSetId"])
+    target = _flow_service_item(client, "targetConnections", flow["targetConnectionIds"][0])
     mapping_set = client.call(
-        "history", "read the mapping set", "GET",
-        f"/data/foundation/conversion/mappingSets/{params['mappingId']}",
+        RESOURCE, "read the mapping set", "GET", f"{DATA_PREP}/{params['mappingId']}",
         params={"version": str(params["mappingVersion"])},
     ).json()  # fmt: skip
     schema_id = mapping_set["outputSchema"]["schemaRef"]["id"]
     schema = client.call(
-        "history", "read the schema", "GET", f"/data/foundation/schemaregistry/tenant/schemas/{quote(schema_id, '')}",
+        RESOURCE, "read the schema", "GET", f"{REGISTRY}/tenant/schemas/{quote(schema_id, safe='')}",
         headers={"Accept": XED_FULL},
     ).json()  # fmt: skip
     types = leaf_types(schema.get("properties") or {})
@@ -148,27 +165,23 @@ def _road(
             f"the batch road cannot evaluate mapping set {params['mappingId']} version {params['mappingVersion']}: "
             f"{e}. Use --via stream: AEP's Data Prep maps each event itself"
         ) from None
-    from customerio_aep.aep.batches import BatchIngestion
-
     return BatchRoad(
-        BatchIngestion(client, dataset_id),
+        BatchIngestion(client, str(target["params"]["dataSetId"])),
         checkpoint,
         mapping,
         FidelityGuard(client, mapping_set),
         types,
-        f"cio-history-{flow_id[:12]}{'-' + args.workspace if args.workspace else ''}-{window.since}-{window.until}",
+        external_prefix,
         file_format,
-        batch_records=args.batch_records,
-        file_records=args.file_records,
+        **options,
     )
 
 
-def _read(client: AepClient, operation: str, path: str) -> dict[str, Any]:
-    found = client.get("history", operation, path)
-    items = (found or {}).get("items") or []
-    if not items:
-        raise CommandError(f"{operation}: {path.rsplit('/', 1)[-1]} does not exist in this sandbox")
-    return dict(items[0])
+def _flow_service_item(client: AepClient, kind: str, object_id: str) -> dict[str, Any]:
+    found = get_item(client, RESOURCE, kind, object_id)
+    if found is None:
+        raise CommandError(f"{kind} {object_id} does not exist in this sandbox (the stack's flow_id, or --flow-id)")
+    return found
 
 
 class _LiveLine:

@@ -9,8 +9,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from customerio_aep.aep.client import AepClient
+from customerio_aep.aep.mapping_set import DATA_PREP
 
-PREVIEW = "/data/foundation/conversion/mappingSets/preview"
+PREVIEW = f"{DATA_PREP}/preview"
 RANDOM_SAMPLE = 3
 """Events drawn at random from each batch besides one of every object type and metric not yet checked."""
 

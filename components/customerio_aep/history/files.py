@@ -53,40 +53,7 @@ def _parquet(records: list[dict[str, Any]], types: Mapping[str, str]) -> bytes:
     def arrow(node: dict[str, Any]) -> list[Any]:
         return [pa.field(k, pa.struct(arrow(v)) if isinstance(v, dict) else v) for k, v in node.items()]
 
-    present = _present(records)
-    schema = pa.schema(arrow(_prune(tree, present)))
-    table = pa.Table.from_pylist(records, schema=schema)
+    table = pa.Table.from_pylist(records, schema=pa.schema(arrow(tree)))
     out = io.BytesIO()
     pq.write_table(table, out, compression="zstd")
     return out.getvalue()
-
-
-def _present(records: list[dict[str, Any]]) -> dict[str, Any]:
-    """The union of the records' shapes: which fields any record has (columns no record has are left out)."""
-    shape: dict[str, Any] = {}
-
-    def walk(doc: dict[str, Any], into: dict[str, Any]) -> None:
-        for key, value in doc.items():
-            if isinstance(value, dict):
-                walk(value, into.setdefault(key, {}))
-            else:
-                into.setdefault(key, True)
-
-    for record in records:
-        walk(record, shape)
-    return shape
-
-
-def _prune(tree: dict[str, Any], present: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in tree.items():
-        if key not in present:
-            continue
-        if isinstance(value, dict):
-            if isinstance(present[key], dict):
-                inner = _prune(value, present[key])
-                if inner:
-                    out[key] = inner
-        else:
-            out[key] = value
-    return out

@@ -23,6 +23,10 @@ class Road(Protocol):
 
     name: str
     """What the report calls it, e.g. `AEP's Batch Ingestion API`."""
+    batches: list[dict[str, Any]]
+    """The batches this run settled (id, records, status, and Catalog's errors for a failed one); none when streamed."""
+    failed: bool
+    """Whether a batch failed in this run (the command then exits 1)."""
 
     def recover(self) -> list[tuple[str, str]]:
         """Settle what an earlier, interrupted run left half done; the outcomes settled now (recorded already)."""

@@ -149,7 +149,7 @@ class Backfill:
                 self.progress(tally.update())
                 return report
         finally:
-            report.batches = list(getattr(self.road, "batches", []))
+            report.batches = list(self.road.batches)
             tally.update()
 
     def _subscriptions(self, apply: bool, tally: _Tally) -> None:

@@ -43,6 +43,8 @@ class StreamRoad:
 
     def __init__(self, name: str, deliver: Callable[[list[dict[str, Any]]], list[tuple[str, str]]], rate: float):
         self.name, self.rate, self._deliver, self._pacer = name, rate, deliver, Pacer(rate)
+        self.batches: list[dict[str, Any]] = []
+        self.failed = False
 
     def recover(self) -> list[tuple[str, str]]:
         """Nothing is held between runs on this road."""

@@ -29,9 +29,9 @@ MIN_BUDGET = 4
 network's jitter (see `share`)."""
 
 
-def default_budget(profile: bool) -> int:
-    """The budget of a stack that sets none: Adobe's default Profile capacity, or the data lake's low end."""
-    return PROFILE_BUDGET if profile else DATA_LAKE_BUDGET
+def stack_budget(given: float | None, profile: bool) -> float:
+    """A stack's budget: the one it sets, else Adobe's default Profile capacity or the data lake's low end."""
+    return float(given) if given else float(PROFILE_BUDGET if profile else DATA_LAKE_BUDGET)
 
 
 @dataclass(frozen=True)

@@ -137,10 +137,10 @@ class Deployment:
     def streaming_budget(self) -> float:
         """The stack's streaming budget (records/s): its `streamingThroughput`, else the default for its Profile
         setting (ingress/budget.py)."""
-        from customerio_aep.ingress.budget import default_budget
+        from customerio_aep.ingress.budget import stack_budget
 
         given = self.project_config("streamingThroughput")
-        return float(given) if given not in (None, "", 0) else float(default_budget(self.profile()))
+        return stack_budget(float(given) if given not in (None, "") else None, self.profile())
 
     def project_config(self, key: str) -> Any:
         """A key of this project's own config (whatever the project's name), JSON objects parsed."""
