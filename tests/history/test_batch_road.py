@@ -352,3 +352,18 @@ def test_a_completed_batch_catalog_no_longer_knows_goes_again(
     aep.batches.clear()  # and Catalog does not know the batch any more
     code, report, _ = run(*args, env=credential(aep))
     assert code == 0 and report["sent"] == len(aep.records[flow["dataset"]["dataset_id"]]) > 0
+
+
+def test_the_live_line_and_the_summary_say_what_is_staged_and_what_landed() -> None:
+    from customerio_aep.history.report import progress_line, render
+    from customerio_aep.history.run import BackfillReport
+
+    staging = BackfillReport(True, 0, 1, "AEP's Batch Ingestion API", deliveries=4_000, staged=6_000, seconds=2.0)
+    assert progress_line(staging).endswith("0 events sent (0/s), 0 taken before, 6,000 staged in batches")
+    batches = [{"id": "B1", "records": 150, "status": "success"}]
+    resumed = BackfillReport(True, 0, 1, "AEP's Batch Ingestion API", events={"email sent": 100}, staged=0, sent=150,
+                             batches=batches)  # fmt: skip
+    assert "sent: 150 (with records an interrupted run had staged)" in render(resumed)
+    whole = BackfillReport(True, 0, 1, "AEP's Batch Ingestion API", events={"email sent": 100}, staged=100, sent=100,
+                           batches=batches)  # fmt: skip
+    assert "sent: 100\n" in render(whole)

@@ -89,7 +89,7 @@ def backfill(args: argparse.Namespace, deployment: Deployment, aws: Callable[[],
             report = run.run(apply=args.apply)
         except (AppApiError, BackfillStopped, AepApiError) as e:
             raise CommandError(
-                f"backfill stopped: {e.args[0]}; what was sent is recorded: run it again to resume"
+                f"backfill stopped: {e.args[0]}; what was sent or staged is recorded: run it again to resume"
             ) from None
         except FidelityError as e:
             raise CommandError(

@@ -16,8 +16,10 @@ def render(report: BackfillReport) -> str:
     ]
     total = sum(report.events.values())
     verb = "sent" if report.applied else "to send"
+    from_earlier = report.applied and bool(report.batches) and report.sent > report.staged
+    earlier = " (with records an interrupted run had staged)" if from_earlier else ""
     lines.append(f"  {total:,} events in the range; {report.already_sent:,} taken by earlier runs; {verb}: "
-                 f"{report.sent if report.applied else report.to_send:,}")  # fmt: skip
+                 f"{report.sent if report.applied else report.to_send:,}{earlier}")  # fmt: skip
     by_type: dict[str, list[str]] = {}
     for kind, count in sorted(report.events.items()):
         object_type, metric = kind.split(" ", 1)
@@ -45,7 +47,8 @@ def render(report: BackfillReport) -> str:
 def progress_line(report: BackfillReport) -> str:
     """One line for a terminal: deliveries read, events sent, events/s."""
     rate = report.sent / max(report.seconds, 1e-9)
+    staged = f", {report.staged:,} staged in batches" if report.staged else ""
     return (
         f"backfill: {report.deliveries:,} deliveries read, {report.sent:,} events sent "
-        f"({rate:,.0f}/s), {report.already_sent:,} taken before"
+        f"({rate:,.0f}/s), {report.already_sent:,} taken before{staged}"
     )

@@ -54,6 +54,8 @@ class BackfillReport:
     """Events in the window by `<object_type> <metric>` (sent now, or to send)."""
     sent: int = 0
     """Events now in AEP (batch road: in a batch Catalog reports as `success`)."""
+    staged: int = 0
+    """Batch road: events this run mapped and staged in a batch (they are sent once the batch succeeds)."""
     already_sent: int = 0
     """Events an earlier run sent or staged: not taken again."""
     skipped: dict[str, int] = field(default_factory=dict)
@@ -218,6 +220,8 @@ class Backfill:
         for _, outcome in outcomes:
             if outcome == SENT:
                 report.sent += 1
+            elif outcome == STAGED:
+                report.staged += 1
             elif outcome.startswith(REJECTED):
                 reason = outcome.removeprefix(REJECTED)
                 report.rejected[reason] = report.rejected.get(reason, 0) + 1
