@@ -29,7 +29,7 @@ check: lint typecheck
 	$(PYTEST) -n 4 -q -m "not engine and not slow"
 
 # Every test, the engine tests included (they run the CLI that scripts/setup built), with line coverage per module of
-# every process the tests start.
+# the processes the tests start, except where measuring finds no line nothing else runs (tests/conftest.py).
 test: lint typecheck
 	rm -f .coverage .coverage.*
 	COVERAGE_PROCESS_START=$(CURDIR)/pyproject.toml COVERAGE_FILE=$(CURDIR)/.coverage $(PYTEST) -n 4 --durations=10

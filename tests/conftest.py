@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import os
+import sys
+from collections.abc import Callable, Generator, Iterator
 from typing import Any, TypeVar
+from unittest import mock
 
 import pulumi
 import pytest
@@ -27,6 +30,33 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if any(part in item.nodeid for part in ENGINE):
             item.add_marker(pytest.mark.engine)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, None, None]:
+    """Measure coverage only where it can find a line nothing else runs; the tracer doubles a test's CPU.
+
+    A `slow` test runs untraced, in this process and in those it starts: each repeats at scale what a small twin in
+    the check layer measures. An engine test's CLI processes (program, providers, commands) run untraced unless the
+    test is marked `cli_coverage`: the others drive the provider paths the in-process tests and the marked ones
+    measure. `make test` covers the same lines either way; mark a new engine test that reaches lines nothing else does.
+    """
+    coverage = sys.modules.get("coverage")
+    measuring = coverage.Coverage.current() if coverage is not None else None
+    slow = item.get_closest_marker("slow") is not None
+    cli_untraced = item.get_closest_marker("engine") is not None and item.get_closest_marker("cli_coverage") is None
+    if measuring is None or not (slow or cli_untraced):
+        yield
+        return
+    if slow:
+        measuring.stop()
+    try:
+        with mock.patch.dict(os.environ):
+            os.environ.pop("COVERAGE_PROCESS_START", None)
+            yield
+    finally:
+        if slow:
+            measuring.start()
 
 
 @pytest.fixture

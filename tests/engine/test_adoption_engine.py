@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import requests
 
 from tests.aep.hand_made import make_by_hand, post_event
@@ -15,6 +16,9 @@ from tests.emulators.aep import AepEmulator
 from tests.emulators.customerio.appapi import CustomerIoEmulator
 from tests.emulators.customerio.events import make_event
 from tests.engine.harness import Stack
+
+# Measured: adopting a hand-made webhook runs only here.
+pytestmark = pytest.mark.cli_coverage
 
 
 def test_a_hand_made_setup_is_adopted_without_creating_anything(

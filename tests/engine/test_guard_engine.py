@@ -5,9 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.emulators.aep import AepEmulator
 from tests.emulators.customerio.appapi import CustomerIoEmulator
 from tests.engine.harness import Stack
+
+# Measured: the guard's update and the commands without boto3 run only here.
+pytestmark = pytest.mark.cli_coverage
 
 
 def test_the_webhook_moves_first_and_the_guard_stops_the_removal_until_opted_in(

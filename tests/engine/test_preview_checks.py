@@ -12,6 +12,9 @@ from tests.emulators.aep.core import ALL_PERMISSIONS
 from tests.emulators.customerio.appapi import CustomerIoEmulator
 from tests.engine.harness import Stack
 
+# Each case's program and providers are measured: the preview checks' messages are reached nowhere else.
+pytestmark = pytest.mark.cli_coverage
+
 
 def preview_fails(stack: Stack) -> str:
     """Run `pulumi preview`; it must fail without a traceback. Returns its output."""

@@ -63,23 +63,36 @@ def expected(
     return landed
 
 
-@pytest.fixture
-def history(cio: CustomerIoEmulator) -> list[dict[str, Any]]:
+def fill_history(cio: CustomerIoEmulator, deliveries: int, changes: int) -> list[dict[str, Any]]:
+    """Give the App API emulator `deliveries` over 200 days and `changes` subscription changes over 60."""
     cio.now = NOW
-    cio.messages = generate_history(20_000, NOW, days=200)
+    cio.messages = generate_history(deliveries, NOW, days=200)
     # None within minutes of the 30-day edge: the command's clock runs a little behind the emulator's.
     edge = NOW - ACTIVITIES_SECONDS
-    changes = generate_subscription_changes(400, NOW, days=60)
-    cio.activities = [a for a in changes if abs(a["timestamp"] - edge) > 600]
+    made = generate_subscription_changes(changes, NOW, days=60)
+    cio.activities = [a for a in made if abs(a["timestamp"] - edge) > 600]
     return cio.messages
+
+
+@pytest.fixture
+def history(cio: CustomerIoEmulator) -> list[dict[str, Any]]:
+    """The large history of the `slow` runs: 20,000 deliveries."""
+    return fill_history(cio, 20_000, 400)
+
+
+@pytest.fixture
+def small_history(cio: CustomerIoEmulator) -> list[dict[str, Any]]:
+    """The same history at the check layer's size: the small twins of the `slow` runs take the same code paths."""
+    return fill_history(cio, 600, 40)
 
 
 @pytest.fixture
 def run(cio: CustomerIoEmulator, tmp_path: Path) -> Callable[..., tuple[int, dict[str, Any], str]]:
     """`python -m customerio_aep backfill ... --json` without a stack; returns exit code, report and stderr."""
 
-    def backfill(*args: str, env: dict[str, str] | None = None) -> tuple[int, dict[str, Any], str]:
-        """Exit code, the JSON report and stderr; a later `--flow-id` in `args` overrides the placeholder."""
+    def backfill(*args: str, env: dict[str, str] | None = None, human: bool = False) -> tuple[int, dict[str, Any], str]:
+        """Exit code, the JSON report (with `human`, {"summary": what a person reads}) and stderr; a later `--flow-id`
+        in `args` overrides the placeholder."""
         environment = {
             "CUSTOMERIO_APP_API_KEY": cio.app_api_key,
             "CUSTOMERIO_API_URL": cio.base_url(),
@@ -93,8 +106,10 @@ def run(cio: CustomerIoEmulator, tmp_path: Path) -> Callable[..., tuple[int, dic
         ):
             code = main(
                     ["backfill", "--stack", "-", "--flow-id", "flow-1", "--state", str(tmp_path / "sent.sqlite"),
-                     "--until", str(LIVE_SINCE), "--rate", "4000", "--json", *args]
+                     "--until", str(LIVE_SINCE), "--rate", "4000", *([] if human else ["--json"]), *args]
                 )  # fmt: skip
+        if human:
+            return code, {"summary": out.getvalue()}, err.getvalue()
         return code, (json.loads(out.getvalue()) if out.getvalue() else {}), err.getvalue()
 
     return backfill

@@ -5,6 +5,7 @@ across reruns and `kill -9`; nothing by the inlet, the queue or the forwarders."
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -16,7 +17,7 @@ from unittest import mock
 
 import pytest
 
-from customerio_aep.history import local_mapping
+from customerio_aep.history import files, local_mapping
 from customerio_aep.history.checkpoint import checkpoint_summary
 from customerio_aep.operations.stack import ENV_KEYS
 from tests.emulators.aep import AepEmulator
@@ -96,6 +97,43 @@ def test_six_months_land_by_batches_exactly_once_and_nothing_streams(
     assert len(aep.records[dataset]) == len(records)
     summary = checkpoint_summary(tmp_path / "sent.sqlite")
     assert summary is not None and f"{len(records):,} history events sent" in summary and "success" in summary
+
+
+def test_a_small_history_is_planned_lands_in_one_batch_and_shows_in_status(
+    small_history: list[dict[str, Any]],
+    run: Callable[..., Any],
+    flow: dict[str, Any],
+    aep: AepEmulator,
+    cio: CustomerIoEmulator,
+    tmp_path: Path,
+) -> None:
+    env = credential(aep)
+    args = ("--flow-id", flow["flow"]["flow_id"])
+    code, dry, _ = run(*args, env=env)
+    want = expected(small_history, dry["since"], LIVE_SINCE, cio.activities)
+    assert code == 0 and not dry["applied"] and sum(want.values()) > 100
+    plan = "\n".join(dry["plan"])
+    assert "plan: 1 batch(es)" in plan and "bytes a record" in plan and "20 GB an hour" in plan
+    assert aep.count(BATCH_OPERATIONS) == 0
+
+    # What a person reads: the same plan, and what cannot be sent.
+    code, dry_text, _ = run(*args, env=env, human=True)
+    assert code == 0 and "plan: 1 batch(es)" in dry_text["summary"]
+    assert "cannot be sent:" in dry_text["summary"] and "channel 'whatsapp'" in dry_text["summary"]
+
+    code, applied, _ = run(*args, "--apply", env=env, human=True)
+    dataset = flow["dataset"]["dataset_id"]
+    total = sum(want.values())
+    assert code == 0 and f"sent: {total:,}" in applied["summary"] and landed_kinds(aep, dataset) == want
+    [batch_id] = re.findall(rf"batch (\S+): {total:,} records, success", applied["summary"])
+    summary = checkpoint_summary(tmp_path / "sent.sqlite")
+    assert summary is not None and summary.endswith(f"history batch {batch_id}: {total:,} records, success")
+
+
+def test_without_pyarrow_the_files_are_json_lines() -> None:
+    with mock.patch.dict(sys.modules, {"pyarrow": None}):
+        assert not files.parquet_available() and files.default_format() == files.JSON
+    assert files.default_format() == files.PARQUET  # the dev venv has the `history` extra
 
 
 def test_a_profile_stack_puts_history_on_profiles(

@@ -76,6 +76,28 @@ def test_direct_a_dry_run_counts_then_apply_lands_each_event_once(
     assert summary.endswith("finished")
 
 
+def test_direct_a_small_history_is_planned_then_streams_through_the_inlet_once(
+    small_history: list[dict[str, Any]],
+    run: Callable[..., Any],
+    flow: dict[str, Any],
+    aep: AepEmulator,
+    cio: CustomerIoEmulator,
+    tmp_path: Path,
+) -> None:
+    env = {"AEP_INLET_URL": flow["flow"]["webhook_url"]}
+    code, dry, _ = run(*STREAM, env=env)
+    want = expected(small_history, dry["since"], LIVE_SINCE, cio.activities)
+    assert code == 0 and not dry["applied"] and sum(want.values()) > 100
+    assert "at 4000 events/s" in "\n".join(dry["plan"]) and "streaming capacity" in "\n".join(dry["plan"])
+
+    code, applied, _ = run(*STREAM, "--apply", env=env)
+    assert code == 0 and applied["sent"] == sum(want.values()) and applied["finished"]
+    dataset = flow["dataset"]["dataset_id"]
+    assert landed_kinds(aep, dataset) == want and aep.count("inlet.post") == sum(want.values())
+    code, again, _ = run(*STREAM, "--apply", env=env)
+    assert code == 0 and again["sent"] == 0 and len(aep.records[dataset]) == sum(want.values())
+
+
 @pytest.mark.slow
 def test_direct_ctrl_c_and_a_lost_network_resume_and_a_429_storm_is_waited_out(
     history: list[dict[str, Any]],
