@@ -127,7 +127,8 @@ class Emulator:
 
         self._server = _Server(("127.0.0.1", port), _Handler)
         self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        # A short poll: stop() waits for the loop to see it, and half a second a stop added up over the suite.
+        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         return self
 
     def stop(self) -> None:

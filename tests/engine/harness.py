@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import shutil
 import subprocess
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,8 @@ ROOT = Path(__file__).resolve().parents[2]
 PROGRAMS = Path(__file__).resolve().parent / "programs"
 ENGINE_VENV = ROOT / ".tools" / "engine-venv"
 SECRET_KEYS = ("aep:clientSecret", "customerio:appApiKey", "signingKey")
+_LEAVES_OUTPUTS = frozenset({"preview", "config", "version"})
+"""CLI commands that never change a stack's outputs."""
 
 
 def cli_bin() -> Path:
@@ -35,6 +38,8 @@ class Stack:
     name: str = "test"
     package: Path | None = None
     """Where the CLI's processes import `customerio_aep` from, when not this checkout (an earlier release)."""
+    _outputs: dict[bool, dict[str, Any]] = field(default_factory=dict, repr=False)
+    """`stack output` by show_secrets, until a command that can change the state runs (each CLI start costs CPU)."""
 
     @classmethod
     def create(cls, program: str, tmp: Path, aep: AepEmulator) -> Stack:
@@ -102,6 +107,8 @@ class Stack:
 
     def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         """Run `pulumi <args>` non-interactively in the project."""
+        if args[0] not in _LEAVES_OUTPUTS and args[:2] != ("stack", "output"):
+            self._outputs.clear()
         result = subprocess.run(
             ["pulumi", *args, "--non-interactive"],
             check=False,
@@ -130,19 +137,20 @@ class Stack:
         steps: list[dict[str, Any]] = json.loads(self.run("preview", "--json").stdout).get("steps", [])
         return steps
 
-    def refresh(self) -> subprocess.CompletedProcess[str]:
-        """`pulumi refresh --yes`."""
-        return self.run("refresh", "--yes", "--skip-preview")
+    def refresh(self, expect_no_changes: bool = False) -> subprocess.CompletedProcess[str]:
+        """`pulumi refresh --yes`; with expect_no_changes, it fails if AEP differs from the state in anything."""
+        return self.run("refresh", "--yes", "--skip-preview", *(["--expect-no-changes"] if expect_no_changes else []))
 
     def destroy(self) -> subprocess.CompletedProcess[str]:
         """`pulumi destroy --yes`."""
         return self.run("destroy", "--yes", "--skip-preview")
 
     def outputs(self, show_secrets: bool = False) -> dict[str, Any]:
-        """Stack outputs."""
-        args = ["stack", "output", "--json"] + (["--show-secrets"] if show_secrets else [])
-        result: dict[str, Any] = json.loads(self.run(*args).stdout)
-        return result
+        """Stack outputs (a copy: the caller may change it)."""
+        if show_secrets not in self._outputs:
+            args = ["stack", "output", "--json"] + (["--show-secrets"] if show_secrets else [])
+            self._outputs[show_secrets] = json.loads(self.run(*args).stdout)
+        return copy.deepcopy(self._outputs[show_secrets])
 
     def state_text(self) -> str:
         """Every file of the backend, concatenated (to search for leaked secrets)."""

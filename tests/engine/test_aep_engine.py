@@ -21,7 +21,9 @@ def stack(aep: AepEmulator, tmp_path: Path) -> Stack:
     return s
 
 
-def test_up_creates_every_object_and_keeps_secrets_out_of_state(stack: Stack, aep: AepEmulator) -> None:
+def test_up_creates_every_object_keeps_secrets_out_of_state_and_a_no_op_preview_calls_nothing(
+    stack: Stack, aep: AepEmulator
+) -> None:
     outputs = stack.outputs()
     assert outputs["flow_id"] in aep.flows
     assert outputs["mapping_id"] in aep.mapping_sets
@@ -33,8 +35,6 @@ def test_up_creates_every_object_and_keeps_secrets_out_of_state(stack: Stack, ae
     assert aep.client_secret not in state
     assert flow["options"]["inletId"] not in state  # the inlet URL is only stored encrypted
 
-
-def test_noop_preview_reports_no_changes_and_calls_no_aep_api(stack: Stack, aep: AepEmulator) -> None:
     mark = aep.mark()
     assert stack.preview() == {"same": AEP_RESOURCES}
     assert aep.count(since=mark) == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import threading
@@ -12,6 +13,8 @@ from typing import Any
 from unittest import mock
 
 import boto3
+import botocore.loaders
+import botocore.session
 import pytest
 from moto import mock_aws
 from moto.dynamodb.models import DynamoDBBackend
@@ -105,6 +108,11 @@ def _atomic(write: Callable[..., Any]) -> Callable[..., Any]:
     return locked
 
 
+# moto gives each mock a new default boto3 session, and each session's loader parsed the service models again (a third
+# of a test's set-up): every session here shares one loader, which caches what it parsed as one session's would.
+_ONE_LOADER = functools.cache(botocore.loaders.create_loader)
+
+
 @contextmanager
 def moto_ingress(webhook_url: str, dataset_id: str, aep: AepEmulator | None) -> Iterator[Ingress]:
     """Queue, DLQ, dedupe table, quarantine bucket and secrets in moto, with the handlers' environment set; each call
@@ -116,6 +124,7 @@ def moto_ingress(webhook_url: str, dataset_id: str, aep: AepEmulator | None) -> 
     }
     with (
         mock.patch.dict(os.environ, fake_credentials),
+        mock.patch.object(botocore.session, "create_loader", _ONE_LOADER),
         mock.patch.object(DynamoDBBackend, "put_item", _atomic(DynamoDBBackend.put_item)),
         mock.patch.object(DynamoDBBackend, "update_item", _atomic(DynamoDBBackend.update_item)),
         mock.patch.object(DynamoDBBackend, "delete_item", _atomic(DynamoDBBackend.delete_item)),
