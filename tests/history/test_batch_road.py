@@ -18,7 +18,7 @@ from unittest import mock
 import pytest
 
 from customerio_aep.history import files, local_mapping
-from customerio_aep.history.checkpoint import checkpoint_summary
+from customerio_aep.history.checkpoint import Checkpoint, RangeProgress, checkpoint_summary
 from customerio_aep.operations.stack import ENV_KEYS
 from tests.emulators.aep import AepEmulator
 from tests.emulators.customerio.appapi import CustomerIoEmulator
@@ -128,6 +128,17 @@ def test_a_small_history_is_planned_lands_in_one_batch_and_shows_in_status(
     [batch_id] = re.findall(rf"batch (\S+): {total:,} records, success", applied["summary"])
     summary = checkpoint_summary(tmp_path / "sent.sqlite")
     assert summary is not None and summary.endswith(f"history batch {batch_id}: {total:,} records, success")
+
+
+def test_status_says_when_history_records_wait_in_batches_not_yet_landed(tmp_path: Path) -> None:
+    checkpoint = Checkpoint(tmp_path / "sent.sqlite")
+    checkpoint.save_progress(NOW - 86400, LIVE_SINCE, RangeProgress("page-2", 1_000, finished=False))
+    batch = checkpoint.open_batch(lambda seq: f"run-{seq}")
+    checkpoint.stage(batch.seq, [(f"event-{n}", "email opened", "{}") for n in range(3)])
+    checkpoint.close()
+    summary = checkpoint_summary(tmp_path / "sent.sqlite")
+    assert summary is not None and "1 range(s) unfinished" in summary
+    assert summary.endswith("3 history records wait in batches not yet landed: rerun `backfill --apply`")
 
 
 def test_without_pyarrow_the_files_are_json_lines() -> None:

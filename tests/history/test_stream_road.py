@@ -90,12 +90,40 @@ def test_direct_a_small_history_is_planned_then_streams_through_the_inlet_once(
     assert code == 0 and not dry["applied"] and sum(want.values()) > 100
     assert "at 4000 events/s" in "\n".join(dry["plan"]) and "streaming capacity" in "\n".join(dry["plan"])
 
+    # The network goes away: the run stops, and what it sent is recorded.
+    aep.faults.add(Fault("drop", operation="inlet.post"))
+    with mock.patch("customerio_aep.history.stream_road.INLET_BUDGET_SECONDS", 0.3):
+        code, _, err = run(*STREAM, "--apply", env=env)
+    assert code == 2 and "did not take" in err and "run it again to resume" in err
+    aep.faults.clear()
+
+    # The inlet refuses one event for good: it is counted as refused, never sent again; the rest land once.
+    aep.faults.add(Fault("status", operation="inlet.post", status=400, times=1))
     code, applied, _ = run(*STREAM, "--apply", env=env)
-    assert code == 0 and applied["sent"] == sum(want.values()) and applied["finished"]
+    assert code == 0 and applied["finished"] and sum(applied["rejected"].values()) == 1
     dataset = flow["dataset"]["dataset_id"]
-    assert landed_kinds(aep, dataset) == want and aep.count("inlet.post") == sum(want.values())
+    records = aep.records[dataset]
+    assert len(records) == len({r["_id"] for r in records}) == sum(want.values()) - 1
     code, again, _ = run(*STREAM, "--apply", env=env)
-    assert code == 0 and again["sent"] == 0 and len(aep.records[dataset]) == sum(want.values())
+    assert code == 0 and again["sent"] == 0 and len(aep.records[dataset]) == len(records)
+
+
+def test_aws_a_small_history_takes_the_queue_then_the_forwarder(
+    small_history: list[dict[str, Any]],
+    run: Callable[..., Any],
+    flow: dict[str, Any],
+    aep: AepEmulator,
+    cio: CustomerIoEmulator,
+) -> None:
+    since = LIVE_SINCE - 10 * 86400  # a few dozen events: the forwarder in moto takes some 10 a second
+    want = expected(small_history, since, LIVE_SINCE, cio.activities)
+    dataset = flow["dataset"]["dataset_id"]
+    with moto_ingress(flow["flow"]["webhook_url"], dataset, aep) as ingress:
+        code, report, _ = run(*STREAM, "--since", str(since), "--apply", "--queue", "events")
+        assert code == 0 and report["sent"] == sum(want.values()) and report["destination"] == "the ingress queue"
+        with redirect_stdout(io.StringIO()):  # the handlers' JSON logs
+            ingress.drain()
+    assert landed_kinds(aep, dataset) == want and aep.count("inlet.post") > 0
 
 
 @pytest.mark.slow
