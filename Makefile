@@ -1,8 +1,8 @@
 # The two commands a newcomer runs: `make demo` and `make test`. Both set up what they need first.
-# While editing, `make check` (lint, types, the fast tests) answers in about a minute and a half on two cores.
+# While editing, `make check` (lint, types, the fast tests) answers in about a minute on two cores.
 .PHONY: setup setup-dev demo check test lint typecheck bench clean acceptance acceptance-sweep
 
-# Most tests wait (on moto, the emulators, the CLI's processes) more than they compute: more workers than cores.
+# The engine tests wait on the CLI's processes: `make test` runs one worker more than the cores.
 PYTEST = venv/bin/pytest -p no:cacheprovider
 
 setup:
@@ -23,16 +23,16 @@ typecheck: setup-dev
 
 # Lint, types and every test that needs neither the Pulumi CLI nor a large run. Left out (`make test` runs them): the
 # engine tests (the real CLI, the demo, the wheel, the acceptance suite against the emulators) and the tests marked
-# `slow` (bursts, fault runs, the history's 20,000 deliveries, a backlog drained at a budget). Four workers: eight
-# spent a quarter more CPU importing the suite on two cores for a few seconds less.
+# `slow` (bursts, fault runs, the history's 20,000 deliveries, a backlog drained at a budget). Two workers: the tests
+# hardly wait since the emulators answer without Nagle's 40 ms, and each more worker imports the suite once more.
 check: lint typecheck
-	$(PYTEST) -n 4 -q -m "not engine and not slow"
+	$(PYTEST) -n 2 -q -m "not engine and not slow"
 
 # Every test, the engine tests included (they run the CLI that scripts/setup built), with line coverage per module of
 # the processes the tests start, except where measuring finds no line nothing else runs (tests/conftest.py).
 test: lint typecheck
 	rm -f .coverage .coverage.*
-	COVERAGE_PROCESS_START=$(CURDIR)/pyproject.toml COVERAGE_FILE=$(CURDIR)/.coverage $(PYTEST) -n 4 --durations=10
+	COVERAGE_PROCESS_START=$(CURDIR)/pyproject.toml COVERAGE_FILE=$(CURDIR)/.coverage $(PYTEST) -n 3 --durations=10
 	venv/bin/coverage combine -q
 	venv/bin/coverage report
 	venv/bin/python scripts/coverage_floor.py

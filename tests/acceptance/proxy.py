@@ -59,6 +59,7 @@ def recording_proxy(ims_url: str, platform_url: str) -> Iterator[tuple[str, Reco
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body are two writes: no 40 ms wait for a delayed ACK between
 
         def log_message(self, format: str, *args: Any) -> None:  # quiet: bodies hold personal data
             pass
