@@ -160,15 +160,17 @@ func (h *host) GetRequiredPackages(
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.CommandContext(ctx, bin, "-c", listPackagesScript)
-	cmd.Env = environ(venv)
-	out, err := cmd.Output()
-	if err != nil {
-		return nil, fmt.Errorf("listing the Pulumi packages installed for %s: %w", bin, err)
-	}
-	var found []struct{ Name, Version, Server string }
-	if err := json.Unmarshal(out, &found); err != nil {
-		return nil, fmt.Errorf("reading the Pulumi package list: %w", err)
+	found, complete := pluginManifests(venv)
+	if !complete {
+		cmd := exec.CommandContext(ctx, bin, "-c", listPackagesScript)
+		cmd.Env = environ(venv)
+		out, err := cmd.Output()
+		if err != nil {
+			return nil, fmt.Errorf("listing the Pulumi packages installed for %s: %w", bin, err)
+		}
+		if err := json.Unmarshal(out, &found); err != nil {
+			return nil, fmt.Errorf("reading the Pulumi package list: %w", err)
+		}
 	}
 	resp := &pulumirpc.GetRequiredPackagesResponse{}
 	for _, f := range found {
@@ -181,6 +183,47 @@ func (h *host) GetRequiredPackages(
 		})
 	}
 	return resp, nil
+}
+
+// pluginManifest is what a provider SDK's pulumi-plugin.json declares.
+type pluginManifest struct {
+	Resource              bool
+	Name, Version, Server string
+}
+
+// pluginManifests reads the pulumi-plugin.json at the top of each package in the virtualenv's one site-packages
+// folder, where provider SDKs ship it, instead of starting Python to list them (a process less for every operation).
+// complete is false when only Python can tell: no virtualenv, one that also sees the system's packages, not exactly
+// one site-packages folder, or a manifest that leaves its name or version to the package's metadata.
+func pluginManifests(venv string) (found []pluginManifest, complete bool) {
+	if venv == "" {
+		return nil, false
+	}
+	cfg, err := os.ReadFile(filepath.Join(venv, "pyvenv.cfg"))
+	if err != nil || strings.Contains(strings.ReplaceAll(string(cfg), " ", ""), "include-system-site-packages=true") {
+		return nil, false
+	}
+	sites, _ := filepath.Glob(filepath.Join(venv, "lib", "python3*", "site-packages"))
+	windows, _ := filepath.Glob(filepath.Join(venv, "Lib", "site-packages"))
+	if sites = append(sites, windows...); len(sites) != 1 {
+		return nil, false
+	}
+	files, err := filepath.Glob(filepath.Join(sites[0], "*", "pulumi-plugin.json"))
+	if err != nil {
+		return nil, false
+	}
+	for _, file := range files {
+		var m pluginManifest
+		data, err := os.ReadFile(file)
+		if err != nil || json.Unmarshal(data, &m) != nil || !m.Resource {
+			continue // as the Python listing skips a manifest it cannot read
+		}
+		if m.Name == "" || m.Version == "" {
+			return nil, false
+		}
+		found = append(found, m)
+	}
+	return found, true
 }
 
 func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.RunResponse, error) {
