@@ -4,6 +4,7 @@ service models. A request AWS would reject at `pulumi up` fails here."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import pulumi
@@ -49,12 +50,18 @@ CONFIGURATIONS: dict[str, Callable[[], object]] = {**PROGRAMS, "every_option": _
 
 def registered(program: Callable[[], object]) -> list[Registered]:
     """The AWS resources `program` registers under mocks."""
+    return list(_registered(program))
+
+
+@functools.cache
+def _registered(program: Callable[[], object]) -> tuple[Registered, ...]:
+    """The program's graph is the same each time: each worker builds it once for the many rules checked on it."""
     found = []
     for urn, inputs in graph(program, AwsShapedMocks()).items():
         typ, name = urn.split("::")[2].rsplit("$", 1)[-1], urn.rsplit("::", 1)[1]
         if typ.startswith("aws:"):
             found.append(Registered(typ, name, inputs))
-    return found
+    return tuple(found)
 
 
 @pytest.mark.parametrize("configuration", sorted(CONFIGURATIONS))
