@@ -35,10 +35,12 @@ check: lint typecheck
 	$(PYTEST) -n 2 -q -m "not engine and not slow"
 
 # Every test, the engine tests included (they run the CLI that scripts/setup built), with line coverage per module of
-# the processes the tests start, except where measuring finds no line nothing else runs (tests/conftest.py).
+# the processes the tests start, except where measuring finds no line nothing else runs (tests/conftest.py). The
+# engine tests that start from the same template stack share a worker (--dist loadgroup; tests/engine/templates.py).
 test: lint typecheck
 	rm -f .coverage .coverage.*
-	COVERAGE_PROCESS_START=$(CURDIR)/pyproject.toml COVERAGE_FILE=$(CURDIR)/.coverage $(PYTEST) -n 3 --durations=10
+	COVERAGE_PROCESS_START=$(CURDIR)/pyproject.toml COVERAGE_FILE=$(CURDIR)/.coverage $(PYTEST) -n 3 --dist loadgroup \
+	  --durations=10
 	venv/bin/coverage combine -q
 	venv/bin/coverage report
 	venv/bin/python scripts/coverage_floor.py

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import re
 import socket
@@ -103,6 +104,22 @@ class Emulator:
         """A position in the call log, for counting the calls made after it."""
         with self._lock:
             return len(self.calls)
+
+    # -- state ------------------------------------------------------------------------------------------------
+    def snapshot(self) -> dict[str, Any]:
+        """What the emulator holds (its objects, call log and settings), for `restore`; its machinery (routes, lock,
+        server: the underscored attributes) and its faults are not state."""
+        with self._lock:
+            return {k: copy.deepcopy(v) for k, v in vars(self).items() if not k.startswith("_") and k != "faults"}
+
+    def restore(self, snapshot: dict[str, Any]) -> None:
+        """Hold what `snapshot` held, with no faults, as an emulator made at that moment would; it keeps its URL."""
+        with self._lock:
+            for stale in [k for k in vars(self) if not k.startswith("_") and k != "faults" and k not in snapshot]:
+                delattr(self, stale)
+            for key, value in snapshot.items():
+                setattr(self, key, copy.deepcopy(value))
+            self.faults = Faults()
 
     # -- serving ------------------------------------------------------------------------------------------
     @property

@@ -88,6 +88,15 @@ class Stack:
         if pairs:
             self.run("config", "set-all", *pairs)
 
+    def copy(self, tmp: Path) -> Stack:
+        """This stack's project, state and Pulumi home copied into tmp and selected there, its outputs already known:
+        the same stack, to change without touching this one."""
+        shutil.copytree(self.workdir.parent, tmp, symlinks=True, dirs_exist_ok=True)
+        stack = Stack(tmp / self.workdir.name, self.name, self.package)
+        stack.run("stack", "select", self.name)  # the Pulumi home keeps the selection by the project's path
+        stack._outputs = copy.deepcopy(self._outputs)
+        return stack
+
     def env(self) -> dict[str, str]:
         """The CLI's environment: local state, no prompts, no plugin downloads."""
         env = dict(os.environ)

@@ -10,15 +10,17 @@ import pytest
 from tests.emulators.aep import AepEmulator
 from tests.emulators.faults import Fault
 from tests.engine.harness import Stack
+from tests.engine.templates import StackTemplates
 
 AEP_RESOURCES = 7  # schema, dataset, source, target, mapping, flow + the stack itself
 
 
+pytestmark = pytest.mark.xdist_group("aep_only")  # the template these tests start from (tests/engine/templates.py)
+
+
 @pytest.fixture
-def stack(aep: AepEmulator, tmp_path: Path) -> Stack:
-    s = Stack.create("aep_only", tmp_path, aep)
-    s.up()
-    return s
+def stack(stack_templates: StackTemplates, aep: AepEmulator, tmp_path: Path) -> Stack:
+    return stack_templates.deployed("aep_only", tmp_path)
 
 
 def test_up_creates_every_object_keeps_secrets_out_of_state_and_a_no_op_preview_calls_nothing(

@@ -12,6 +12,7 @@ import requests
 from tests.emulators.aep import AepEmulator
 from tests.emulators.customerio.events import make_event
 from tests.engine.harness import Stack
+from tests.engine.templates import StackTemplates
 
 LANDED = 3
 
@@ -23,10 +24,12 @@ def post_events(webhook_url: str, first: int, count: int, **data: Any) -> None:
         assert requests.post(webhook_url, json=event, timeout=10).status_code == 200
 
 
+pytestmark = pytest.mark.xdist_group("direct")  # the template these tests start from (tests/engine/templates.py)
+
+
 @pytest.fixture
-def stack(aep: AepEmulator, tmp_path: Path) -> Stack:
-    s = Stack.create_project(tmp_path, aep, {"ingress": "direct"})
-    s.up()
+def stack(stack_templates: StackTemplates, aep: AepEmulator, tmp_path: Path) -> Stack:
+    s = stack_templates.deployed("direct", tmp_path)
     post_events(s.outputs(show_secrets=True)["webhook_url"], 0, LANDED)
     return s
 
@@ -126,9 +129,11 @@ def test_destroy_keeps_a_dataset_with_records_until_the_opt_in(stack: Stack, aep
     assert aep.object_count() == 0 and before["dataset_id"] not in aep.records
 
 
-def test_moving_to_another_dataset_never_deletes_the_one_with_records(aep: AepEmulator, tmp_path: Path) -> None:
-    stack = Stack.create("aep_only", tmp_path, aep)
-    stack.up()
+@pytest.mark.xdist_group("aep_only")
+def test_moving_to_another_dataset_never_deletes_the_one_with_records(
+    stack_templates: StackTemplates, aep: AepEmulator, tmp_path: Path
+) -> None:
+    stack = stack_templates.deployed("aep_only", tmp_path)
     first = stack.outputs(show_secrets=True)
     post_events(first["webhook_url"], 0, LANDED)
     stack.set_config("secondDataset", "true")

@@ -11,13 +11,14 @@ import requests
 from tests.emulators.aep import AepEmulator
 from tests.emulators.customerio.events import every_kind
 from tests.engine.harness import Stack
+from tests.engine.templates import StackTemplates
+
+pytestmark = pytest.mark.xdist_group("profile")  # the template these tests start from (tests/engine/templates.py)
 
 
 @pytest.fixture
-def stack(aep: AepEmulator, tmp_path: Path) -> Stack:
-    s = Stack.create_project(tmp_path, aep, {"ingress": "direct", "profile": "true"})
-    s.up()
-    return s
+def stack(stack_templates: StackTemplates, aep: AepEmulator, tmp_path: Path) -> Stack:
+    return stack_templates.deployed("profile", tmp_path)
 
 
 def test_every_event_type_reaches_the_profile_of_its_person(stack: Stack, aep: AepEmulator) -> None:
@@ -61,9 +62,11 @@ def test_destroy_follows_the_data_guard_and_leaves_the_namespace(stack: Stack, a
     assert aep.namespace_by_code("CustomerIO") is not None  # AEP has no DELETE for namespaces
 
 
-def test_turning_profile_on_later_is_in_place_and_keeps_the_data(aep: AepEmulator, tmp_path: Path) -> None:
-    stack = Stack.create_project(tmp_path, aep, {"ingress": "direct"})
-    stack.up()
+@pytest.mark.xdist_group("direct")
+def test_turning_profile_on_later_is_in_place_and_keeps_the_data(
+    stack_templates: StackTemplates, aep: AepEmulator, tmp_path: Path
+) -> None:
+    stack = stack_templates.deployed("direct", tmp_path)
     before = stack.outputs(show_secrets=True)
     for event in every_kind()[:3]:
         assert requests.post(before["webhook_url"], json=event, timeout=10).status_code == 200
