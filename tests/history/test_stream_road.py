@@ -159,7 +159,8 @@ def test_a_rerun_without_since_resumes_where_the_interrupted_one_stopped(
     run: Callable[..., Any], flow: dict[str, Any], aep: AepEmulator, cio: CustomerIoEmulator
 ) -> None:
     cio.now = NOW
-    cio.messages = generate_history(1_500, NOW, days=200)
+    cio.messages = generate_history(300, NOW, days=200)
+    cio.page_cap = 200  # two pages: the interrupted run stops after the first
     env = {"AEP_INLET_URL": flow["flow"]["webhook_url"]}
     posts = {"n": 0}
     pick = aep.faults.pick

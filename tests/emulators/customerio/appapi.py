@@ -44,6 +44,9 @@ class CustomerIoEmulator(Emulator):
         self.now: int | None = None
         """The emulated clock (unix seconds) for the six-month window; None: the real one."""
         self.rate_limit: float = RATE_LIMIT
+        self.page_cap = 1000
+        """The most items a page holds, whatever `limit` asks: a server may return fewer, so a test can make pages
+        small (an interrupted history run then needs a few hundred deliveries, not thousands)."""
         self._recent: deque[float] = deque()
         self._ids = itertools.count(1)
         for r in ("us", "eu"):
@@ -100,9 +103,9 @@ class CustomerIoEmulator(Emulator):
                 raise _error(400, "start: not a cursor this API gave") from None
             if bound != binding:
                 raise _error(400, "start: the cursor belongs to another query")
-        page = items[offset : offset + limit]
-        more = offset + limit < len(items)
-        cursor = base64.urlsafe_b64encode(f"{binding}:{offset + limit}".encode()).decode() if more else ""
+        end = offset + min(limit, self.page_cap)
+        page = items[offset:end]
+        cursor = base64.urlsafe_b64encode(f"{binding}:{end}".encode()).decode() if end < len(items) else ""
         return Response(200, {key: page, "next": cursor})
 
     def _list_messages(self, request: Request) -> Response:
