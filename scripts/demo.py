@@ -142,7 +142,8 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="cio-aep-demo-"))
     # The project itself, in a scratch copy so the demo leaves no stack file in the checkout.
     project = work / "project"
-    shutil.copytree(ROOT, project, ignore=shutil.ignore_patterns(".git", ".tools", "venv", ".pulumi-state", "*.pyc"))
+    caches = (".mypy_cache", ".ruff_cache", "__pycache__", "*.pyc", ".coverage*")  # tens of MB after `make test`
+    shutil.copytree(ROOT, project, ignore=shutil.ignore_patterns(".git", ".tools", "venv", ".pulumi-state", *caches))
     (project / "venv").symlink_to(ROOT / "venv")
     stack = Stack(project, name="demo")
     aep, cio = AepEmulator().start(), CustomerIoEmulator().start()

@@ -1,5 +1,7 @@
-"""`pulumi preview` of this project (the real CLI) reports each kind of problem once, as one clean line naming the key
-to fix, without a Python traceback; a good stack's no-op preview still makes no AEP call."""
+"""`pulumi preview` of this project (the real CLI) reports a problem once, as one clean line naming the key to fix,
+without a Python traceback, whichever part finds it: the program's check of the project's keys, the providers' check of
+AEP, a missing permission, a refused Customer.io key. Every message of each check is tested in-process
+(tests/test_project_config.py, tests/aep/test_preflight.py). A good stack's no-op preview still makes no AEP call."""
 
 from __future__ import annotations
 
@@ -31,23 +33,11 @@ def one_error_line(output: str, says: str) -> None:
     assert 1 <= len(lines) <= 2, output
 
 
-@pytest.mark.parametrize(
-    ("config", "says"),
-    [
-        ({"aep:clientSecret": "wrong-secret"}, "aep:clientSecret: IMS refused the secret for aep:clientId"),
-        ({"aep:clientId": "someone-else"}, "aep:clientId: IMS does not know 'someone-else'"),
-        ({"aep:orgId": "OTHER00000000000000000000@AdobeOrg"}, "aep:orgId: the credential has no access to org"),
-        ({"aep:sandbox": "staging"}, "aep:sandbox: 'staging' is not a sandbox of org"),
-        ({"aep:orgId": "not-an-org"}, "aep:orgId must be the IMS org id ending in @AdobeOrg"),
-    ],
-    ids=["wrong-secret", "unknown-client", "wrong-org", "unknown-sandbox", "malformed-org"],
-)
-def test_aep_configuration_problems_fail_the_preview_once(
-    aep: AepEmulator, tmp_path: Path, config: dict[str, str], says: str
-) -> None:
-    stack = Stack.create_project(tmp_path, aep, {"ingress": "direct", **config})
+def test_a_refused_aep_secret_fails_the_preview_once_and_is_never_shown(aep: AepEmulator, tmp_path: Path) -> None:
+    """The providers' check of AEP (every value it refuses: tests/aep/test_preflight.py)."""
+    stack = Stack.create_project(tmp_path, aep, {"ingress": "direct", "aep:clientSecret": "wrong-secret"})
     output = preview_fails(stack)
-    one_error_line(output, says)
+    one_error_line(output, "aep:clientSecret: IMS refused the secret for aep:clientId")
     assert "wrong-secret" not in output  # the bad secret itself is never echoed
 
 
@@ -62,27 +52,13 @@ def test_a_missing_permission_is_named(tmp_path: Path) -> None:
         aep.stop()
 
 
-@pytest.mark.parametrize(
-    ("config", "says"),
-    [
-        ({"ingress": "foo"}, "customerio-aep:ingress is 'foo'; it must be one of aws, direct"),
-        ({"ingress": "direct", "events[0]": "email_teleported"}, "unknown events ['email_teleported']"),
-        ({"ingress": "direct", "customerio:region": "mars"}, "customerio:region is 'mars'; it must be one of us, eu"),
-        ({"ingress": "aws"}, "customerio-aep:signingKey is not set"),
-        ({"ingress": "aws", "workspaces.Prod.signingKey": "k"}, "workspace name 'Prod' must be 1-32 lower-case"),
-        ({"ingress": "direct", "eventTypes": "adobe"}, "customerio-aep:eventTypes is 'adobe'; it must be xdm"),
-    ],
-    ids=["bad-ingress", "unknown-event", "bad-region", "no-signing-key", "bad-workspace", "bad-event-types"],
-)
-def test_project_configuration_problems_are_one_line(
-    aep: AepEmulator, tmp_path: Path, config: dict[str, str], says: str
-) -> None:
-    stack = Stack.create_project(tmp_path, aep, {})
-    for key, value in config.items():
-        path = ["--path"] if "." in key or "[" in key else []
-        stack.run("config", "set", *path, *(["--secret"] if key.endswith("signingKey") else []), key, value)
+def test_a_project_configuration_problem_is_one_line(aep: AepEmulator, tmp_path: Path) -> None:
+    """The program's check of this project's keys (every message: tests/test_project_config.py), here on a key set
+    with `--path` and `--secret`, as the README has users set workspaces."""
+    stack = Stack.create_project(tmp_path, aep, {"ingress": "aws"})
+    stack.run("config", "set", "--path", "--secret", "workspaces.Prod.signingKey", "k")
     output = preview_fails(stack)
-    one_error_line(output, says)
+    one_error_line(output, "workspace name 'Prod' must be 1-32 lower-case")
     assert "pulumi config set" in output
     assert aep.count() == 0
 
