@@ -62,6 +62,16 @@ def test_bad_key_names_the_config_key(cio: CustomerIoEmulator) -> None:
     assert "wrong" not in str(e.value).replace("wrong)", "")
 
 
+def test_check_names_a_refused_key_once_before_anything_is_made(cio: CustomerIoEmulator) -> None:
+    p = provider(cio, key="not-the-key")
+    failures = [f.reason for props in (PROPS, {**PROPS, "name": "second"}) for f in p.check({}, dict(props)).failures]
+    assert len(failures) == 2 and failures[0] == failures[1]
+    assert (
+        failures[0].startswith("customerio:appApiKey: the Customer.io App API at") and "not-the-key" not in failures[0]
+    )
+    assert cio.count("appapi.list") == 1 and cio.count("appapi.create") == 0  # one question a run
+
+
 def test_wrong_region_is_refused_with_a_region_hint(cio: CustomerIoEmulator) -> None:
     with pytest.raises(CustomerIoApiError) as e:
         provider(cio, region="eu").create(dict(PROPS))

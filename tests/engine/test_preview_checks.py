@@ -7,15 +7,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from tests.emulators.aep import AepEmulator
 from tests.emulators.aep.core import ALL_PERMISSIONS
 from tests.emulators.customerio.appapi import CustomerIoEmulator
 from tests.engine.harness import Stack
-
-# Each case's program and providers are measured: the preview checks' messages are reached nowhere else.
-pytestmark = pytest.mark.cli_coverage
 
 
 def preview_fails(stack: Stack) -> str:

@@ -5,15 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 import requests
 
 from tests.emulators.aep import AepEmulator
 from tests.emulators.customerio.events import make_event
 from tests.engine.harness import Stack
-
-# Measured: the project's vocabulary key is read only here.
-pytestmark = pytest.mark.cli_coverage
 
 
 def test_an_existing_stack_keeps_its_vocabulary_and_switches_in_place(aep: AepEmulator, tmp_path: Path) -> None:
