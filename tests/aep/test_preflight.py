@@ -10,6 +10,7 @@ from customerio_aep.aep.errors import AepApiError, AepConfigError
 from customerio_aep.aep.preflight import explain, preflight_problem
 from customerio_aep.aep.settings import AepSettings
 from tests.emulators.aep import AepEmulator
+from tests.emulators.aep.core import ALL_PERMISSIONS
 
 SETTINGS = AepSettings("cid", "secret", "ORG@AdobeOrg", "prod", "http://127.0.0.1:9", "http://127.0.0.1:8")
 
@@ -40,6 +41,13 @@ def test_a_refused_secret_names_the_secret_and_never_shows_it(aep: AepEmulator) 
 def test_a_value_aep_refuses_names_its_key_and_the_fix(aep: AepEmulator, config: dict[str, str], says: str) -> None:
     problem = preflight_problem(AepClient(AepSettings.from_config({**aep.stack_config(), **config}.get)))
     assert problem is not None and problem.startswith(says) and "`pulumi config set aep:" in problem
+
+
+def test_a_missing_permission_is_named_with_where_to_grant_it() -> None:
+    with AepEmulator(permissions=ALL_PERMISSIONS - {"View Schemas", "Manage Schemas"}) as aep:
+        problem = preflight_problem(AepClient(AepSettings.from_config(aep.stack_config().get)))
+    assert problem is not None and problem.startswith("aep:clientId: ") and "does not grant View Schemas" in problem
+    assert "Grant the credential's product profile the 'View Schemas' permission" in problem
 
 
 def test_a_malformed_org_id_is_refused_before_any_call(aep: AepEmulator) -> None:
