@@ -2,10 +2,11 @@
 # While editing, `make check` (lint, types, the fast tests) answers in about a minute on two cores.
 .PHONY: setup setup-dev demo check test lint typecheck bench clean acceptance acceptance-sweep
 
-# Python keeps the bytecode of what it imports in one ignored folder, even where PYTHONDONTWRITEBYTECODE is set (as on
-# this project's CI machines): otherwise every process compiles each module it imports again, half a second of CPU for
-# each program and provider the CLI starts. The set-up installs without compiling; the first run compiles what it uses.
-# The folder also gathers the bytecode of the tests' temporary copies (about a MB a run): `make clean` empties it.
+# Python keeps the bytecode of what it imports in one ignored folder, even where PYTHONDONTWRITEBYTECODE is set (as it
+# is on the machines this project is built on): otherwise every process compiles each module it imports again, half a
+# second of CPU for each program and provider the CLI starts. The set-up installs without compiling; the first run
+# compiles what it uses. The folder also gathers the bytecode of the tests' temporary copies (about a MB a run):
+# `make clean` empties it.
 export PYTHONDONTWRITEBYTECODE :=
 export PYTHONPYCACHEPREFIX := $(CURDIR)/.tools/pycache
 
