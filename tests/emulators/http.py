@@ -110,16 +110,20 @@ class Emulator:
         """What the emulator holds (its objects, call log and settings), for `restore`; its machinery (routes, lock,
         server: the underscored attributes) and its faults are not state."""
         with self._lock:
-            return {k: copy.deepcopy(v) for k, v in vars(self).items() if not k.startswith("_") and k != "faults"}
+            return {k: copy.deepcopy(v) for k, v in vars(self).items() if self._is_state(k)}
 
     def restore(self, snapshot: dict[str, Any]) -> None:
         """Hold what `snapshot` held, with no faults, as an emulator made at that moment would; it keeps its URL."""
         with self._lock:
-            for stale in [k for k in vars(self) if not k.startswith("_") and k != "faults" and k not in snapshot]:
+            for stale in [k for k in vars(self) if self._is_state(k) and k not in snapshot]:
                 delattr(self, stale)
             for key, value in snapshot.items():
                 setattr(self, key, copy.deepcopy(value))
             self.faults = Faults()
+
+    @staticmethod
+    def _is_state(attribute: str) -> bool:
+        return not attribute.startswith("_") and attribute != "faults"
 
     # -- serving ------------------------------------------------------------------------------------------
     @property
