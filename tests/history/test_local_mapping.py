@@ -56,6 +56,10 @@ EVENT = {"metric": "opened", "timestamp": 1_700_000_000, "data": {"n": 7, "name"
         ("data.missing + 1", None),
         ('iif(data.n > 10, "big", "small")', "small"),
         ("dformat(timestamp * 1000, \"dd/MM/yy HH:mm:ss.SSS''Z\")", "14/11/23 22:13:20.000'+0000"),
+        ('decode(metric, "opened", 1, "opened", 2)', 1),  # the first pair for a key wins
+        ('decode(metric, "sent", 1)', None),  # no default
+        ('decode(data, "opened", 1, 0)', 0),  # an object equals no key
+        ('decode(metric, "sent", data.n, "opened", data.n * 2, 0)', 14),  # values from the event
     ],
 )
 def test_each_expression_it_claims_is_evaluated(expression: str, value: Any) -> None:

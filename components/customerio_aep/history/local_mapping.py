@@ -8,7 +8,9 @@ guess. The fidelity guard (fidelity.py) checks it against AEP's `mappingSets/pre
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
+import operator
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -134,7 +136,11 @@ def _function(name: str) -> str:
 # -- values --------------------------------------------------------------------------------------------------------
 def get_path(doc: Any, path: str) -> Any:
     """The value at a dotted source path of an event, or None."""
-    for part in path.split("."):
+    return _lookup(doc, path.split("."))
+
+
+def _lookup(doc: Any, parts: Sequence[str]) -> Any:
+    for part in parts:
         if not isinstance(doc, dict) or part not in doc:
             return None
         doc = doc[part]
@@ -165,7 +171,14 @@ _JAVA_FIELDS: dict[str, Callable[[dt.datetime, int], str]] = {
 
 def java_format(moment: dt.datetime, pattern: str) -> str:
     """`moment` (UTC) printed with a Java DateTimeFormatter pattern; UnsupportedMapping for a letter not handled."""
-    out, i = [], 0
+    return "".join(part if isinstance(part, str) else part[0](moment, part[1]) for part in _java_pattern(pattern))
+
+
+@functools.lru_cache(maxsize=64)
+def _java_pattern(pattern: str) -> tuple[str | tuple[Callable[[dt.datetime, int], str], int], ...]:
+    # A mapping uses one or two patterns for every record: each is read once.
+    out: list[str | tuple[Callable[[dt.datetime, int], str], int]] = []
+    i = 0
     while i < len(pattern):
         c = pattern[i]
         if c == "'":
@@ -179,12 +192,12 @@ def java_format(moment: dt.datetime, pattern: str) -> str:
             field = _JAVA_FIELDS.get(c)
             if field is None:
                 raise UnsupportedMapping(f"dformat pattern letter {c!r} (in {pattern!r}) is not evaluated here")
-            out.append(field(moment, n))
+            out.append((field, n))
             i += n
         else:
             out.append(c)
             i += 1
-    return "".join(out)
+    return tuple(out)
 
 
 def _dformat(args: list[Any]) -> Any:
@@ -270,35 +283,87 @@ def _arithmetic(op: str, a: Any, b: Any) -> Any:
     return int(quotient) if isinstance(a, int) and isinstance(b, int) and quotient.is_integer() else quotient
 
 
+Compiled = Callable[[Mapping[str, Any]], Any]
+"""An expression made ready to evaluate: the value it gives for one event."""
+
+_COMPARISONS: dict[str, Callable[[Any, Any], Any]] = {"<": operator.lt, ">": operator.gt, "<=": operator.le,
+                                                     ">=": operator.ge}  # fmt: skip
+
+
 def evaluate(tree: Tree, event: Mapping[str, Any]) -> Any:
     """A parsed expression's value for one event."""
+    return compile_tree(tree)(event)
+
+
+def compile_tree(tree: Tree) -> Compiled:
+    """A parsed expression as a function of the event (a mapping set applies each of its expressions to every
+    record, so the tree is walked once, not once a record)."""
     kind = tree[0]
     if kind == "lit":
-        return tree[1]
+        constant = tree[1]
+        return lambda _event: constant
     if kind == "path":
-        return get_path(event, tree[1])
+        parts = tuple(tree[1].split("."))
+        return lambda event: _lookup(event, parts)
     if kind == "unary":
-        value = evaluate(tree[2], event)
+        operand = compile_tree(tree[2])
         if tree[1] == "!":
-            return not value
-        return None if value is None else -value
+            return lambda event: not operand(event)
+        return lambda event: None if (value := operand(event)) is None else -value
     if kind == "binary":
-        op, a = tree[1], evaluate(tree[2], event)
-        if op == "&&":
-            return bool(a) and bool(evaluate(tree[3], event))
-        if op == "||":
-            return bool(a) or bool(evaluate(tree[3], event))
-        b = evaluate(tree[3], event)
-        if op == "==":
-            return a == b
-        if op == "!=":
-            return a != b
+        return _binary(tree[1], compile_tree(tree[2]), compile_tree(tree[3]))
+    function = _FUNCTIONS[tree[1]]
+    args = [compile_tree(arg) for arg in tree[2]]
+    if function is _decode:
+        table = _decode_table(tree[2][1:])
+        if table is not None:
+            return _decode_by_table(args[0], table, args[-1] if len(args) % 2 == 0 else None)
+    return lambda event: function([arg(event) for arg in args])
+
+
+def _binary(op: str, left: Compiled, right: Compiled) -> Compiled:
+    if op == "&&":
+        return lambda event: bool(left(event)) and bool(right(event))
+    if op == "||":
+        return lambda event: bool(left(event)) or bool(right(event))
+    if op == "==":
+        return lambda event: left(event) == right(event)
+    if op == "!=":
+        return lambda event: left(event) != right(event)
+    compare = _COMPARISONS.get(op)
+
+    def apply(event: Mapping[str, Any]) -> Any:
+        a, b = left(event), right(event)
         if a is None or b is None:
             return None
-        if op in ("<", ">", "<=", ">="):
-            return {"<": a < b, ">": a > b, "<=": a <= b, ">=": a >= b}[op]
-        return _arithmetic(op, a, b)
-    return _FUNCTIONS[tree[1]]([evaluate(arg, event) for arg in tree[2]])
+        return compare(a, b) if compare is not None else _arithmetic(op, a, b)
+
+    return apply
+
+
+def _decode_table(options: Sequence[Tree]) -> dict[Any, Any] | None:
+    """decode()'s literal key and value pairs as a lookup (the first pair for a key wins, as decode() reads them in
+    order), or None when a key or a value is not a literal."""
+    pairs = options[: len(options) - len(options) % 2]
+    if any(tree[0] != "lit" for tree in pairs):
+        return None
+    table: dict[Any, Any] = {}
+    for key, value in zip(pairs[0::2], pairs[1::2], strict=True):
+        table.setdefault(key[1], value[1])
+    return table
+
+
+def _decode_by_table(key: Compiled, table: dict[Any, Any], default: Compiled | None) -> Compiled:
+    # The vocabulary's eventType expression is decode() over some sixty literal pairs: one lookup instead of a scan.
+    def apply(event: Mapping[str, Any]) -> Any:
+        value = key(event)
+        fallback = None if default is None else default(event)
+        try:
+            return table.get(value, fallback)
+        except TypeError:  # an unhashable key (a list or an object from the event) equals no literal
+            return fallback
+
+    return apply
 
 
 # -- types ---------------------------------------------------------------------------------------------------------
@@ -353,8 +418,9 @@ class Entry:
 
     destination: str
     xdm_type: str
-    path: str | None
-    tree: Tree | None
+    value: Compiled
+    parts: tuple[str, ...]
+    """The destination's path, split."""
 
 
 class LocalMapping:
@@ -369,12 +435,11 @@ class LocalMapping:
                 raise UnsupportedMapping(f"mappings[{i}] has no source or destination")
             if destination not in types:
                 raise UnsupportedMapping(f"mappings[{i}]: {destination!r} is not a field of the dataset's schema")
-            expression = raw.get("sourceType", "ATTRIBUTE") == "EXPRESSION"
             try:
-                tree = parse(source) if expression else None
+                tree = parse(source) if raw.get("sourceType", "ATTRIBUTE") == "EXPRESSION" else ("path", source)
             except UnsupportedMapping as e:
                 raise UnsupportedMapping(f"{e} (mapping to {destination})") from None
-            entries.append(Entry(destination, types[destination], None if expression else source, tree))
+            entries.append(Entry(destination, types[destination], compile_tree(tree), tuple(destination.split("."))))
         self.entries = tuple(entries)
 
     def record(self, event: Mapping[str, Any]) -> dict[str, Any]:
@@ -382,20 +447,16 @@ class LocalMapping:
         record: dict[str, Any] = {}
         for entry in self.entries:
             try:
-                raw = evaluate(entry.tree, event) if entry.tree is not None else get_path(event, entry.path or "")
+                raw = entry.value(event)
             except (TypeError, ValueError, ArithmeticError) as e:
                 raise RecordError(f"{entry.destination}: {e}") from None
             value = convert(raw, entry.xdm_type, entry.destination)
             if value is not None:
-                _set_path(record, entry.destination, value)
+                doc = record
+                for part in entry.parts[:-1]:
+                    doc = doc.setdefault(part, {})
+                doc[entry.parts[-1]] = value
         for required in REQUIRED:
             if required not in record:
                 raise RecordError(f"required XDM field {required} is not mapped or empty")
         return record
-
-
-def _set_path(doc: dict[str, Any], path: str, value: Any) -> None:
-    parts = path.split(".")
-    for part in parts[:-1]:
-        doc = doc.setdefault(part, {})
-    doc[parts[-1]] = value

@@ -137,7 +137,7 @@ class BatchIngestionApi(InletApi, DataPrepApi):
             return
         dataset_id = batch["relatedObjects"][0]["id"]
         schema_id = self.datasets[dataset_id]["schemaRef"]["id"]
-        types = _types(self.full_properties(self.schemas[schema_id]))
+        types = _types(self.merged_properties(self.schemas[schema_id]))
         profile = self.dataset_in_profile(dataset_id)
         records, errors = [], []
         row = 0

@@ -241,12 +241,16 @@ class AepCore(Emulator):
         )
 
     def full_properties(self, schema: dict[str, Any]) -> dict[str, Any]:
-        """A schema's resolved properties: the class fields and those of its field groups, merged."""
-        props = copy.deepcopy(EXPERIENCE_EVENT_FIELDS)
+        """A schema's resolved properties: the class fields and those of its field groups, merged (a copy)."""
+        return copy.deepcopy(self.merged_properties(schema))
+
+    def merged_properties(self, schema: dict[str, Any]) -> dict[str, Any]:
+        """A schema's resolved properties sharing their values with the emulator's objects: to read, never to change
+        (the inlet looks up the types for every event it maps)."""
+        props = dict(EXPERIENCE_EVENT_FIELDS)
         for ref in schema["fieldGroups"]:
             for d in self.fieldgroups[ref]["definitions"].values():
                 for key, value in d["properties"].items():
-                    props.setdefault(key, {"type": "object", "properties": {}})["properties"].update(
-                        copy.deepcopy(value.get("properties", {}))
-                    )
+                    merged = props.get(key, {"type": "object", "properties": {}})
+                    props[key] = {**merged, "properties": {**merged["properties"], **value.get("properties", {})}}
         return props

@@ -36,7 +36,7 @@ class DataPrepApi(AepCore):
         entries = body.get("mappings")
         if not isinstance(entries, list) or not entries:
             raise bad_field("mappings", "must be a non-empty array")
-        destinations = mapping.schema_paths(self.full_properties(schema))
+        destinations = mapping.schema_paths(self.merged_properties(schema))
         out, seen = [], set()
         for i, entry in enumerate(entries):
             if not isinstance(entry, dict):

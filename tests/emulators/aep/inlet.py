@@ -73,7 +73,7 @@ class InletApi(CatalogApi, FlowServiceApi):
     def map_event(self, entries: list[dict[str, Any]], schema_id: str, event: dict[str, Any]) -> dict[str, Any]:
         """The XDM record Data Prep makes of one event with these mapping entries; ValueError, TypeError or
         ExpressionError when it cannot."""
-        types = mapping.schema_paths(self.full_properties(self.schemas[schema_id]))
+        types = mapping.schema_paths(self.merged_properties(self.schemas[schema_id]))
         record: dict[str, Any] = {}
         for entry in entries:
             if entry["sourceType"] == "EXPRESSION":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from typing import Any
 
@@ -31,8 +32,10 @@ def _tokens(text: str) -> list[tuple[str, str]]:
     return out
 
 
+@functools.lru_cache(maxsize=256)
 def parse(text: str) -> Any:
-    """Parse an expression into a small tree: ("call", name, args) | ("mul", a, b) | ("path", p) | ("lit", v)."""
+    """Parse an expression into a small tree: ("call", name, args) | ("mul", a, b) | ("path", p) | ("lit", v).
+    Cached: the inlet maps every event with the same few expressions (the tree is never changed)."""
     toks = _tokens(text)
     pos = 0
 
@@ -57,7 +60,7 @@ def parse(text: str) -> Any:
                     if toks[pos] == ("op", ","):
                         pos += 1
                 pos += 1
-                return ("call", val, args)
+                return ("call", val, tuple(args))
             if val in ("true", "false"):
                 return ("lit", val == "true")
             return ("path", val)

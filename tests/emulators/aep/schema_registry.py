@@ -312,7 +312,7 @@ class SchemaRegistryApi(AepCore):
         if body.get("xdm:sourceVersion") != 1:
             raise bad_field("xdm:sourceVersion", "must be 1")
         source = body.get("xdm:sourceProperty")
-        paths = schema_paths(self.full_properties(schema))
+        paths = schema_paths(self.merged_properties(schema))
         dotted = source[1:].replace("/", ".") if isinstance(source, str) and source.startswith("/") else None
         if dotted not in paths:
             raise bad_field(
