@@ -42,15 +42,16 @@ class Stack:
     """`stack output` by show_secrets, until a command that can change the state runs (each CLI start costs CPU)."""
 
     @classmethod
-    def create(cls, program: str, tmp: Path, aep: AepEmulator) -> Stack:
-        """Copy `programs/<program>` into tmp with a Pulumi.yaml on the engine venv; a stack on the emulator."""
+    def create(cls, program: str, tmp: Path, aep: AepEmulator, config: Mapping[str, str] | None = None) -> Stack:
+        """Copy `programs/<program>` into tmp with a Pulumi.yaml on the engine venv; a stack on the emulator (and
+        `config`)."""
         workdir = tmp / program
         shutil.copytree(PROGRAMS / program, workdir)
         (workdir / "Pulumi.yaml").write_text(
             f"name: {program.replace('_', '-')}\nruntime:\n  name: python\n  options:\n    virtualenv: {ENGINE_VENV}\n"
         )
         stack = cls(workdir)
-        stack.init(aep.stack_config())
+        stack.init({**aep.stack_config(), **(config or {})})
         return stack
 
     @classmethod
@@ -82,18 +83,21 @@ class Stack:
         """`pulumi stack init` on the local backend beside the project, then set config (`secret` keys encrypted)."""
         (self.workdir.parent / "state").mkdir(exist_ok=True)
         self.run("stack", "init", self.name)
-        # One `set-all` instead of a `config set` a key: every CLI start costs half a second of CPU.
+        if config:
+            self.configure(config, secret=secret)
+
+    def configure(self, config: Mapping[str, str], path: bool = False, secret: Collection[str] = SECRET_KEYS) -> None:
+        """`pulumi config set-all`: every key in one CLI start (each costs half a second of CPU), `secret` keys
+        encrypted, `path` to read keys as paths into structured values."""
         pairs = [arg for key, value in config.items() for arg in ("--secret" if key in secret else "--plaintext",
                                                                    f"{key}={value}")]  # fmt: skip
-        if pairs:
-            self.run("config", "set-all", *pairs)
+        self.run("config", "set-all", *(["--path"] if path else []), *pairs)
 
     def copy(self, tmp: Path) -> Stack:
         """This stack's project, state and Pulumi home copied into tmp and selected there, its outputs already known:
         the same stack, to change without touching this one."""
         shutil.copytree(self.workdir.parent, tmp, symlinks=True, dirs_exist_ok=True)
         stack = Stack(tmp / self.workdir.name, self.name, self.package)
-        stack.run("stack", "select", self.name)  # the Pulumi home keeps the selection by the project's path
         stack._outputs = copy.deepcopy(self._outputs)
         return stack
 
@@ -105,6 +109,9 @@ class Stack:
             PULUMI_HOME=str(self.workdir.parent / "home"),
             PULUMI_BACKEND_URL=f"file://{self.workdir.parent / 'state'}",
             PULUMI_CONFIG_PASSPHRASE="",
+            # The stack by name, not by the selection the Pulumi home keeps for the project's path: a copy in another
+            # directory is the same stack without a `stack select` (a CLI start).
+            PULUMI_STACK=self.name,
             PULUMI_SKIP_UPDATE_CHECK="true",
             PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION="true",
         )

@@ -65,9 +65,14 @@ def test_rename_updates_every_object_in_place(stack: Stack, aep: AepEmulator) ->
 
 def test_a_field_is_added_in_place_then_deprecated_in_place(stack: Stack, aep: AepEmulator) -> None:
     before = stack.outputs(show_secrets=True)
-    stack.set_config("extraFields.plan", "string", path=True)
-    stack.set_config("mappingExtra[0].source", "data.plan", path=True)
-    stack.set_config("mappingExtra[0].destination", "_{tenant}.customerio.plan", path=True)
+    stack.configure(
+        {
+            "extraFields.plan": "string",
+            "mappingExtra[0].source": "data.plan",
+            "mappingExtra[0].destination": "_{tenant}.customerio.plan",
+        },
+        path=True,
+    )
     ops = stack.preview_ops()
     assert {n for n, op in ops.items() if op != "same"} == {"cio-aep-schema", "cio-aep-mapping", "cio-aep-flow"}
     assert set(ops.values()) <= {"same", "update"}, ops

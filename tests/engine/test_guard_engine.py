@@ -18,9 +18,8 @@ pytestmark = pytest.mark.cli_coverage
 def test_the_webhook_moves_first_and_the_guard_stops_the_removal_until_opted_in(
     aep: AepEmulator, cio: CustomerIoEmulator, tmp_path: Path
 ) -> None:
-    stack = Stack.create("guarded_switch", tmp_path, aep)
-    for key, value in {"customerio:appApiKey": cio.app_api_key, "customerio:apiUrl": cio.base_url()}.items():
-        stack.run("config", "set", *(["--secret"] if "Key" in key else []), key, value)
+    customerio = {"customerio:appApiKey": cio.app_api_key, "customerio:apiUrl": cio.base_url()}
+    stack = Stack.create("guarded_switch", tmp_path, aep, customerio)
     stack.up()
 
     stack.set_config("ingress", "direct")
@@ -34,8 +33,7 @@ def test_the_webhook_moves_first_and_the_guard_stops_the_removal_until_opted_in(
     assert "guard" in stack.run("stack", "--show-urns").stdout  # kept: a later `up` tries again
 
     # The opt-in, recorded while the guard is still in the program, lets it go unread.
-    stack.set_config("ingress", "aws")
-    stack.set_config("forceDestroy", "true")
+    stack.configure({"ingress": "aws", "forceDestroy": "true"})
     stack.up()
     stack.set_config("ingress", "direct")
     stack.up()
