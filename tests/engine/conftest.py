@@ -7,7 +7,18 @@ from collections.abc import Iterator
 import pytest
 
 from tests.emulators.aep import AepEmulator
+from tests.emulators.kms import KmsEmulator
+from tests.engine.harness import Stack
 from tests.engine.templates import StackTemplates
+
+
+@pytest.fixture(scope="session", autouse=True)
+def kms() -> Iterator[KmsEmulator]:
+    """The key the engine tests' stacks keep their secrets with (tests/emulators/kms.py says why not a passphrase)."""
+    with KmsEmulator() as emulator:
+        Stack.secrets_provider = emulator.secrets_provider()
+        yield emulator
+        Stack.secrets_provider = None
 
 
 @pytest.fixture(scope="session")

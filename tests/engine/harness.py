@@ -10,7 +10,7 @@ import subprocess
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from tests.emulators.aep import AepEmulator
 
@@ -40,6 +40,9 @@ class Stack:
     """Where the CLI's processes import `customerio_aep` from, when not this checkout (an earlier release)."""
     _outputs: dict[bool, dict[str, Any]] = field(default_factory=dict, repr=False)
     """`stack output` by show_secrets, until a command that can change the state runs (each CLI start costs CPU)."""
+    secrets_provider: ClassVar[str | None] = None
+    """`stack init --secrets-provider` of the stacks made from now on: the engine tests' KMS emulator (their
+    conftest); None, the passphrase, as on a user's file backend (the demo, the acceptance suite)."""
 
     @classmethod
     def create(cls, program: str, tmp: Path, aep: AepEmulator, config: Mapping[str, str] | None = None) -> Stack:
@@ -82,7 +85,8 @@ class Stack:
     def init(self, config: Mapping[str, str], secret: Collection[str] = SECRET_KEYS) -> None:
         """`pulumi stack init` on the local backend beside the project, then set config (`secret` keys encrypted)."""
         (self.workdir.parent / "state").mkdir(exist_ok=True)
-        self.run("stack", "init", self.name)
+        provider = Stack.secrets_provider
+        self.run("stack", "init", self.name, *(["--secrets-provider", provider] if provider else []))
         if config:
             self.configure(config, secret=secret)
 
@@ -94,8 +98,8 @@ class Stack:
         self.run("config", "set-all", *(["--path"] if path else []), *pairs)
 
     def copy(self, tmp: Path) -> Stack:
-        """This stack's project, state and Pulumi home copied into tmp and selected there, its outputs already known:
-        the same stack, to change without touching this one."""
+        """This stack's project, state and Pulumi home copied into tmp, its outputs already known: the same stack, to
+        change without touching this one."""
         shutil.copytree(self.workdir.parent, tmp, symlinks=True, dirs_exist_ok=True)
         stack = Stack(tmp / self.workdir.name, self.name, self.package)
         stack._outputs = copy.deepcopy(self._outputs)
@@ -116,6 +120,13 @@ class Stack:
             PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION="true",
         )
         env.pop("PULUMI_ACCESS_TOKEN", None)
+        if Stack.secrets_provider is not None:
+            # The KMS emulator's key, and no other AWS credentials, files or instance metadata for the CLI to find.
+            for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_DEFAULT_REGION", "AWS_REGION"):
+                env.pop(name, None)
+            env.update(AWS_ACCESS_KEY_ID="engine-tests", AWS_SECRET_ACCESS_KEY="engine-tests",
+                       AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+                       AWS_EC2_METADATA_DISABLED="true")  # fmt: skip
         if self.package is not None:
             env["PYTHONPATH"] = str(self.package)  # ahead of the engine venv's editable install of this checkout
             env.pop("COVERAGE_PROCESS_START", None)  # an earlier release's code is not this checkout's to measure
