@@ -134,12 +134,8 @@ def _function(name: str) -> str:
 
 
 # -- values --------------------------------------------------------------------------------------------------------
-def get_path(doc: Any, path: str) -> Any:
-    """The value at a dotted source path of an event, or None."""
-    return _lookup(doc, path.split("."))
-
-
 def _lookup(doc: Any, parts: Sequence[str]) -> Any:
+    """The value at a source path (split at its dots) of an event, or None."""
     for part in parts:
         if not isinstance(doc, dict) or part not in doc:
             return None
