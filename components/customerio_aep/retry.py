@@ -38,8 +38,12 @@ def retry_after_seconds(value: str | None) -> float | None:
     try:
         return max(0.0, float(value))
     except ValueError:
+        pass
+    try:
         when = email.utils.parsedate_to_datetime(value)
-        return max(0.0, when.timestamp() - time.time()) if when else None
+    except (TypeError, ValueError):  # neither seconds nor a date: as if there were none
+        return None
+    return max(0.0, when.timestamp() - time.time()) if when else None
 
 
 # What a request that creates something may retry blindly: a 429 means it was not carried out.
@@ -54,10 +58,13 @@ def send(
     url: str,
     retry_statuses: frozenset[int] = RETRYABLE,
     retry_connection_errors: bool = True,
+    before: Callable[[], None] = lambda: None,
+    after: Callable[[requests.Response, float | None], None] = lambda _response, _retry_after: None,
     **kwargs: Any,
 ) -> requests.Response:
     """One logical HTTP call: retried on `retry_statuses` (429, 5xx) and connection errors; the last answer is
-    returned. A create passes NOT_CARRIED_OUT and no connection retries: a lost answer is for the caller to settle."""
+    returned. A create passes NOT_CARRIED_OUT and no connection retries: a lost answer is for the caller to settle.
+    `before` runs before each attempt (a pace), `after` on each answer with its Retry-After."""
     deadline = time.monotonic() + policy.budget
     attempt = 0
     while True:
@@ -65,6 +72,7 @@ def send(
         retry_after: float | None = None
         failure: Exception | None = None
         response: requests.Response | None = None
+        before()
         try:
             response = session.request(method, url, timeout=policy.timeout, **kwargs)
         except (requests.ConnectionError, requests.Timeout) as e:
@@ -72,9 +80,10 @@ def send(
             if not retry_connection_errors:
                 raise failure from e
         else:
+            retry_after = retry_after_seconds(response.headers.get("Retry-After"))
+            after(response, retry_after)
             if response.status_code not in retry_statuses:
                 return response
-            retry_after = retry_after_seconds(response.headers.get("Retry-After"))
         wait = policy.delay(attempt, retry_after)
         if attempt >= policy.attempts or time.monotonic() + wait > deadline:
             if response is not None:

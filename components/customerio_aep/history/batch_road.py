@@ -15,7 +15,7 @@ import math
 import random
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +25,7 @@ from customerio_aep.history.checkpoint import Batch, Checkpoint
 from customerio_aep.history.fidelity import RANDOM_SAMPLE, FidelityGuard
 from customerio_aep.history.files import encode
 from customerio_aep.history.local_mapping import LocalMapping, RecordError
+from customerio_aep.history.pages import Mapped, map_events
 from customerio_aep.history.road import REJECTED, SENT, STAGED, BackfillStopped
 from customerio_aep.history.stream_road import duration
 
@@ -103,27 +104,22 @@ class BatchRoad:
 
     def send(self, events: list[dict[str, Any]]) -> list[tuple[str, str]]:
         """Map each event to its record and stage it in the open batch; a full batch is shipped."""
-        outcomes: list[tuple[str, str]] = []
-        rows: list[tuple[str, str, str]] = []
-        fresh: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
-        for event in events:
-            kind = f"{event['object_type']} {event['metric']}"
-            try:
-                record = self.mapping.record(event)
-            except RecordError as e:
-                outcomes.append((event["event_id"], f"{REJECTED}{e}"))
-                continue
-            rows.append((event["event_id"], kind, json.dumps(record, separators=(",", ":"))))
-            fresh.append((kind, event, record))
-            outcomes.append((event["event_id"], STAGED))
-        # Each object type and metric is checked against AEP's preview before any record of it is staged.
-        self.guard.check(s for s in fresh if s[0] not in self.guard.checked)
-        self._sample(fresh)
-        batch = self.checkpoint.open_batch(self._external_id)
-        self.checkpoint.stage(batch.seq, rows)
-        if batch.records + len(rows) >= self.batch_records:
-            self._ship(self.checkpoint.batch(batch.seq))
-        return outcomes
+        return self.stage(map_events(self.mapping, events), ())
+
+    def stage(self, mapped: Mapped, done: Collection[str]) -> list[tuple[str, str]]:
+        """Stage a page's records in the open batch, but those of events in `done`; a full batch is shipped. Each
+        object type and metric is checked against AEP's preview before any record of it is staged."""
+        rows = [row for row in mapped.rows if row[0] not in done]
+        outcomes = [(event_id, f"{REJECTED}{why}") for event_id, why in mapped.refused if event_id not in done]
+        samples = [sample for sample in mapped.samples if sample[1]["event_id"] not in done]
+        self.guard.check(s for s in samples if s[0] not in self.guard.checked)
+        self._sample(samples)
+        if rows:
+            batch = self.checkpoint.open_batch(self._external_id)
+            self.checkpoint.stage(batch.seq, rows)
+            if batch.records + len(rows) >= self.batch_records:
+                self._ship(self.checkpoint.batch(batch.seq))
+        return outcomes + [(row[0], STAGED) for row in rows]
 
     def finish(self, progress: Callable[[], None]) -> list[tuple[str, str]]:
         """Ship the open batch, then follow every completed batch until Catalog's last word."""

@@ -38,6 +38,22 @@ class Batch:
 
 
 @dataclass
+class Slice:
+    """A time slice of a range's listing (deliveries created in [start_ts, end_ts)), read with its own cursor."""
+
+    start_ts: int
+    end_ts: int
+    cursor: str | None = None
+    """Where to resume (None: from its start); "" once its listing ended."""
+    deliveries: int = 0
+
+    @property
+    def finished(self) -> bool:
+        """Whether every page of the slice is read and settled."""
+        return self.cursor == ""
+
+
+@dataclass
 class RangeProgress:
     """A range's progress: the cursor to resume from, deliveries read, and whether the listing ended."""
 
@@ -58,6 +74,9 @@ class Checkpoint:
             CREATE TABLE IF NOT EXISTS ranges (
                 since INTEGER, until INTEGER, cursor TEXT, deliveries INTEGER NOT NULL DEFAULT 0,
                 finished INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (since, until));
+            CREATE TABLE IF NOT EXISTS slices (
+                since INTEGER, until INTEGER, start_ts INTEGER, end_ts INTEGER NOT NULL, cursor TEXT,
+                deliveries INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (since, until, start_ts));
             CREATE TABLE IF NOT EXISTS events (event_id TEXT PRIMARY KEY, outcome TEXT NOT NULL);
             CREATE TABLE IF NOT EXISTS batches (
                 seq INTEGER PRIMARY KEY AUTOINCREMENT, external_id TEXT UNIQUE, batch_id TEXT,
@@ -96,6 +115,47 @@ class Checkpoint:
                 "ON CONFLICT (since, until) DO UPDATE SET cursor = excluded.cursor, deliveries = excluded.deliveries, "
                 "finished = excluded.finished",
                 (since, until, progress.cursor, progress.deliveries, int(progress.finished)),
+            )
+
+    def slices(self, since: int, until: int, planned: Callable[[], list[Slice]]) -> list[Slice]:
+        """A range's slices as recorded; the first run records `planned()`, and so does a run over a range that was
+        finished (it is read again: what was sent is not sent twice). A range a release before 0.15 left part read goes
+        on as one slice from its recorded cursor."""
+        earlier = self.progress(since, until)
+        if earlier.finished:
+            with self._db:
+                self._db.execute("DELETE FROM slices WHERE since = ? AND until = ?", (since, until))
+                self._db.execute("UPDATE ranges SET cursor = NULL, finished = 0 WHERE since = ? AND until = ?",
+                                 (since, until))  # fmt: skip
+            earlier = RangeProgress(None, 0, False)
+        rows = self._db.execute(
+            "SELECT start_ts, end_ts, cursor, deliveries FROM slices WHERE since = ? AND until = ? ORDER BY start_ts",
+            (since, until),
+        ).fetchall()
+        if rows:
+            return [Slice(int(a), int(b), c, int(d)) for a, b, c, d in rows]
+        fresh = planned()
+        if earlier.cursor is not None and len(fresh) > 0:  # an unsliced listing, part read: resume it as it was
+            fresh = [Slice(fresh[0].start_ts, fresh[-1].end_ts, earlier.cursor, earlier.deliveries)]
+        with self._db:
+            self._db.executemany(
+                "INSERT INTO slices (since, until, start_ts, end_ts, cursor, deliveries) VALUES (?, ?, ?, ?, ?, ?)",
+                [(since, until, s.start_ts, s.end_ts, s.cursor, s.deliveries) for s in fresh],
+            )
+        return fresh
+
+    def save_slice(self, since: int, until: int, piece: Slice) -> None:
+        """Record a slice's cursor once every event of its pages before it is settled, and the range's deliveries."""
+        with self._db:
+            self._db.execute(
+                "UPDATE slices SET cursor = ?, deliveries = ? WHERE since = ? AND until = ? AND start_ts = ?",
+                (piece.cursor, piece.deliveries, since, until, piece.start_ts),
+            )
+            self._db.execute(
+                "INSERT INTO ranges (since, until, cursor, deliveries) VALUES (?, ?, NULL, "
+                "(SELECT SUM(deliveries) FROM slices WHERE since = ? AND until = ?)) "
+                "ON CONFLICT (since, until) DO UPDATE SET deliveries = excluded.deliveries",
+                (since, until, since, until),
             )
 
     def done(self, event_ids: Iterable[str]) -> set[str]:

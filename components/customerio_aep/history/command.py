@@ -25,7 +25,9 @@ from customerio_aep.history.batch_road import BATCH_RECORDS, FILE_RECORDS, Batch
 from customerio_aep.history.checkpoint import Checkpoint, default_path
 from customerio_aep.history.fidelity import FidelityError, FidelityGuard
 from customerio_aep.history.files import JSON, PARQUET, default_format, parquet_available
+from customerio_aep.history.listing import READERS
 from customerio_aep.history.local_mapping import LocalMapping, UnsupportedMapping, leaf_types
+from customerio_aep.history.pages import default_processes
 from customerio_aep.history.report import progress_line, render
 from customerio_aep.history.road import BackfillStopped, Road
 from customerio_aep.history.stream_road import DEFAULT_RATE, inlet_road, queue_road
@@ -33,6 +35,14 @@ from customerio_aep.operations.stack import CommandError, Deployment
 
 BATCH, STREAM = "batch", "stream"
 RESOURCE = "history"
+
+
+def whole(text: str) -> int:
+    """A flag's whole number of 1 or more (argparse names the flag when it is not one)."""
+    value = text.strip()
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
+    return int(value)
 
 
 def add_arguments(parser: argparse.ArgumentParser, positive: Callable[[str], float]) -> None:
@@ -48,8 +58,14 @@ def add_arguments(parser: argparse.ArgumentParser, positive: Callable[[str], flo
                         help=f"--via stream: events/s (default {DEFAULT_RATE:g})")  # fmt: skip
     parser.add_argument("--format", choices=(PARQUET, JSON), help="--via batch: the files' format (default parquet "
                         "with the `history` extra installed, else json)")  # fmt: skip
-    parser.add_argument("--batch-records", type=int, default=BATCH_RECORDS, help=argparse.SUPPRESS)
-    parser.add_argument("--file-records", type=int, default=FILE_RECORDS, help=argparse.SUPPRESS)
+    parser.add_argument("--batch-records", type=whole, default=BATCH_RECORDS, help=argparse.SUPPRESS)
+    parser.add_argument("--file-records", type=whole, default=FILE_RECORDS, help=argparse.SUPPRESS)
+    parser.add_argument("--readers", type=whole, default=READERS,
+                        help=f"App API cursors reading at once, all within its 10 requests/s (default {READERS}: the "
+                        "limit when a page takes up to 1.2 s); a range is cut into as many time slices on its first "
+                        "run")  # fmt: skip
+    parser.add_argument("--processes", type=whole, default=default_processes(),
+                        help="processes making events and records (default: one a core)")  # fmt: skip
     parser.add_argument("--workspace", default="", help="a workspace of the stack's `workspaces`: its history (its "
                         "App API key, its own live-stream start, its name in the `workspace` field)")  # fmt: skip
     parser.add_argument("--apply", action="store_true", help="send (without it, only count and plan)")
@@ -84,6 +100,8 @@ def backfill(args: argparse.Namespace, deployment: Deployment, aws: Callable[[],
             activities_from=int(now) - ACTIVITIES_SECONDS,
             progress=live.show if live else lambda _report: None,
             workspace=workspace,
+            readers=args.readers,
+            processes=args.processes,
         )
         try:
             report = run.run(apply=args.apply)

@@ -423,6 +423,7 @@ class LocalMapping:
     """A mapping set version compiled against its output schema: `record(event)` is the XDM record Data Prep makes."""
 
     def __init__(self, mappings: Sequence[Mapping[str, Any]], types: Mapping[str, str]) -> None:
+        self._source = (list(mappings), dict(types))
         entries = []
         for i, raw in enumerate(mappings):
             source = raw.get("source", raw.get("sourceAttribute"))
@@ -437,6 +438,10 @@ class LocalMapping:
                 raise UnsupportedMapping(f"{e} (mapping to {destination})") from None
             entries.append(Entry(destination, types[destination], compile_tree(tree), tuple(destination.split("."))))
         self.entries = tuple(entries)
+
+    def __reduce__(self) -> tuple[type[LocalMapping], tuple[list[Mapping[str, Any]], dict[str, str]]]:
+        # A page process gets the mapping set and compiles it there (compiled expressions are closures).
+        return LocalMapping, self._source
 
     def record(self, event: Mapping[str, Any]) -> dict[str, Any]:
         """The XDM record of one event; RecordError when AEP would fail it."""

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, Protocol
+from collections.abc import Callable, Collection
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from customerio_aep.history.local_mapping import LocalMapping
+    from customerio_aep.history.pages import Mapped
 
 SENT = "sent"
 """The event is in AEP: the inlet or the queue took it (stream), or its batch succeeded (batch)."""
@@ -28,6 +32,12 @@ class Road(Protocol):
     failed: bool
     """Whether a batch failed in this run (the command then exits 1)."""
 
+    @property
+    def mapping(self) -> LocalMapping | None:
+        """The mapping this road's records are made with, in the page processes (`stage` takes them); None: the road
+        takes the events (`send`)."""
+        ...
+
     def recover(self) -> list[tuple[str, str]]:
         """Settle what an earlier, interrupted run left half done; the outcomes settled now (recorded already)."""
         ...
@@ -35,6 +45,10 @@ class Road(Protocol):
     def send(self, events: list[dict[str, Any]]) -> list[tuple[str, str]]:
         """Take events; (event_id, outcome) for each one sent, staged or refused for good. Raises BackfillStopped
         when some could not be taken now."""
+        ...
+
+    def stage(self, mapped: Mapped, done: Collection[str]) -> list[tuple[str, str]]:
+        """Take a page's records but those of events in `done`; (event_id, outcome) for each."""
         ...
 
     def finish(self, progress: Callable[[], None]) -> list[tuple[str, str]]:

@@ -1,10 +1,11 @@
 """`backfill`: Customer.io's past deliveries into AEP, exactly once beside the live stream, by one of two roads.
 
-The deliveries of a range are listed from the App API a page at a time; each metric in the window becomes the event
-the reporting webhook would have sent (customerio/history.py) and goes to the road: AEP's Batch Ingestion API
-(batch_road.py, the default) or the live events' road (stream_road.py). A page's cursor is recorded only once each of
-its events is sent, staged in a batch or refused, so an interrupted run resumes from its last whole page; an event
-recorded is never taken again. A dry run reads the same pages and sends nothing."""
+The deliveries of a range are listed from the App API in time slices read at once (listing.py); each metric in the
+window becomes the event the reporting webhook would have sent (customerio/history.py), made in the page processes
+with its record (pages.py), and goes to the road: AEP's Batch Ingestion API (batch_road.py, the default) or the live
+events' road (stream_road.py). A slice's cursor is recorded only once each event of its pages is sent, staged in a
+batch or refused, so an interrupted run resumes each slice from its last whole page; an event recorded is never taken
+again. A dry run reads the same pages and sends nothing."""
 
 from __future__ import annotations
 
@@ -20,15 +21,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from customerio_aep.customerio.app_api import PAGE_LIMIT, SIX_MONTHS_SECONDS, AppApiReader
-from customerio_aep.customerio.history import (
-    SUBSCRIPTION_ACTIVITY_TYPE,
-    SUBSCRIPTION_ATTRIBUTES,
-    Conversion,
-    Window,
-    delivery_events,
-    subscription_events,
-)
-from customerio_aep.history.checkpoint import Checkpoint, RangeProgress
+from customerio_aep.customerio.history import SUBSCRIPTION_ACTIVITY_TYPE, SUBSCRIPTION_ATTRIBUTES, Window
+from customerio_aep.history.checkpoint import Checkpoint, RangeProgress, Slice
+from customerio_aep.history.listing import READERS, Activities, Listing, split
+from customerio_aep.history.pages import PageResult, Pages, PageWork
 from customerio_aep.history.road import REJECTED, SENT, STAGED, BackfillStopped, Road
 from customerio_aep.operations.stack import CommandError
 
@@ -71,6 +67,15 @@ class BackfillReport:
     finished: bool = False
     seconds: float = 0.0
     app_api_calls: int = 0
+    throttled: int = 0
+    """App API calls answered 429 (the pace keeps them rare; each was waited out and asked again)."""
+    page_latency: float = 0.0
+    """Seconds an App API page took to answer, recently."""
+    slices: int = 0
+    """Time slices the range's deliveries are read in, each by its own cursor."""
+    slices_done: int = 0
+    time_left: float | None = None
+    """Seconds the reading still needs, estimated from what was read (None until a slice has ended)."""
 
     @property
     def to_send(self) -> int:
@@ -81,15 +86,20 @@ class BackfillReport:
 class _Tally:
     """A run's running counts, copied into its report after each page."""
 
-    def __init__(self, report: BackfillReport, started: float, reader: AppApiReader) -> None:
-        self.report, self.started, self.reader = report, started, reader
+    def __init__(self, report: BackfillReport, started: float, reader: AppApiReader, slices: list[Slice]) -> None:
+        self.report, self.started, self.reader, self.slices = report, started, reader, slices
         self.skipped, self.events = Counter[str](), Counter[str]()
+        self.earlier = report.deliveries
+        """Deliveries earlier runs read of the slices."""
 
     def update(self) -> BackfillReport:
         """The report with the counts so far."""
-        self.report.skipped, self.report.events = dict(self.skipped), dict(self.events)
-        self.report.seconds, self.report.app_api_calls = time.monotonic() - self.started, self.reader.calls
-        return self.report
+        report = self.report
+        report.skipped, report.events = dict(self.skipped), dict(self.events)
+        report.seconds, report.app_api_calls = time.monotonic() - self.started, self.reader.calls
+        report.throttled, report.page_latency = self.reader.throttled, round(self.reader.latency, 3)
+        report.slices_done = sum(s.finished for s in self.slices)
+        return report
 
 
 @dataclass
@@ -108,38 +118,46 @@ class Backfill:
     workspace: str = ""
     """The Customer.io workspace read (its events carry its name); "": the single-workspace webhook's."""
     progress: Progress = lambda _report: None
+    readers: int = READERS
+    """Cursors reading at once (a range is cut into as many time slices on its first run)."""
+    processes: int = 1
+    """Page processes making events and records (--apply); 1: in this process."""
 
     def run(self, apply: bool) -> BackfillReport:
         """A dry run (count what would be sent) or, with `apply`, send; resumes a range an earlier run left."""
         report = BackfillReport(apply, self.window.since, self.window.until, self.road.name)
         started = time.monotonic()
-        saved = self.checkpoint.progress(self.window.since, self.window.until)
-        resume = apply and saved.cursor is not None and not saved.finished
-        report.resumed_from_page = resume
-        report.deliveries = saved.deliveries if resume else 0
-        tally = _Tally(report, started, self.reader)
+        slices = self._slices(apply)
+        report.resumed_from_page = any(s.cursor is not None for s in slices)
+        report.deliveries = sum(s.deliveries for s in slices)
+        report.slices = len(slices)
+        tally = _Tally(report, started, self.reader, slices)
         if apply:
             self._count(self.road.recover(), report)
+        work = PageWork(frozenset(self.wanted), self.needs_person, self.workspace, self.road.mapping if apply else None)
         try:
-            with _stop_on_interrupt() as interrupted:
-                # Deliveries, page by page; the cursor "" records that all were listed (subscriptions remain).
-                cursor = saved.cursor if resume else None
-                while cursor != "":
-                    page = self.reader.messages(self.window.since - LOOKBACK_SECONDS, self.window.until, cursor,
-                                                self.page_limit)  # fmt: skip
-                    converted = Conversion(self.workspace)
-                    for delivery in page.items:
-                        delivery_events(delivery, self.window, self.wanted, self.needs_person, converted)
-                    self._page_done(converted, len(page.items), apply, tally)
-                    cursor = page.next or ""
-                    if apply:
-                        self.checkpoint.save_progress(
-                            self.window.since, self.window.until, RangeProgress(cursor, report.deliveries, False)
-                        )
-                    self.progress(tally.update())
-                    if interrupted.is_set() and cursor:
-                        raise BackfillStopped("interrupted")
-                self._subscriptions(apply, tally)
+            with _stop_on_interrupt() as interrupted, Pages(work, self.processes if apply else 1) as pages:
+                listing = Listing(self.reader, pages, slices, self._activities(report), self.window,
+                                  self.page_limit, self.readers)  # fmt: skip
+                try:
+                    for read in listing:
+                        page = read.result.result()
+                        self._page_done(page, apply, tally)
+                        if read.piece is not None:
+                            read.piece.cursor, read.piece.deliveries = (
+                                read.cursor,
+                                read.piece.deliveries + page.deliveries,
+                            )
+                            if apply:
+                                self.checkpoint.save_slice(self.window.since, self.window.until, read.piece)
+                        report.time_left = _time_left(slices, tally)
+                        self.progress(tally.update())
+                        if interrupted.is_set():  # pages read but not settled are read again by the next run
+                            break
+                finally:
+                    listing.stop()
+                if interrupted.is_set() or not all(s.finished for s in slices):
+                    raise BackfillStopped("interrupted")
                 if apply:
                     self.checkpoint.save_progress(
                         self.window.since, self.window.until, RangeProgress("", report.deliveries, True)
@@ -148,57 +166,59 @@ class Backfill:
                 else:
                     report.plan = self.road.plan(report.to_send, report.pages)
                 report.finished = True
+                report.time_left = 0.0
                 self.progress(tally.update())
                 return report
         finally:
             report.batches = list(self.road.batches)
             tally.update()
 
-    def _subscriptions(self, apply: bool, tally: _Tally) -> None:
+    def _listing_start(self) -> int:
+        # Deliveries are listed from LOOKBACK_SECONDS before `since`, but never from before what the App API keeps (with
+        # a day to spare for clocks): slices there would be empty.
+        return max(self.window.since - LOOKBACK_SECONDS, int(time.time()) - SIX_MONTHS_SECONDS - 86400)
+
+    def _slices(self, apply: bool) -> list[Slice]:
+        """The range's time slices: recorded with --apply (a rerun resumes each from its cursor); a dry run's fresh."""
+        start = self._listing_start()
+        if not apply:
+            return split(start, self.window.until, self.readers)
+        return self.checkpoint.slices(self.window.since, self.window.until,
+                                      lambda: split(start, self.window.until, self.readers))  # fmt: skip
+
+    def _activities(self, report: BackfillReport) -> list[Activities]:
         """Customer subscription changes from the Activities API (it keeps 30 days; older ones are reported lost)."""
         window = self.window
         if self.activities_from is None or not any(e.startswith("customer_") for e in self.wanted):
-            return
+            return []
         if window.since < self.activities_from:
-            tally.report.notes.append(
+            report.notes.append(
                 f"customer subscription changes before {iso(max(window.since, self.activities_from))} are not "
                 "recoverable: the Activities API keeps 30 days"
             )
         if window.until <= self.activities_from:
-            return
+            return []
         recent = Window(max(window.since, self.activities_from), window.until)
-        for name in SUBSCRIPTION_ATTRIBUTES:
-            cursor: str | None = None
-            while True:
-                page = self.reader.activities(SUBSCRIPTION_ACTIVITY_TYPE, name, cursor, self.page_limit)
-                converted = Conversion(self.workspace)
-                for activity in page.items:
-                    subscription_events(activity, recent, self.wanted, self.needs_person, converted)
-                self._page_done(converted, 0, apply, tally)
-                self.progress(tally.update())
-                if page.next is None:
-                    break
-                cursor = page.next
+        return [Activities(SUBSCRIPTION_ACTIVITY_TYPE, name, recent) for name in SUBSCRIPTION_ATTRIBUTES]
 
-    def _page_done(self, converted: Conversion, deliveries: int, apply: bool, tally: _Tally) -> None:
+    def _page_done(self, page: PageResult, apply: bool, tally: _Tally) -> None:
         tally.report.pages += 1
-        tally.report.deliveries += deliveries
-        tally.skipped.update(converted.skipped)
-        tally.events.update(f"{e['object_type']} {e['metric']}" for e in converted.events)
-        self._settle(converted.events, apply, tally.report, lambda: self.progress(tally.update()))
+        tally.report.deliveries += page.deliveries
+        tally.skipped.update(page.skipped)
+        tally.events.update(page.kinds)
+        self._settle(page, apply, tally.report, lambda: self.progress(tally.update()))
 
-    def _settle(
-        self, events: list[dict[str, Any]], apply: bool, report: BackfillReport, sent_some: Callable[[], None]
-    ) -> None:
-        """Give the road the page's events no run has taken, and record each outcome (telling `sent_some` after each
-        chunk: a paced page takes many seconds)."""
-        done = self.checkpoint.done(e["event_id"] for e in events)
+    def _settle(self, page: PageResult, apply: bool, report: BackfillReport, sent_some: Callable[[], None]) -> None:
+        """Give the road the page's events (or records) no run has taken, and record each outcome (telling
+        `sent_some` after each chunk: a paced page takes many seconds)."""
+        done = self.checkpoint.done(page.event_ids)
         report.already_sent += len(done)
-        todo = [e for e in events if e["event_id"] not in done]
+        if page.mapped is not None:
+            self._record(self.road.stage(page.mapped, done), report)
+            return
+        todo = [e for e in page.events if e["event_id"] not in done]
         if not apply:
             self.road.look(todo)
-            return
-        if not todo:
             return
         for start in range(0, len(todo), 100):
             chunk = todo[start : start + 100]
@@ -225,6 +245,16 @@ class Backfill:
             elif outcome.startswith(REJECTED):
                 reason = outcome.removeprefix(REJECTED)
                 report.rejected[reason] = report.rejected.get(reason, 0) + 1
+
+
+def _time_left(slices: list[Slice], tally: _Tally) -> float | None:
+    """Seconds the listing still needs, from the time it took to read what it read; None until a slice ends."""
+    done = [s for s in slices if s.finished]
+    if not done or len(done) == len(slices):
+        return None if not done else 0.0
+    per_slice = sum(s.deliveries for s in done) / len(done)
+    still = sum(max(0.0, per_slice - s.deliveries) for s in slices if not s.finished)
+    return (time.monotonic() - tally.started) / max(tally.report.deliveries - tally.earlier, 1) * still
 
 
 @contextmanager

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from customerio_aep.customerio.app_api import REQUESTS_PER_SECOND
+from customerio_aep.history.pages import Mapped
 from customerio_aep.history.road import REJECTED, SENT, BackfillStopped
 from customerio_aep.ingress.lambdas.inlet import PermanentFailure, TransientFailure, post
 
@@ -45,6 +46,7 @@ class StreamRoad:
         self.name, self.rate, self._deliver, self._pacer = name, rate, deliver, Pacer(rate)
         self.batches: list[dict[str, Any]] = []
         self.failed = False
+        self.mapping = None  # AEP's Data Prep maps each event: the road takes the events themselves
 
     def recover(self) -> list[tuple[str, str]]:
         """Nothing is held between runs on this road."""
@@ -58,6 +60,10 @@ class StreamRoad:
     def finish(self, progress: Callable[[], None]) -> list[tuple[str, str]]:
         """Nothing is held: every event went when it was sent."""
         return []
+
+    def stage(self, mapped: Mapped, done: Collection[str]) -> list[tuple[str, str]]:
+        """Never called: this road has no mapping."""
+        raise TypeError("the stream road takes events, not records")
 
     def look(self, events: list[dict[str, Any]]) -> None:
         """The pace alone decides the time: nothing to measure."""

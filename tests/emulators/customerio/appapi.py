@@ -9,6 +9,7 @@ Served under /us and /eu, standing in for api.customer.io and api-eu.customer.io
 from __future__ import annotations
 
 import base64
+import bisect
 import hashlib
 import itertools
 import time
@@ -47,6 +48,10 @@ class CustomerIoEmulator(Emulator):
         self.page_cap = 1000
         """The most items a page holds, whatever `limit` asks: a server may return fewer, so a test can make pages
         small (an interrupted history run then needs a few hundred deliveries, not thousands)."""
+        self.page_latency = 0.0
+        """Seconds each history page (`/v1/messages`, `/v1/activities`) takes to answer: a real page of 1,000
+        deliveries with their metrics is about a megabyte (reference §7). Pages answer concurrently."""
+        self._by_created: tuple[list[dict[str, Any]], int, list[int], list[dict[str, Any]]] = ([], 0, [], [])
         self._recent: deque[float] = deque()
         self._ids = itertools.count(1)
         for r in ("us", "eu"):
@@ -106,7 +111,19 @@ class CustomerIoEmulator(Emulator):
         end = offset + min(limit, self.page_cap)
         page = items[offset:end]
         cursor = base64.urlsafe_b64encode(f"{binding}:{end}".encode()).decode() if end < len(items) else ""
+        if self.page_latency:
+            time.sleep(self.page_latency)
         return Response(200, {key: page, "next": cursor})
+
+    def _created_between(self, start: int, end: int) -> list[dict[str, Any]]:
+        """The deliveries created in [start, end), oldest first (an index kept while `messages` stays the same list
+        of the same length, so that a large history is not scanned for every page)."""
+        source, size, keys, ordered = self._by_created
+        if source is not self.messages or size != len(self.messages):
+            ordered = sorted(self.messages, key=lambda m: m["created"])
+            keys = [m["created"] for m in ordered]
+            self._by_created = (self.messages, len(self.messages), keys, ordered)
+        return ordered[bisect.bisect_left(keys, start) : bisect.bisect_left(keys, end)]
 
     def _list_messages(self, request: Request) -> Response:
         """Deliveries created in [start_ts, end_ts), cut to six months (the last six without a range)."""
@@ -121,10 +138,8 @@ class CustomerIoEmulator(Emulator):
             raise _error(400, f"type: must be one of {', '.join(MESSAGE_TYPES)}")
         chosen = [
             m
-            for m in self.messages
-            if start <= m["created"] < end
-            and (kind is None or m["type"] == kind)
-            and (metric is None or metric in m["metrics"])
+            for m in self._created_between(start, end)
+            if (kind is None or m["type"] == kind) and (metric is None or metric in m["metrics"])
         ]
         return self._page(request, chosen, "messages")
 

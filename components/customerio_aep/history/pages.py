@@ -1,0 +1,142 @@
+"""A page of the App API made into the road's work: its deliveries or activities as events and, for the batch road,
+the events as records. This is most of a run's CPU, so a long run does it in processes of its own, one a core, while
+its threads read and the run settles what they return; a short one does it in place."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import random
+from collections import Counter
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any, Literal
+
+from customerio_aep.customerio.history import Conversion, Window, delivery_events, subscription_events
+from customerio_aep.history.local_mapping import LocalMapping, RecordError
+
+Source = Literal["messages", "activities"]
+RANDOM_SAMPLE = 3
+"""Events a page offers the fidelity guard at random, besides the first of each object type and metric."""
+
+
+@dataclass(frozen=True)
+class PageWork:
+    """What every page of a run is made into (sent once to each page process)."""
+
+    wanted: frozenset[str]
+    needs_person: bool
+    workspace: str
+    mapping: LocalMapping | None
+    """The batch road's mapping: its records are made with the events; None: the road takes the events."""
+
+
+@dataclass
+class Mapped:
+    """A page's events as records, ready to stage in a batch."""
+
+    rows: list[tuple[str, str, str]] = field(default_factory=list)
+    """(event_id, `<object_type> <metric>`, the record as JSON), in the page's order."""
+    refused: list[tuple[str, str]] = field(default_factory=list)
+    """(event_id, why it cannot be a record): AEP would fail it too."""
+    samples: list[tuple[str, dict[str, Any], dict[str, Any]]] = field(default_factory=list)
+    """(kind, event, record) for the fidelity guard: the first of each kind, and a few at random."""
+
+
+@dataclass
+class PageResult:
+    """What one page became."""
+
+    deliveries: int
+    kinds: Counter[str]
+    """Events in the window by `<object_type> <metric>`."""
+    skipped: Counter[str]
+    """Events that cannot be sent, by reason."""
+    event_ids: list[str]
+    events: list[dict[str, Any]]
+    """The events, when the road takes events (empty when they were mapped)."""
+    mapped: Mapped | None
+
+
+def map_events(mapping: LocalMapping, events: list[dict[str, Any]], rng: random.Random | None = None) -> Mapped:
+    """Each event's record (or why it cannot have one), with the samples the fidelity guard compares."""
+    out = Mapped()
+    kinds: set[str] = set()
+    made: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
+    for event in events:
+        kind = f"{event['object_type']} {event['metric']}"
+        try:
+            record = mapping.record(event)
+        except RecordError as e:
+            out.refused.append((event["event_id"], str(e)))
+            continue
+        out.rows.append((event["event_id"], kind, json.dumps(record, separators=(",", ":"))))
+        made.append((kind, event, record))
+        if kind not in kinds:
+            kinds.add(kind)
+            out.samples.append(made[-1])
+    out.samples += (rng or random).sample(made, min(RANDOM_SAMPLE, len(made)))
+    return out
+
+
+def make_page(work: PageWork, source: Source, items: list[dict[str, Any]], window: Window) -> PageResult:
+    """One page's events (and records, for the batch road)."""
+    converted = Conversion(work.workspace)
+    convert = delivery_events if source == "messages" else subscription_events
+    for item in items:
+        convert(item, window, work.wanted, work.needs_person, converted)
+    events = converted.events
+    kinds = Counter(f"{e['object_type']} {e['metric']}" for e in events)
+    ids = [e["event_id"] for e in events]
+    deliveries = len(items) if source == "messages" else 0
+    if work.mapping is None:
+        return PageResult(deliveries, kinds, converted.skipped, ids, events, None)
+    return PageResult(deliveries, kinds, converted.skipped, ids, [], map_events(work.mapping, events))
+
+
+_given: dict[str, PageWork] = {}
+"""A page process's work, given once when it starts."""
+
+
+def _start(work: PageWork) -> None:
+    _given["work"] = work
+
+
+def _make(source: Source, items: list[dict[str, Any]], window: Window) -> PageResult:
+    return make_page(_given["work"], source, items, window)
+
+
+class Pages:
+    """Where a run's pages are made into work: `processes` page processes (forked before the run's threads start, so
+    nothing a thread holds is copied), or in place with one."""
+
+    def __init__(self, work: PageWork, processes: int) -> None:
+        self.work, self.processes = work, processes
+        self._pool: Executor | None = None
+
+    def __enter__(self) -> Pages:
+        if self.processes > 1:
+            methods = multiprocessing.get_all_start_methods()
+            context = multiprocessing.get_context("fork" if "fork" in methods else None)
+            self._pool = ProcessPoolExecutor(self.processes, context, initializer=_start, initargs=(self.work,))
+            self._pool.submit(os.getpid).result()  # with fork, every process starts at the first task: now
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def submit(self, source: Source, items: list[dict[str, Any]], window: Window) -> Future[PageResult]:
+        """The page's work, made in a page process (or here, with one)."""
+        if self._pool is not None:
+            return self._pool.submit(_make, source, items, window)
+        done: Future[PageResult] = Future()
+        done.set_result(make_page(self.work, source, items, window))
+        return done
+
+
+def default_processes() -> int:
+    """One page process a core this process may use."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
