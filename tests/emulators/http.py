@@ -45,6 +45,8 @@ class Response:
     status: int
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    """Seconds the answer takes beyond its handling (a slow server), waited without holding the emulator."""
 
 
 @dataclass(frozen=True)
@@ -230,9 +232,12 @@ class Emulator:
         try:
             with self._lock:
                 self.before(request, operation)
-                return handler(request)
+                response = handler(request)
         except ApiError as e:
             return Response(e.status, e.body, e.headers)
+        if response.delay:  # outside the lock: concurrent requests each take their own time
+            time.sleep(response.delay)
+        return response
 
     def _record(self, request: Request, operation: str, status: int, started: float, arrived: float) -> None:
         with self._lock:

@@ -46,7 +46,7 @@ FILE_RECORDS = 500_000
 class Following:
     """How Catalog is followed after COMPLETE: the first wait, the longest, and when to stop waiting."""
 
-    first_seconds: float = 1.0
+    first_seconds: float = 0.25
     max_seconds: float = 30.0
     give_up_seconds: float = 6 * 3600.0
 
@@ -86,6 +86,7 @@ class BatchRoad:
         self._seen = 0
         self._looked: list[dict[str, Any]] = []
         self._looked_at = 0
+        self._next_look = 0.0
 
     # -- the run's calls -------------------------------------------------------------------------------------------
     def recover(self) -> list[tuple[str, str]]:
@@ -225,24 +226,40 @@ class BatchRoad:
     def _follow(self, batch: Batch, batch_id: str) -> list[tuple[str, str]]:
         """Wait for Catalog's last word on a completed batch, then settle it in the checkpoint."""
         wait, waited = self.following.first_seconds, 0.0
-        while True:
-            found = self.ingestion.state(batch_id)
-            if found.status == LOADING:  # COMPLETE never arrived: nothing of it will land
-                self.ingestion.abort(batch_id)
-                self.checkpoint.settle(batch.seq, "aborted", {}, "COMPLETE was not taken: aborted")
-                return []
-            if found.status == MISSING:  # Catalog does not know it: nothing of it landed, its records go again
-                self.checkpoint.settle(batch.seq, "aborted", {}, "Catalog does not know the batch")
-                return []
-            if found.done:
-                break
+        while (outcomes := self._look(batch, batch_id)) is None:
             if waited >= self.following.give_up_seconds:
                 raise BackfillStopped(
-                    f"batch {batch_id} is still {found.status} after {duration(waited)}; rerun to keep following it"
+                    f"batch {batch_id} is still processing after {duration(waited)}; rerun to keep following it"
                 )
             self.sleep(wait)
             waited += wait
             wait = min(wait * 2, self.following.max_seconds)
+        return outcomes
+
+    def landed(self) -> list[tuple[str, str]]:
+        """Settle the completed batches Catalog has finished with, asking at most once a second (a run ships its
+        batches as it reads, and what landed counts as sent at once); their outcomes, recorded already."""
+        if self.clock() < self._next_look:
+            return []
+        self._next_look = self.clock() + 1.0
+        outcomes: list[tuple[str, str]] = []
+        for batch in self.checkpoint.unsettled():
+            if batch.state == states.COMPLETED and batch.batch_id:
+                outcomes += self._look(batch, batch.batch_id) or []
+        return outcomes
+
+    def _look(self, batch: Batch, batch_id: str) -> list[tuple[str, str]] | None:
+        """Settle a completed batch if Catalog has its last word (the outcomes), else None."""
+        found = self.ingestion.state(batch_id)
+        if found.status == LOADING:  # COMPLETE never arrived: nothing of it will land
+            self.ingestion.abort(batch_id)
+            self.checkpoint.settle(batch.seq, "aborted", {}, "COMPLETE was not taken: aborted")
+            return []
+        if found.status == MISSING:  # Catalog does not know it: nothing of it landed, its records go again
+            self.checkpoint.settle(batch.seq, "aborted", {}, "Catalog does not know the batch")
+            return []
+        if not found.done:
+            return None
         summary = {"id": batch_id, "records": found.records or batch.records, "status": found.status}
         if found.status == SUCCESS:
             self.batches.append(summary)

@@ -167,7 +167,7 @@ _JAVA_FIELDS: dict[str, Callable[[dt.datetime, int], str]] = {
 
 def java_format(moment: dt.datetime, pattern: str) -> str:
     """`moment` (UTC) printed with a Java DateTimeFormatter pattern; UnsupportedMapping for a letter not handled."""
-    return "".join(part if isinstance(part, str) else part[0](moment, part[1]) for part in _java_pattern(pattern))
+    return "".join([part if isinstance(part, str) else part[0](moment, part[1]) for part in _java_pattern(pattern)])
 
 
 @functools.lru_cache(maxsize=64)
@@ -299,8 +299,7 @@ def compile_tree(tree: Tree) -> Compiled:
         constant = tree[1]
         return lambda _event: constant
     if kind == "path":
-        parts = tuple(tree[1].split("."))
-        return lambda event: _lookup(event, parts)
+        return _path(tuple(tree[1].split(".")))
     if kind == "unary":
         operand = compile_tree(tree[2])
         if tree[1] == "!":
@@ -315,6 +314,22 @@ def compile_tree(tree: Tree) -> Compiled:
         if table is not None:
             return _decode_by_table(args[0], table, args[-1] if len(args) % 2 == 0 else None)
     return lambda event: function([arg(event) for arg in args])
+
+
+def _path(parts: tuple[str, ...]) -> Compiled:
+    # Most of a mapping set copies attributes one or two levels deep: those lookups are spelled out.
+    if len(parts) == 1:
+        (name,) = parts
+        return lambda event: event.get(name) if isinstance(event, dict) else None
+    if len(parts) == 2:
+        outer, inner = parts
+
+        def two_deep(event: Mapping[str, Any]) -> Any:
+            found = event.get(outer) if isinstance(event, dict) else None
+            return found.get(inner) if isinstance(found, dict) else None
+
+        return two_deep
+    return lambda event: _lookup(event, parts)
 
 
 def _binary(op: str, left: Compiled, right: Compiled) -> Compiled:
@@ -418,6 +433,21 @@ class Entry:
     parts: tuple[str, ...]
     """The destination's path, split."""
 
+    @functools.cached_property
+    def parents(self) -> tuple[str, ...]:
+        """The objects the destination is in."""
+        return self.parts[:-1]
+
+    @functools.cached_property
+    def leaf(self) -> str:
+        """The destination's own name."""
+        return self.parts[-1]
+
+    @functools.cached_property
+    def textual(self) -> bool:
+        """Whether the destination holds text (a string value is then taken as it is)."""
+        return self.xdm_type in ("string", "date-time", "date")
+
 
 class LocalMapping:
     """A mapping set version compiled against its output schema: `record(event)` is the XDM record Data Prep makes."""
@@ -451,12 +481,14 @@ class LocalMapping:
                 raw = entry.value(event)
             except (TypeError, ValueError, ArithmeticError) as e:
                 raise RecordError(f"{entry.destination}: {e}") from None
-            value = convert(raw, entry.xdm_type, entry.destination)
-            if value is not None:
-                doc = record
-                for part in entry.parts[:-1]:
-                    doc = doc.setdefault(part, {})
-                doc[entry.parts[-1]] = value
+            if raw is None:
+                continue
+            # A string is taken as it is (most fields are strings); anything else converts as Data Prep converts it.
+            value = raw if entry.textual and type(raw) is str else convert(raw, entry.xdm_type, entry.destination)
+            doc = record
+            for part in entry.parents:
+                doc = doc.get(part) or doc.setdefault(part, {})
+            doc[entry.leaf] = value
         for required in REQUIRED:
             if required not in record:
                 raise RecordError(f"required XDM field {required} is not mapped or empty")

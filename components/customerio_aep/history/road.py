@@ -51,6 +51,10 @@ class Road(Protocol):
         """Take a page's records but those of events in `done`; (event_id, outcome) for each."""
         ...
 
+    def landed(self) -> list[tuple[str, str]]:
+        """What landed since it was last asked, while the run goes on; the outcomes (recorded already)."""
+        ...
+
     def finish(self, progress: Callable[[], None]) -> list[tuple[str, str]]:
         """Send what is still held and wait until AEP has it; the outcomes settled now (recorded already)."""
         ...

@@ -215,6 +215,7 @@ class Backfill:
         report.already_sent += len(done)
         if page.mapped is not None:
             self._record(self.road.stage(page.mapped, done), report)
+            self._count(self.road.landed(), report)
             return
         todo = [e for e in page.events if e["event_id"] not in done]
         if not apply:

@@ -61,6 +61,10 @@ class StreamRoad:
         """Nothing is held: every event went when it was sent."""
         return []
 
+    def landed(self) -> list[tuple[str, str]]:
+        """Nothing waits to land: every event went when it was sent."""
+        return []
+
     def stage(self, mapped: Mapped, done: Collection[str]) -> list[tuple[str, str]]:
         """Never called: this road has no mapping."""
         raise TypeError("the stream road takes events, not records")

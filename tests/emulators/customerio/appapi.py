@@ -111,9 +111,7 @@ class CustomerIoEmulator(Emulator):
         end = offset + min(limit, self.page_cap)
         page = items[offset:end]
         cursor = base64.urlsafe_b64encode(f"{binding}:{end}".encode()).decode() if end < len(items) else ""
-        if self.page_latency:
-            time.sleep(self.page_latency)
-        return Response(200, {key: page, "next": cursor})
+        return Response(200, {key: page, "next": cursor}, delay=self.page_latency)
 
     def _created_between(self, start: int, end: int) -> list[dict[str, Any]]:
         """The deliveries created in [start, end), oldest first (an index kept while `messages` stays the same list
