@@ -27,7 +27,7 @@ from customerio_aep.aep.settings import AepSettings
 from customerio_aep.customerio.app_api import PAGE_LIMIT, REQUESTS_PER_SECOND, AppApiReader
 from customerio_aep.customerio.events import ALL_EVENTS
 from customerio_aep.customerio.history import Window
-from customerio_aep.history.batch_road import BYTES_PER_HOUR
+from customerio_aep.history.batch_road import EVENTS_PER_CPU_SECOND, pipeline_seconds
 from customerio_aep.history.checkpoint import Checkpoint
 from customerio_aep.history.command import batch_road
 from customerio_aep.history.files import JSON, PARQUET
@@ -161,9 +161,10 @@ def model(recipients: int, bytes_per_record: float, events_per_cpu_s: float, cor
     """Six months of a workspace: the pipeline's three stages and the slowest of them."""
     deliveries = recipients * DELIVERIES_PER_RECIPIENT_PER_MONTH * MONTHS
     events = deliveries * EVENTS_PER_DELIVERY
-    read_s = deliveries / PAGE_LIMIT / REQUESTS_PER_SECOND
-    processing_s = events / (events_per_cpu_s * cores)
-    upload_s = events * bytes_per_record / BYTES_PER_HOUR * 3600
+    stages = pipeline_seconds(deliveries // PAGE_LIMIT, int(events), events * bytes_per_record, cores)
+    # The dry run models with the rate this benchmark measured once; the model here takes this run's.
+    read_s, upload_s = stages["read"], stages["upload"]
+    processing_s = stages["process"] * EVENTS_PER_CPU_SECOND / events_per_cpu_s
     return {
         "recipients": recipients,
         "model_deliveries": deliveries,

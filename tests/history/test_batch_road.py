@@ -408,7 +408,7 @@ def test_the_live_line_and_the_summary_say_what_is_staged_and_what_landed() -> N
     from customerio_aep.history.run import BackfillReport
 
     staging = BackfillReport(True, 0, 1, "AEP's Batch Ingestion API", deliveries=4_000, staged=6_000, seconds=2.0)
-    assert progress_line(staging).endswith("0 events sent (0/s), 0 taken before, 6,000 staged in batches")
+    assert progress_line(staging).endswith("4,000 deliveries, 0 events sent, 6,000 staged in batches (3,000 events/s)")
     batches = [{"id": "B1", "records": 150, "status": "success"}]
     resumed = BackfillReport(True, 0, 1, "AEP's Batch Ingestion API", events={"email sent": 100}, staged=0, sent=150,
                              batches=batches)  # fmt: skip

@@ -278,7 +278,8 @@ def test_a_terminal_gets_one_live_line_and_a_log_gets_none() -> None:
         def isatty(self) -> bool:
             return True
 
-    report = BackfillReport(True, 0, 1, "the AEP inlet", deliveries=2_000, sent=3_000, seconds=2.0)
+    report = BackfillReport(True, 0, 1, "the AEP inlet", deliveries=2_000, sent=3_000, seconds=2.0, app_api_calls=19,
+                            slices=12, slices_done=5, time_left=150.0)  # fmt: skip
     terminal, log = Terminal(), io.StringIO()
     for stream in (terminal, log):
         line = _LiveLine(stream)
@@ -286,7 +287,10 @@ def test_a_terminal_gets_one_live_line_and_a_log_gets_none() -> None:
         line.show(report)
         line.end()
     assert terminal.getvalue().count("\r") == 2 and terminal.getvalue().endswith("\n")
-    assert "2,000 deliveries read, 3,000 events sent (1,500/s)" in terminal.getvalue()
+    assert (
+        "9.5 pages/s of the App API's 10, slices 5/12 done; 2,000 deliveries, 3,000 events sent (1,500 events/s), "
+        "about 2 min left" in terminal.getvalue()
+    )
     assert log.getvalue() == ""  # no progress noise in logs or CI output
 
 

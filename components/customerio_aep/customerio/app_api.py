@@ -132,7 +132,7 @@ class AppApiReader:
             self.calls += 1
             if response.status_code == 429:
                 self.throttled += 1
-                self._next_slot = max(self._next_slot, time.monotonic() + (retry_after or 1.0))
+                self._next_slot = max(self._next_slot, time.monotonic() + (1.0 if retry_after is None else retry_after))
             elif response.status_code == 200:
                 self.latency = took if not self.latency else 0.9 * self.latency + 0.1 * took
 

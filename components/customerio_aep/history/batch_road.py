@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from customerio_aep.aep.batches import LOADING, MISSING, SUCCESS, BatchIngestion, BatchState
+from customerio_aep.customerio.app_api import REQUESTS_PER_SECOND
 from customerio_aep.history import checkpoint as states
 from customerio_aep.history.checkpoint import Batch, Checkpoint
 from customerio_aep.history.fidelity import RANDOM_SAMPLE, FidelityGuard
@@ -40,6 +41,21 @@ BATCH_RECORDS = 5_000_000
 within 90 a day and 100 GB per batch; a failed batch costs a fifth of a day's reading, not the whole run."""
 FILE_RECORDS = 500_000
 """Records per file: about 50 MB of Parquet or 300 MB of JSON lines; a file over the PUT limit is split."""
+
+
+EVENTS_PER_CPU_SECOND = 10_000.0
+"""What a run makes of history, events a CPU second, reading, mapping and staging included: measured by
+`python -m benchmarks.history` (its `processing_events_per_s`) on a two-core machine of 2026."""
+
+
+def pipeline_seconds(pages: int, events: int, size: float, processes: int) -> dict[str, float]:
+    """The three stages of a run, each alone: reading `pages` at the App API's limit, making `events` on `processes`
+    cores, uploading `size` bytes at AEP's limit. They overlap, so a run takes about the slowest."""
+    return {
+        "read": pages / REQUESTS_PER_SECOND,
+        "process": events / (EVENTS_PER_CPU_SECOND * max(1, processes)),
+        "upload": size / BYTES_PER_HOUR * 3600,
+    }
 
 
 @dataclass(frozen=True)
@@ -71,11 +87,14 @@ class BatchRoad:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
         bytes_per_hour: float = BYTES_PER_HOUR,
+        processes: int = 1,
     ) -> None:
         self.ingestion, self.checkpoint, self.mapping, self.guard = ingestion, checkpoint, mapping, guard
         self.types, self.file_format = types, file_format
         self.batch_records, self.file_records = batch_records, file_records
         self.following, self.sleep, self.clock, self.bytes_per_hour = following, sleep, clock, bytes_per_hour
+        self.processes = processes
+        """The run's page processes (for the dry run's estimate)."""
         self.uploaded = 0
         """Bytes uploaded by this run (held to `bytes_per_hour`)."""
         self._started = clock()
@@ -155,11 +174,15 @@ class BatchRoad:
         files = math.ceil(events / self.file_records)
         size = events * per_record
         days = math.ceil(batches / BATCHES_PER_DAY) if batches else 0
+        stages = pipeline_seconds(pages, events, size, self.processes)
         return [
             f"  plan: {batches:,} batch(es) of at most {self.batch_records:,} records in {files:,} {self.file_format} "
             f"file(s) of at most {self.file_records:,}; about {per_record:,.0f} bytes a record, {_size(size)} in all",
-            f"  uploading at AEP's 20 GB an hour takes about {duration(size / BYTES_PER_HOUR * 3600)}; "
-            f"{batches:,} of the {BATCHES_PER_DAY} ExperienceEvent batches a sandbox may take a day"
+            f"  time: about {duration(max(stages.values()))}, the slowest of three that overlap: reading {pages:,} "
+            f"pages at the App API's {REQUESTS_PER_SECOND:g} a second: {duration(stages['read'])}; making the records "
+            f"on {self.processes} core(s): {duration(stages['process'])}; uploading at AEP's 20 GB an hour: "
+            f"{duration(stages['upload'])}",
+            f"  {batches:,} of the {BATCHES_PER_DAY} ExperienceEvent batches a sandbox may take a day"
             + (f" (spread over {days} days)" if days > 1 else ""),
             "  the live stream's capacity is untouched: no history event goes by the inlet, the queue or the "
             "forwarders",

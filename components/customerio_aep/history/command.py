@@ -155,6 +155,7 @@ def _road(
         file_format,
         batch_records=args.batch_records,
         file_records=args.file_records,
+        processes=args.processes,
     )
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from customerio_aep.customerio.app_api import REQUESTS_PER_SECOND
 from customerio_aep.history.run import BackfillReport, iso
+from customerio_aep.history.stream_road import duration
 
 
 def render(report: BackfillReport) -> str:
@@ -12,7 +14,8 @@ def render(report: BackfillReport) -> str:
         f"{mode}history from {iso(report.since)} to {iso(report.until)} (the live stream's start) by "
         f"{report.destination}",
         f"  {report.deliveries:,} deliveries read in {report.pages:,} App API pages"
-        + (" (resumed)" if report.resumed_from_page else ""),
+        + (" (resumed)" if report.resumed_from_page else "")
+        + f", {report.slices} time slice(s) read at once, {_pace(report)}",
     ]
     total = sum(report.events.values())
     verb = "sent" if report.applied else "to send"
@@ -45,10 +48,18 @@ def render(report: BackfillReport) -> str:
 
 
 def progress_line(report: BackfillReport) -> str:
-    """One line for a terminal: deliveries read, events sent, events/s."""
-    rate = report.sent / max(report.seconds, 1e-9)
+    """One line for a terminal: the App API's pace against its limit, slices done, events a second, time left."""
+    rate = (report.sent + report.staged) / max(report.seconds, 1e-9)
+    left = "" if report.time_left is None else f", about {duration(report.time_left)} left"
     staged = f", {report.staged:,} staged in batches" if report.staged else ""
+    earlier = f", {report.already_sent:,} taken before" if report.already_sent else ""
     return (
-        f"backfill: {report.deliveries:,} deliveries read, {report.sent:,} events sent "
-        f"({rate:,.0f}/s), {report.already_sent:,} taken before{staged}"
+        f"backfill: {_pace(report)}, slices {report.slices_done}/{report.slices} done; {report.deliveries:,} "
+        f"deliveries, {report.sent:,} events sent{staged}{earlier} ({rate:,.0f} events/s){left}"
     )
+
+
+def _pace(report: BackfillReport) -> str:
+    pace = report.app_api_calls / max(report.seconds, 1e-9)
+    throttled = f", {report.throttled:,} answered 429" if report.throttled else ""
+    return f"{pace:.1f} pages/s of the App API's {REQUESTS_PER_SECOND:g}{throttled}"
