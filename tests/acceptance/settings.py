@@ -78,5 +78,8 @@ def prefix_age_hours(name: str, now: dt.datetime | None = None) -> float | None:
     found = PREFIX.match(name or "")
     if found is None:
         return None
-    started = dt.datetime.strptime(found.group(1), "%Y%m%d%H%M").replace(tzinfo=dt.UTC)
+    try:
+        started = dt.datetime.strptime(found.group(1), "%Y%m%d%H%M").replace(tzinfo=dt.UTC)
+    except ValueError:  # twelve digits that are no time: a name like ours, not one of ours
+        return None
     return ((now or dt.datetime.now(dt.UTC)) - started).total_seconds() / 3600

@@ -104,12 +104,17 @@ def test_the_sweeper_removes_old_runs_leftovers_and_nothing_else(
     old = dataset_on_new_schema("acc-202001010000-abcdef leftover")
     recent = dataset_on_new_schema("acc-209901010000-abcdef a run still going")
     mine = dataset_on_new_schema("team dataset")
+    # Named like a run prefix whose twelve digits are no time: it stopped the sweeper for everyone (a traceback).
+    foreign = dataset_on_new_schema("acc-535945374060-d0e437 Customer.io events")
     cio.webhooks[7] = {"id": 7, "name": "acc-202001010000-abcdef → Adobe Experience Platform"}
     cio.webhooks[8] = {"id": 8, "name": "production webhook"}
     env = {**credential(aep), "CUSTOMERIO_APP_API_KEY": cio.app_api_key, "CUSTOMERIO_API_URL": cio.base_url()}
     result = make("acceptance-sweep", env, tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert set(aep.datasets) == {recent, mine} and old not in aep.datasets
+    assert set(aep.datasets) == {recent, mine, foreign} and old not in aep.datasets
+    assert "skipped 'acc-535945374060-d0e437 Customer.io events': it looks like a run prefix but names no time" in (
+        result.stdout
+    )
     assert "removed dataset 'acc-202001010000-abcdef leftover'" in result.stdout
     assert "removed schema 'acc-202001010000-abcdef leftover'" in result.stdout
     assert "removed reporting webhook 'acc-202001010000-abcdef → Adobe Experience Platform'" in result.stdout

@@ -5,6 +5,10 @@ from __future__ import annotations
 import io
 import json
 import os
+import signal
+import subprocess
+import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -113,6 +117,21 @@ def run(cio: CustomerIoEmulator, tmp_path: Path) -> Callable[..., tuple[int, dic
         return code, (json.loads(out.getvalue()) if out.getvalue() else {}), err.getvalue()
 
     return backfill
+
+
+def kill_9_when(reached: threading.Event, args: Sequence[str], env: dict[str, str], cio: CustomerIoEmulator) -> None:
+    """Run the real command (`python -m customerio_aep ARGS`) in its own process and `kill -9` it once `reached` is
+    set (an emulator's fault holds it there)."""
+    environment = {**os.environ, **env, "CUSTOMERIO_APP_API_KEY": cio.app_api_key, "CUSTOMERIO_API_URL": cio.base_url()}
+    command = subprocess.Popen(
+        [sys.executable, "-m", "customerio_aep", *args], env=environment, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        assert reached.wait(120), "the command never reached the moment to kill it"
+        command.send_signal(signal.SIGKILL)
+    finally:
+        command.wait(30)
 
 
 def landed_kinds(aep: AepEmulator, dataset_id: str) -> Counter[tuple[str, str]]:

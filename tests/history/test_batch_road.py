@@ -4,10 +4,7 @@ across reruns and `kill -9`; nothing by the inlet, the queue or the forwarders."
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import subprocess
 import sys
 import threading
 from collections.abc import Callable
@@ -24,7 +21,7 @@ from tests.emulators.aep import AepEmulator
 from tests.emulators.customerio.appapi import CustomerIoEmulator
 from tests.emulators.customerio.history import generate_history
 from tests.emulators.faults import Fault
-from tests.history.conftest import LIVE_SINCE, NOW, expected, landed_kinds
+from tests.history.conftest import LIVE_SINCE, NOW, expected, kill_9_when, landed_kinds
 from tests.ingress.conftest import moto_ingress
 
 BATCH_OPERATIONS = "batch.*"
@@ -184,17 +181,8 @@ def test_kill_9_at_any_step_then_a_rerun_lands_every_record_once(
             return [Fault("latency", operation=operation, seconds=5)]  # the command waits here: kill it
         return pick(operation)
 
-    environment = {**os.environ, **env, "CUSTOMERIO_APP_API_KEY": cio.app_api_key, "CUSTOMERIO_API_URL": cio.base_url()}
     with mock.patch.object(aep.faults, "pick", hold_at_the_step):
-        command = subprocess.Popen(  # the real command in its own process, so that it can be killed
-            [sys.executable, "-m", "customerio_aep", *args], env=environment, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        try:
-            assert reached.wait(120), f"the command never reached {killed_at}"
-            command.send_signal(signal.SIGKILL)
-        finally:
-            command.wait(30)
+        kill_9_when(reached, args, env, cio)
     code, report, _ = run(*args[1:], env=env)
     assert code == 0 and report["finished"]
     want = expected(cio.messages, report["since"], LIVE_SINCE, cio.activities)

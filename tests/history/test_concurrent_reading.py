@@ -4,10 +4,6 @@ reads only what was left, and a slow App API is still read at its limit."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -20,7 +16,7 @@ from tests.emulators.customerio.appapi import CustomerIoEmulator
 from tests.emulators.customerio.history import generate_history
 from tests.emulators.faults import Fault
 from tests.emulators.http import Call
-from tests.history.conftest import LIVE_SINCE, NOW, expected, landed_kinds
+from tests.history.conftest import LIVE_SINCE, NOW, expected, kill_9_when, landed_kinds
 from tests.history.test_batch_road import credential
 
 CONCURRENT = ("--readers", "6", "--processes", "2")
@@ -77,18 +73,8 @@ def test_kill_9_in_the_middle_of_a_concurrent_read_then_a_rerun_reads_only_what_
             return [Fault("latency", operation=operation, seconds=5)]  # slices are mid-read: kill it now
         return pick(operation)
 
-    env = {**os.environ, **credential(aep), "CUSTOMERIO_APP_API_KEY": cio.app_api_key,
-           "CUSTOMERIO_API_URL": cio.base_url()}  # fmt: skip
     with mock.patch.object(cio.faults, "pick", hold_halfway):
-        command = subprocess.Popen(  # the real command in its own process, so that it can be killed
-            [sys.executable, "-m", "customerio_aep", *args], env=env, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        try:
-            assert reached.wait(120), "the command never read twenty pages"
-            command.send_signal(signal.SIGKILL)
-        finally:
-            command.wait(30)
+        kill_9_when(reached, args, credential(aep), cio)
     checkpoint = Checkpoint(state)
     left = checkpoint.slices(*_range(checkpoint), lambda: [])
     checkpoint.close()

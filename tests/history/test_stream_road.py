@@ -294,10 +294,25 @@ def test_a_terminal_gets_one_live_line_and_a_log_gets_none() -> None:
     assert log.getvalue() == ""  # no progress noise in logs or CI output
 
 
-def test_a_rate_of_zero_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize("rate", ["0", "-5", "nan", "inf"])
+def test_a_rate_of_zero_or_no_number_is_refused(rate: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exited:
-        main(["backfill", "--stack", "-", "--rate", "0"])
-    assert exited.value.code == 2 and "'0' is not a number of events per second above 0" in capsys.readouterr().err
+        main(["backfill", "--stack", "-", "--rate", rate])
+    assert (
+        exited.value.code == 2 and f"'{rate}' is not a number of events per second above 0" in capsys.readouterr().err
+    )
+
+
+@pytest.mark.parametrize("flag", ["--batch-records", "--file-records", "--readers", "--processes"])
+@pytest.mark.parametrize("value", ["0", "-5", "1.5", "many"])
+def test_a_count_flag_takes_a_whole_number_of_one_or_more(
+    flag: str, value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["backfill", "--stack", "-", flag, value])
+    err = capsys.readouterr().err
+    assert exited.value.code == 2 and f"{flag}: '{value}' is not a whole number of 1 or more" in err
+    assert "Traceback" not in err
 
 
 def test_direct_streaming_above_the_budget_is_refused(run: Callable[..., Any]) -> None:
