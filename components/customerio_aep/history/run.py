@@ -144,10 +144,8 @@ class Backfill:
                         page = read.result.result()
                         self._page_done(page, apply, tally)
                         if read.piece is not None:
-                            read.piece.cursor, read.piece.deliveries = (
-                                read.cursor,
-                                read.piece.deliveries + page.deliveries,
-                            )
+                            read.piece.cursor = read.cursor
+                            read.piece.deliveries += page.deliveries
                             if apply:
                                 self.checkpoint.save_slice(self.window.since, self.window.until, read.piece)
                         report.time_left = _time_left(slices, tally)

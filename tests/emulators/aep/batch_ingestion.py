@@ -111,12 +111,7 @@ class BatchIngestionApi(InletApi, DataPrepApi):
             if not batch["files"]:
                 raise bad_field("action", "COMPLETE needs at least one uploaded file", "1000-400")
             batch.update(status="processing", started=now_ms(), processAt=time.time() + self.batch_processing_seconds)
-            dataset_id = batch["relatedObjects"][0]["id"]
-            types = _types(self.merged_properties(self.schemas[self.datasets[dataset_id]["schemaRef"]["id"]]))
-            files = [(name, batch["files"][name]) for name in sorted(batch["files"])]
-            self._reading[batch["id"]] = self._catalog.submit(
-                _read_batch, files, batch["inputFormat"]["format"], types, self.dataset_in_profile(dataset_id)
-            )
+            self._reading[batch["id"]] = self._catalog.submit(_read_batch, *self._batch_inputs(batch))
         elif action == "ABORT":
             batch.update(status="aborted", files={})
         else:
@@ -143,6 +138,14 @@ class BatchIngestionApi(InletApi, DataPrepApi):
         return {k: copy.deepcopy(v) for k, v in batch.items() if k not in ("id", "files", "processAt", "rows")}
 
     # -- processing ------------------------------------------------------------------------------------------
+    def _batch_inputs(self, batch: dict[str, Any]) -> tuple[list[tuple[str, bytes]], str, dict[str, str], bool]:
+        """What Catalog reads of a completed batch: its files in name order, their format, the dataset schema's
+        types, and whether the dataset is in Profile."""
+        dataset_id = batch["relatedObjects"][0]["id"]
+        types = _types(self.merged_properties(self.schemas[self.datasets[dataset_id]["schemaRef"]["id"]]))
+        files = [(name, batch["files"][name]) for name in sorted(batch["files"])]
+        return files, batch["inputFormat"]["format"], types, self.dataset_in_profile(dataset_id)
+
     def _process_due(self, batch: dict[str, Any]) -> None:
         if batch["status"] != "processing" or time.time() < batch.get("processAt", 0):
             return
@@ -150,12 +153,8 @@ class BatchIngestionApi(InletApi, DataPrepApi):
         schema_id = self.datasets[dataset_id]["schemaRef"]["id"]
         profile = self.dataset_in_profile(dataset_id)
         reading = self._reading.pop(batch["id"], None)
-        if reading is None:  # completed before a restore: read now
-            types = _types(self.merged_properties(self.schemas[schema_id]))
-            files = [(name, batch["files"][name]) for name in sorted(batch["files"])]
-            records, errors = _read_batch(files, batch["inputFormat"]["format"], types, profile)
-        else:
-            records, errors = reading.result()
+        # A batch completed before a restore has no reading under way: it is read now.
+        records, errors = _read_batch(*self._batch_inputs(batch)) if reading is None else reading.result()
         row = len(records)
         batch["metrics"].update(recordsRead=row)
         batch.update(completed=now_ms(), updated=now_ms(), files={})
