@@ -129,9 +129,27 @@ def kill_9_when(reached: threading.Event, args: Sequence[str], env: dict[str, st
     )  # fmt: skip
     try:
         assert reached.wait(120), "the command never reached the moment to kill it"
+        children = _children(command.pid)
         command.send_signal(signal.SIGKILL)
     finally:
         command.wait(30)
+    deadline = time.monotonic() + 10
+    while [c for c in children if Path(f"/proc/{c}").exists()] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [c for c in children if Path(f"/proc/{c}").exists()], "the killed command's page processes live on"
+
+
+def _children(pid: int) -> list[int]:
+    """The processes `pid` started (Linux's /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # it ended meanwhile
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
 
 
 def landed_kinds(aep: AepEmulator, dataset_id: str) -> Counter[tuple[str, str]]:

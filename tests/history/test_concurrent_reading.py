@@ -4,7 +4,10 @@ reads only what was left, and a slow App API is still read at its limit."""
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -108,3 +111,20 @@ def test_a_slow_app_api_is_still_read_at_its_limit(
     assert report["throttled"] <= max(1, len(pages) // 100)  # the pace keeps 429s to at most 1 % of the calls
     assert all(sum(1 for b in arrivals if a <= b < a + 1.0) <= 10 for a in arrivals)
     _exactly_once(aep, flow, expected(cio.messages, report["since"], LIVE_SINCE, cio.activities))
+
+
+def test_ctrl_c_in_the_terminal_leaves_the_run_to_stop_its_page_processes() -> None:
+    from customerio_aep.customerio.events import ALL_EVENTS
+    from customerio_aep.customerio.history import Window
+    from customerio_aep.history.pages import Pages, PageWork
+    from tests.history.conftest import _children
+
+    deliveries = generate_history(50, NOW, days=30)
+    with Pages(PageWork(frozenset(ALL_EVENTS), False, "", None), processes=2) as pages:
+        children = _children(os.getpid())
+        assert len(children) >= 2
+        for child in children:  # a terminal's Ctrl-C reaches the whole process group
+            os.kill(child, signal.SIGINT)
+        time.sleep(0.2)
+        page = pages.submit("messages", deliveries, Window(NOW - 40 * 86400, NOW)).result(timeout=30)
+    assert page.deliveries == 50 and page.events  # the page processes went on: the run decides when to stop

@@ -8,6 +8,9 @@ import json
 import multiprocessing
 import os
 import random
+import signal
+import threading
+import time
 from collections import Counter
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -101,7 +104,19 @@ _given: dict[str, PageWork] = {}
 
 
 def _start(work: PageWork) -> None:
+    # Ctrl-C reaches the terminal's whole process group: the run decides when to stop (after the page in hand), so a
+    # page process finishes what it was given rather than break the pool.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _given["work"] = work
+    threading.Thread(target=_end_with, args=(os.getppid(),), name="page-process-watch", daemon=True).start()
+
+
+def _end_with(parent: int) -> None:
+    """End this page process once the run that started it is gone: a run killed (`kill -9`) leaves the pool's queue
+    open in its other page processes, so none would ever see it close."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(1)
 
 
 def _make(source: Source, items: list[dict[str, Any]], window: Window) -> PageResult:
