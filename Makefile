@@ -33,15 +33,16 @@ typecheck: setup-dev
 # engine tests (the real CLI, the demo, the wheel, the acceptance suite against the emulators) and the tests marked
 # `slow` (bursts, fault runs, the history's 20,000 deliveries, a backlog drained at a budget). Two workers: the tests
 # hardly wait since the emulators answer without Nagle's 40 ms, and each more worker imports the suite once more.
+# HYPOTHESIS_PROFILE: how many examples each property test tries (tests/conftest.py): a few here, more in `make test`.
 check: lint typecheck
-	$(PYTEST) -n 2 -q -m "not engine and not slow"
+	HYPOTHESIS_PROFILE=check $(PYTEST) -n 2 -q -m "not engine and not slow"
 
 # Every test, the engine tests included (they run the CLI that scripts/setup built), with line coverage per module of
 # the processes the tests start, except where measuring finds no line nothing else runs (tests/conftest.py). The
 # engine tests that start from the same template stack share a worker (--dist loadgroup; tests/engine/templates.py).
 test: lint typecheck
 	rm -f .coverage .coverage.*
-	COVERAGE_PROCESS_START=$(CURDIR)/pyproject.toml COVERAGE_FILE=$(CURDIR)/.coverage $(PYTEST) -n 3 --dist loadgroup \
+	HYPOTHESIS_PROFILE=test COVERAGE_PROCESS_START=$(CURDIR)/pyproject.toml COVERAGE_FILE=$(CURDIR)/.coverage $(PYTEST) -n 3 --dist loadgroup \
 	  --durations=10
 	venv/bin/coverage combine -q
 	venv/bin/coverage report

@@ -11,6 +11,8 @@ from unittest import mock
 
 import pulumi
 import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis.database import DirectoryBasedExampleDatabase
 from pulumi.dynamic import Config, ConfigureRequest
 
 from customerio_aep.aep.provider import AepProvider
@@ -21,8 +23,24 @@ from tests.mocks import RecordingMocks
 
 P = TypeVar("P", bound=AepProvider)
 
+# Property tests (Hypothesis): `make check` tries a few examples of each property, `make test` more (HYPOTHESIS_PROFILE,
+# set in the Makefile). No deadline: an example runs the real command against an emulator, and two busy cores make any
+# one example's time noise. A failure prints the example and the decorator that replays it; the example then becomes a
+# regular test (an `@example` on the property). Found examples are kept in an ignored folder, so a rerun tries them
+# first.
+_PROPERTIES = settings(
+    deadline=None,
+    database=DirectoryBasedExampleDatabase(os.path.join(os.path.dirname(__file__), "..", ".tools", "hypothesis")),
+    print_blob=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+settings.register_profile("check", _PROPERTIES, max_examples=12)
+settings.register_profile("test", _PROPERTIES, max_examples=60)
+settings.register_profile("search", _PROPERTIES, max_examples=2000)  # by hand, to look harder: README, "Development"
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "check"))
+
 # Layers: `make check` runs neither; `make test` runs everything (README, "Development").
-ENGINE = ("tests/engine/", "tests/test_demo.py", "tests/reuse/", "tests/acceptance/")
+ENGINE = ("tests/engine/", "tests/test_demo.py", "tests/reuse/", "tests/acceptance/test_acceptance.py")
 """Tests that run the real Pulumi CLI or build and install the package: marked `engine`."""
 
 

@@ -5,12 +5,17 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict
-from typing import Any, TextIO
+from typing import Any, NoReturn, TextIO
 
 from customerio_aep.operations.stack import CommandError, Deployment, read_stack
+
+DEBUG = "CUSTOMERIO_AEP_DEBUG"
+UNFORESEEN = "the command met what it does not handle"
+"""The start of the line of an error no check foresaw: a bug (the property tests look for it)."""
 
 # argparse (standard library): two subcommands with a few flags need nothing more, and the package stays lean.
 
@@ -39,10 +44,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _write(sys.stderr, "stopped")
         return 130
+    except Exception as e:  # what no check foresaw: still one line, and the way to the whole story
+        if os.environ.get(DEBUG):
+            raise
+        refusal = _aws_refusal(e)
+        if refusal:
+            _write(sys.stderr, f"error: {refusal}")
+            return 2
+        _write(sys.stderr, f"error: {UNFORESEEN} ({type(e).__name__}: {' '.join(str(e).split())[:200]}); run it again "
+               f"with {DEBUG}=1 for the traceback, and report it")  # fmt: skip
+        return 2
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse's parser with its refusals on one line: the flag, the value, and where the help is."""
+
+    def error(self, message: str) -> NoReturn:
+        """Exit 2 with one line (argparse prints the whole usage first, which buries the reason)."""
+        self.exit(2, f"{self.prog}: error: {' '.join(message.split())}; see {self.prog} --help\n")
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="python -m customerio_aep",
         description="Operate a deployed Customer.io → AEP integration. Ids come from the stack's outputs "
         "(through the Pulumi CLI, in the project directory) unless given as flags.",
@@ -92,6 +115,19 @@ def _aws(deployment: Deployment) -> Any:
         return aws_session(deployment.aws_region()).client
     except NoAwsAccess as e:
         raise CommandError(str(e)) from None
+
+
+def _aws_refusal(e: Exception) -> str | None:
+    """One line for what AWS refused (a name that is not there, a permission the credential lacks), else None."""
+    if not type(e).__module__.startswith("botocore"):
+        return None
+    answer = getattr(e, "response", None)
+    error = answer.get("Error", {}) if isinstance(answer, dict) else {}
+    said = " ".join(str(error.get("Message") or e).split())[:200]
+    return (
+        f"AWS refused {getattr(e, 'operation_name', 'a call')}: {error.get('Code', type(e).__name__)}: {said}; check "
+        "the names (--queue, --dlq, --bucket, --table, or the stack's outputs) and the AWS credential's permissions"
+    )
 
 
 def _status(args: argparse.Namespace, deployment: Deployment) -> int:

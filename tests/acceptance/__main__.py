@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
+import requests
+
+from customerio_aep.__main__ import Parser
 from customerio_aep.aep.client import AepClient
+from customerio_aep.aep.errors import AepApiError
 from customerio_aep.aep.settings import AepSettings
 from customerio_aep.customerio.app_api import base_url
 from tests.acceptance.run import Refused, Run
@@ -16,10 +21,10 @@ from tests.acceptance.sweeper import sweep
 
 def main(argv: list[str] | None = None) -> int:
     """0 when every scenario passed (or nothing was configured), 1 when one failed, 2 when the run was refused."""
-    parser = argparse.ArgumentParser(prog="python -m tests.acceptance", description=__doc__)
+    parser = Parser(prog="python -m tests.acceptance", description=__doc__)
     parser.add_argument("command", choices=("run", "sweep"))
     parser.add_argument("--report-dir", default=".", help="where acceptance-report.json goes (default: here)")
-    parser.add_argument("--older-than-hours", type=float, default=1.0, help="sweep: runs older than this")
+    parser.add_argument("--older-than-hours", type=_hours, default=1.0, help="sweep: runs older than this")
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env()
@@ -35,6 +40,17 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
+def _hours(text: str) -> float:
+    """An argparse type: hours of 0 or more (nan would sweep nothing, a negative number the runs still going)."""
+    try:
+        hours = float(text)
+    except ValueError:
+        hours = math.nan
+    if not math.isfinite(hours) or hours < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of hours of 0 or more")
+    return hours
+
+
 def _sweep(settings: Settings, hours: float) -> int:
     s = settings
     client = AepClient(AepSettings(s.client_id, s.client_secret, s.org_id, s.sandbox, s.ims_url, s.platform_url))
@@ -47,7 +63,11 @@ def _sweep(settings: Settings, hours: float) -> int:
             print(f"skipped {name!r}: it looks like a run prefix but names no time, so no run of this suite made it")
         return age is not None and age >= hours
 
-    swept = sweep(client, old_enough, print, cio)
+    try:
+        swept = sweep(client, old_enough, print, cio)
+    except (AepApiError, requests.RequestException) as e:
+        print(f"error: the sweep stopped: {' '.join(str(e).split())[:300]}; run it again", file=sys.stderr)
+        return 2
     print(f"removed {len(swept.removed)}, could not remove {len(swept.failed)}")
     return 1 if swept.failed else 0
 

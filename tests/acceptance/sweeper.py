@@ -12,8 +12,10 @@ from urllib.parse import quote
 
 import requests
 
+from customerio_aep.aep.answers import obj, objects
 from customerio_aep.aep.client import AepClient
 from customerio_aep.aep.errors import AepApiError
+from customerio_aep.retry import RetryPolicy, send
 
 FLOWS = "/data/foundation/flowservice"
 CATALOG = "/data/foundation/catalog"
@@ -55,32 +57,50 @@ def sweep(
             return
         done(kind, name, None)
 
+    def ours(kind: str, name: object, object_id: object) -> bool:
+        """Whether a listed object is one to remove; one named like ours without an id is reported, not removed."""
+        if not wanted(str(name)):
+            return False
+        if isinstance(object_id, str) and object_id:
+            return True
+        swept.failed.append(f"{kind} {name!r}: listed without an id")
+        say(f"  skipped {kind} {name!r}: AEP listed it without an id")
+        return False
+
     for kind in ("flows", "sourceConnections", "targetConnections"):
         listed = client.call(RESOURCE, f"list {kind}", "GET", f"{FLOWS}/{kind}", params={"limit": "100"}).json()
-        for item in listed.get("items") or []:
-            if wanted(str(item.get("name", ""))):
-                remove(kind[:-1], item["name"], f"{FLOWS}/{kind}/{item['id']}", {"If-Match": str(item.get("etag"))})
+        for item in objects(obj(listed).get("items")):
+            if ours(kind[:-1], item.get("name", ""), item.get("id")):
+                remove(kind[:-1], item["name"], f"{FLOWS}/{kind}/{quote(item['id'], safe='')}",
+                       {"If-Match": str(item.get("etag"))})  # fmt: skip
     datasets = client.call(RESOURCE, "list datasets", "GET", f"{CATALOG}/dataSets", params={"limit": "100"}).json()
-    for dataset_id, dataset in (datasets or {}).items():
-        if wanted(str(dataset.get("name", ""))):
-            remove("dataset", dataset["name"], f"{CATALOG}/dataSets/{dataset_id}")
+    for dataset_id, dataset in obj(datasets).items():
+        name = obj(dataset).get("name", "")
+        if ours("dataset", name, dataset_id):
+            remove("dataset", str(name), f"{CATALOG}/dataSets/{quote(dataset_id, safe='')}")
     for kind in ("schemas", "fieldgroups"):
         listed = client.call(
             RESOURCE, f"list {kind}", "GET", f"{REGISTRY}/tenant/{kind}", headers={"Accept": XED_ID}
         ).json()
-        for item in listed.get("results") or []:
-            if wanted(str(item.get("title", ""))):
-                remove(kind[:-1], item["title"], f"{REGISTRY}/tenant/{kind}/{quote(str(item['$id']), safe='')}")
+        for item in objects(obj(listed).get("results")):
+            if ours(kind[:-1], item.get("title", ""), item.get("$id")):
+                remove(kind[:-1], item["title"], f"{REGISTRY}/tenant/{kind}/{quote(item['$id'], safe='')}")
     if customerio is not None:
         base, key = customerio
         session = requests.Session()
         session.headers["Authorization"] = f"Bearer {key}"
-        hooks = session.get(f"{base}/v1/reporting_webhooks", timeout=30)
-        hooks.raise_for_status()
-        for hook in hooks.json().get("reporting_webhooks") or []:
-            if wanted(str(hook.get("name", ""))):
+
+        def call(method: str, url: str) -> requests.Response:
+            """A Customer.io call, its 429s (ten requests a second) and 5xx waited out as every client here does."""
+            response = send(session, RetryPolicy(), lambda e: e, method, url)
+            response.raise_for_status()
+            return response
+
+        for hook in objects(obj(call("GET", f"{base}/v1/reporting_webhooks").json()).get("reporting_webhooks")):
+            hook_id = hook.get("id")
+            if ours("reporting webhook", hook.get("name", ""), str(hook_id) if isinstance(hook_id, int) else hook_id):
                 try:
-                    session.delete(f"{base}/v1/reporting_webhooks/{hook['id']}", timeout=30).raise_for_status()
+                    call("DELETE", f"{base}/v1/reporting_webhooks/{quote(str(hook_id), safe='')}")
                 except requests.RequestException as e:
                     done("reporting webhook", hook["name"], e)
                     continue

@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 class Fault:
     """One injected behaviour for the calls whose operation matches `operation` (fnmatch pattern).
 
-    `times` limits how many matching calls it hits (None = unlimited); `fraction` hits that share of them.
+    `times` limits how many matching calls it hits (None = unlimited), after letting the first `after` through;
+    `fraction` hits that share of them.
     kind: "latency" (sleep `seconds` then answer normally), "status" (answer `status`, with `Retry-After`
     when `retry_after` is set), "drop" (close the connection without an answer), "lost" (carry the request
     out, then close the connection without an answer: the client cannot tell it happened), "body" (answer 200 with
-    `body` instead: a partial or changed answer).
+    `body` instead, with `status` when it is not 500: a partial or changed answer; bytes are sent as they are).
     """
 
     kind: str
@@ -26,12 +27,17 @@ class Fault:
     retry_after: float | None = None
     body: object = None
     times: int | None = None
+    after: int = 0
     fraction: float = 1.0
     hits: int = 0
+    passed: int = 0
 
     def matches(self, operation: str, rng: random.Random) -> bool:
         """Whether this fault applies to this call (and count it when it does)."""
         if not fnmatch.fnmatchcase(operation, self.operation):
+            return False
+        if self.passed < self.after:
+            self.passed += 1
             return False
         if self.times is not None and self.hits >= self.times:
             return False

@@ -44,6 +44,7 @@ class Response:
 
     status: int
     body: Any = None
+    """JSON, or bytes sent as they are (an answer that is not JSON)."""
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     """Seconds the answer takes beyond its handling (a slow server), waited without holding the emulator."""
@@ -197,7 +198,8 @@ class Emulator:
             with contextlib.suppress(OSError):
                 h.connection.shutdown(socket.SHUT_RDWR)
             return
-        payload = b"" if response.body is None else json.dumps(response.body).encode()
+        body = response.body
+        payload = b"" if body is None else body if isinstance(body, bytes) else json.dumps(body).encode()
         # Record before answering, so a client that has its answer always finds the call counted.
         self._record(request, operation, response.status, started, arrived)
         h.send_response(response.status)
@@ -222,7 +224,7 @@ class Emulator:
             elif fault.kind == "drop":
                 raise _Dropped
             elif fault.kind == "body":
-                return Response(200, fault.body)
+                return Response(200 if fault.status == 500 else fault.status, fault.body)
             elif fault.kind == "status":
                 headers = {} if fault.retry_after is None else {"Retry-After": f"{fault.retry_after:g}"}
                 return Response(fault.status, {"error_code": str(fault.status), "message": "injected"}, headers)

@@ -18,7 +18,7 @@ from tests.engine.test_data_safety_engine import post_events
 
 # The first release, the first with the CHANGELOG, the first with adoption and workspaces' predecessors, and the
 # previous one. Profile is on from 0.3.0.
-RELEASES = ("0.1.0", "0.2.0", "0.9.0", "0.14.0")
+RELEASES = ("0.1.0", "0.2.0", "0.9.0", "0.14.0", "0.15.0")
 KEPT = ("dataset_id", "schema_id", "flow_id", "webhook_url")
 
 

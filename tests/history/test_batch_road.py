@@ -385,7 +385,7 @@ def test_a_completed_batch_catalog_no_longer_knows_goes_again(
         raise RuntimeError("the machine went away")
 
     with mock.patch.object(BatchIngestion, "complete", dies_after_complete), pytest.raises(RuntimeError):
-        run(*args, env=credential(aep))
+        run(*args, env={**credential(aep), "CUSTOMERIO_AEP_DEBUG": "1"})  # the error itself, not its one line
     aep.batches.clear()  # and Catalog does not know the batch any more
     code, report, _ = run(*args, env=credential(aep))
     assert code == 0 and report["sent"] == len(aep.records[flow["dataset"]["dataset_id"]]) > 0

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
+from customerio_aep.aep.answers import count, obj, objects
 from customerio_aep.aep.client import AepClient
 from customerio_aep.aep.dataset import CATALOG
 
@@ -94,15 +95,17 @@ class BatchIngestion:
         found = self.client.get(RESOURCE, f"read batch {batch_id}", f"{CATALOG}/batches/{batch_id}")
         if not found:
             return BatchState(batch_id, MISSING)
-        return _state(batch_id, found.get(batch_id, next(iter(found.values()))))
+        listed = obj(found)
+        return _state(batch_id, obj(listed.get(batch_id, next(iter(listed.values()), None))))
 
 
 def _state(batch_id: str, batch: dict[str, Any]) -> BatchState:
-    metrics = batch.get("metrics") or {}
+    """A batch as Catalog describes it; a status it does not give reads as not done yet (it is asked again)."""
+    metrics = obj(batch.get("metrics"))
     return BatchState(
         batch_id,
         str(batch.get("status", "")),
-        int(batch.get("recordCount", metrics.get("recordsWritten", 0)) or 0),
-        int(batch.get("failedRecordCount", metrics.get("failedRecordCount", 0)) or 0),
-        list(batch.get("errors") or []),
+        count(batch.get("recordCount", metrics.get("recordsWritten"))),
+        count(batch.get("failedRecordCount", metrics.get("failedRecordCount"))),
+        objects(batch.get("errors")),
     )

@@ -107,7 +107,7 @@ class AepClient:
                 refreshed = True
                 continue
             if response.status_code in ok:
-                return response
+                return _json_checked(response, resource, operation)
             raise AepApiError.from_response(
                 resource,
                 operation,
@@ -167,6 +167,18 @@ class AepClient:
             return AepApiError(resource, operation, 0, message=f"connection failed ({type(e).__name__})")
 
         return send(self.session, self.retry, connection_error, method, url, **kwargs)
+
+
+def _json_checked(response: requests.Response, resource: str, operation: str) -> requests.Response:
+    """The answer, once its body is known to be JSON (an empty body is none): a gateway's HTML page or a cut-off
+    answer becomes one clear error instead of a decoding error wherever it is read."""
+    if response.content and "json" in response.headers.get("Content-Type", "json"):
+        try:
+            response.json()
+        except ValueError:
+            message = "the answer is not JSON (a partial or changed answer)"
+            raise AepApiError(resource, operation, response.status_code, message=message) from None
+    return response
 
 
 def _body(response: requests.Response) -> Any:

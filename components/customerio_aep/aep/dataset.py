@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, UpdateResult
 
+from customerio_aep.aep.answers import count, obj
 from customerio_aep.aep.client import AepClient
 from customerio_aep.aep.errors import DataSafetyError
 from customerio_aep.aep.provider import AepProvider, Props, adoption_inputs, is_unknown, replace_ops
@@ -50,8 +51,9 @@ def stored_data(client: AepClient, label: str, dataset_id: str) -> StoredData:
         f"{CATALOG}/batches",
         params={"dataSet": dataset_id, "limit": str(BATCH_PAGE)},
     ).json()
-    written = [int((b.get("metrics") or {}).get("recordsWritten") or 0) for b in batches.values()]
-    return StoredData(sum(written), sum(1 for n in written if n), len(batches) >= BATCH_PAGE)
+    listed = obj(batches)
+    written = [count(obj(obj(b).get("metrics")).get("recordsWritten")) for b in listed.values()]
+    return StoredData(sum(written), sum(1 for n in written if n), len(listed) >= BATCH_PAGE)
 
 
 class DatasetProvider(AepProvider):

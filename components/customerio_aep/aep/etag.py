@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any, TypeVar
+from urllib.parse import quote
 
+from customerio_aep.aep.answers import obj, objects
 from customerio_aep.aep.client import AepClient
 from customerio_aep.aep.errors import AepApiError
 
@@ -14,10 +16,11 @@ T = TypeVar("T")
 
 def get_item(client: AepClient, label: str, kind: str, object_id: str) -> dict[str, Any] | None:
     """GET a Flow Service object (unwrapping `items`), or None when it no longer exists."""
-    body = client.get(label, f"read {kind}", f"{FLOW_SERVICE}/{kind}/{object_id}")
+    # Quoted: an id may come from an operator's flag, and '/', '?' or '..' in it must not name another path.
+    body = client.get(label, f"read {kind}", f"{FLOW_SERVICE}/{kind}/{quote(object_id, safe='')}")
     if body is None:
         return None
-    items = body.get("items") or []
+    items = objects(obj(body).get("items"))
     return dict(items[0]) if items else None
 
 
@@ -28,7 +31,7 @@ def find_by_name(
     body = client.call(
         label, f"look for {kind} {name!r}", "GET", f"{FLOW_SERVICE}/{kind}", params={"property": f"name=={name}"}
     ).json()
-    return next((dict(item) for item in body.get("items") or [] if item.get("name") == name and same(item)), None)
+    return next((dict(i) for i in objects(obj(body).get("items")) if i.get("name") == name and same(i)), None)
 
 
 def guarded(

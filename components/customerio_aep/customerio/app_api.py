@@ -138,12 +138,14 @@ class AppApiReader:
 
 
 def _detail(response: requests.Response) -> str:
+    """What an error answer says, on one line and short (an answer may be anything: HTML, JSON of any shape)."""
     try:
         body = response.json()
     except ValueError:
-        return response.text[:200]
+        return " ".join(response.text.split())[:200]
     meta = body.get("meta") if isinstance(body, dict) else None
-    return str((meta or {}).get("error") or body)[:200]
+    error = meta.get("error") if isinstance(meta, dict) else None
+    return " ".join(str(error or body).split())[:200]
 
 
 def base_url(region: str | None, override: str | None = None) -> str:

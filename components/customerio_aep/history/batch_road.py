@@ -301,11 +301,12 @@ class BatchRoad:
         reasons: dict[int, str] = {}
         for error in found.errors:
             reason = f"{REJECTED}batch {found.batch_id}: {error.get('code', '?')} {error.get('description', '')}"
-            for rows in error.get("rows") or []:
+            given = error.get("rows")
+            for rows in given if isinstance(given, list) else [given] if given else []:
                 bounds = [int(n) for n in re.findall(r"\d+", str(rows))[:2]]
-                if bounds:
-                    for row in range(bounds[0], bounds[-1] + 1):
-                        reasons.setdefault(row, reason.strip())
+                # Rows count from 1 and a batch has `records` of them: a range past its end names no more events.
+                for row in range(max(bounds[0], 1), min(bounds[-1], batch.records) + 1) if bounds else ():
+                    reasons.setdefault(row, reason.strip())
         if not reasons:
             return {}
         wanted = set(reasons)

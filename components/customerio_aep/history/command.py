@@ -34,15 +34,30 @@ from customerio_aep.history.stream_road import DEFAULT_RATE, inlet_road, queue_r
 from customerio_aep.operations.stack import CommandError, Deployment
 
 BATCH, STREAM = "batch", "stream"
+MOST_READERS = 100
+"""Ten pages a second even when a page takes ten seconds."""
+MOST_PROCESSES = 256
 RESOURCE = "history"
 
 
 def whole(text: str) -> int:
     """A flag's whole number of 1 or more (argparse names the flag when it is not one)."""
     value = text.strip()
-    if not value.isdigit() or int(value) < 1:
+    if not (value.isascii() and value.isdigit()) or int(value) < 1:  # isdigit() alone takes '²'; int() does not
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
     return int(value)
+
+
+def at_most(most: int, why: str) -> Callable[[str], int]:
+    """An argparse type: a whole number from 1 to `most` (a count of threads or processes: more only costs)."""
+
+    def bounded(text: str) -> int:
+        value = whole(text)
+        if value > most:
+            raise argparse.ArgumentTypeError(f"{text!r} is more than {most}: {why}")
+        return value
+
+    return bounded
 
 
 def add_arguments(parser: argparse.ArgumentParser, positive: Callable[[str], float]) -> None:
@@ -60,11 +75,13 @@ def add_arguments(parser: argparse.ArgumentParser, positive: Callable[[str], flo
                         "with the `history` extra installed, else json)")  # fmt: skip
     parser.add_argument("--batch-records", type=whole, default=BATCH_RECORDS, help=argparse.SUPPRESS)
     parser.add_argument("--file-records", type=whole, default=FILE_RECORDS, help=argparse.SUPPRESS)
-    parser.add_argument("--readers", type=whole, default=READERS,
+    parser.add_argument("--readers", type=at_most(MOST_READERS, "the App API answers ten requests a second"),
+                        default=READERS,
                         help=f"App API cursors reading at once, all within its 10 requests/s (default {READERS}: the "
                         "limit when a page takes up to 1.2 s); a range is cut into as many time slices on its first "
                         "run")  # fmt: skip
-    parser.add_argument("--processes", type=whole, default=default_processes(),
+    parser.add_argument("--processes", type=at_most(MOST_PROCESSES, "more than one a core only adds memory"),
+                        default=default_processes(),
                         help="processes making events and records (default: one a core)")  # fmt: skip
     parser.add_argument("--workspace", default="", help="a workspace of the stack's `workspaces`: its history (its "
                         "App API key, its own live-stream start, its name in the `workspace` field)")  # fmt: skip

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass
 
-from customerio_aep.customerio.app_api import AppApiReader
+from customerio_aep.customerio.app_api import AppApiError, AppApiReader
 from customerio_aep.customerio.history import Window
 from customerio_aep.history.checkpoint import Slice
 from customerio_aep.history.pages import PageResult, Pages
@@ -119,9 +119,10 @@ class Listing:
 
     def _read_slice(self, piece: Slice) -> None:
         cursor = piece.cursor
+        given: set[str | None] = {cursor}
         while not self.stopping.is_set():
             page = self.reader.messages(piece.start_ts, piece.end_ts, cursor, self.page_limit)
-            following = page.next or ""
+            following = _new_cursor(page.next, given, "/v1/messages") or ""
             self._hand(Read(piece, following, self.pages.submit("messages", page.items, self.window)))
             if not following:
                 return
@@ -129,12 +130,14 @@ class Listing:
 
     def _read_activities(self, job: Activities) -> None:
         cursor: str | None = None
+        given: set[str | None] = {None}
         while not self.stopping.is_set():
             page = self.reader.activities(job.type, job.name, cursor, self.page_limit)
-            self._hand(Read(None, page.next or "", self.pages.submit("activities", page.items, job.window)))
-            if page.next is None:
+            following = _new_cursor(page.next, given, "/v1/activities")
+            self._hand(Read(None, following or "", self.pages.submit("activities", page.items, job.window)))
+            if following is None:
                 return
-            cursor = page.next
+            cursor = following
 
     def _hand(self, item: Read | _Ended) -> None:
         while not self._abandoned.is_set():
@@ -143,3 +146,11 @@ class Listing:
                 return
             except queue.Full:
                 continue
+
+
+def _new_cursor(cursor: str | None, given: set[str | None], path: str) -> str | None:
+    """The next page's cursor, refused when the listing gave it before: that listing would page for ever."""
+    if cursor and cursor in given:
+        raise AppApiError(f"GET {path}: the App API gave the cursor {cursor[:24]!r} again, so its listing never ends")
+    given.add(cursor)
+    return cursor

@@ -36,6 +36,9 @@ _BINARY = {"||": 1, "&&": 2, "==": 3, "!=": 3, "<": 4, ">": 4, "<=": 4, ">=": 4,
            "%": 6}  # fmt: skip
 _WORDS = {"and": "&&", "or": "||", "eq": "==", "ne": "!=", "lt": "<", "gt": ">", "le": "<=", "ge": ">="}
 NONDETERMINISTIC = frozenset({"uuid", "guid", "now", "current_timestamp", "current_date", "current_time"})
+DEPTH = 100
+"""How deeply an expression may nest (parentheses, calls, operators): a mapping set's expressions nest a few levels;
+deeper would exhaust Python's stack while parsing or evaluating."""
 
 
 def _tokens(text: str) -> list[tuple[str, str]]:
@@ -57,79 +60,108 @@ def _tokens(text: str) -> list[tuple[str, str]]:
 
 def parse(text: str) -> Tree:
     """The expression as a tree; UnsupportedMapping for what cannot be read or is not evaluated here."""
-    toks = _tokens(text)
-    pos = 0
+    return _Parser(_tokens(text)).whole()
 
-    def peek() -> tuple[str, str] | None:
-        return toks[pos] if pos < len(toks) else None
 
-    def take(expected: str | None = None) -> tuple[str, str]:
-        nonlocal pos
-        if pos >= len(toks):
+class _Parser:
+    """A precedence-climbing parser over an expression's tokens."""
+
+    def __init__(self, tokens: list[tuple[str, str]]) -> None:
+        self.tokens, self.pos = tokens, 0
+
+    def whole(self) -> Tree:
+        tree = self.expression(0, 0)
+        if self.pos != len(self.tokens):
+            raise UnsupportedMapping(f"unexpected {self.tokens[self.pos][1]!r}")
+        return tree
+
+    def peek(self) -> tuple[str, str] | None:
+        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
+
+    def take(self, expected: str | None = None) -> tuple[str, str]:
+        if self.pos >= len(self.tokens):
             raise UnsupportedMapping("the expression ends early")
-        tok = toks[pos]
+        tok = self.tokens[self.pos]
         if expected is not None and tok != ("op", expected):
             raise UnsupportedMapping(f"expected {expected!r}, found {tok[1]!r}")
-        pos += 1
+        self.pos += 1
         return tok
 
-    def primary() -> Tree:
-        kind, value = take()
+    def primary(self, depth: int) -> Tree:
+        _within(depth)
+        kind, value = self.take()
         if kind == "num":
             return ("lit", float(value) if "." in value else int(value))
         if kind == "str":
-            return ("lit", bytes(value[1:-1], "utf-8").decode("unicode_escape"))
+            return ("lit", _string(value))
         if kind == "op" and value == "(":
-            inner = expression(0)
-            take(")")
+            inner = self.expression(0, depth + 1)
+            self.take(")")
             return inner
         if kind == "op" and value in ("-", "!"):
-            return ("unary", value, primary())
-        if kind == "name":
-            if peek() == ("op", "("):
-                take("(")
-                args: list[Tree] = []
-                while peek() != ("op", ")"):
-                    args.append(expression(0))
-                    if peek() == ("op", ","):
-                        take(",")
-                take(")")
-                return ("call", _function(value), args)
-            if value in ("true", "false"):
-                return ("lit", value == "true")
-            if value == "null":
-                return ("lit", None)
-            return ("path", value.removeprefix("$").strip("{}"))
-        raise UnsupportedMapping(f"unexpected {value!r}")
+            return ("unary", value, self.primary(depth + 1))
+        if kind != "name":
+            raise UnsupportedMapping(f"unexpected {value!r}")
+        if self.peek() == ("op", "("):
+            return self.call(value, depth + 1)
+        if value in ("true", "false"):
+            return ("lit", value == "true")
+        if value == "null":
+            return ("lit", None)
+        return ("path", value.removeprefix("$").strip("{}"))
 
-    def expression(min_precedence: int) -> Tree:
-        left = primary()
-        while (tok := peek()) is not None and tok[0] == "op":
+    def call(self, name: str, depth: int) -> Tree:
+        self.take("(")
+        args: list[Tree] = []
+        while self.peek() != ("op", ")"):
+            args.append(self.expression(0, depth))
+            if self.peek() == ("op", ","):
+                self.take(",")
+        self.take(")")
+        return ("call", _function(name, len(args)), args)
+
+    def expression(self, min_precedence: int, depth: int) -> Tree:
+        left = self.primary(depth)
+        while (tok := self.peek()) is not None and tok[0] == "op":
+            depth += 1  # a chain of operators nests as deeply as parentheses once compiled
+            _within(depth)
             if tok[1] == "?" and min_precedence == 0:
-                take("?")
-                then = expression(0)
-                take(":")
-                left = ("call", "iif", [left, then, expression(0)])
+                self.take("?")
+                then = self.expression(0, depth)
+                self.take(":")
+                left = ("call", "iif", [left, then, self.expression(0, depth)])
                 continue
             precedence = _BINARY.get(tok[1])
             if precedence is None or precedence <= min_precedence:
                 break
-            take()
-            left = ("binary", tok[1], left, expression(precedence))
+            self.take()
+            left = ("binary", tok[1], left, self.expression(precedence, depth))
         return left
 
-    tree = expression(0)
-    if pos != len(toks):
-        raise UnsupportedMapping(f"unexpected {toks[pos][1]!r}")
-    return tree
+
+def _within(depth: int) -> None:
+    if depth > DEPTH:
+        raise UnsupportedMapping(f"the expression nests deeper than {DEPTH} levels")
 
 
-def _function(name: str) -> str:
+def _string(token: str) -> str:
+    try:
+        return bytes(token[1:-1], "utf-8").decode("unicode_escape")
+    except UnicodeDecodeError as e:
+        raise UnsupportedMapping(f"cannot read the string {token[:20]!r}: {e.reason}") from None
+
+
+def _function(name: str, given: int) -> str:
     canonical = _ALIASES.get(name.lower(), name.lower())
     if canonical in NONDETERMINISTIC:
         raise UnsupportedMapping(f"{name}() gives a different value on every call, so history cannot match it")
     if canonical not in _FUNCTIONS:
         raise UnsupportedMapping(f"function {name}() is not evaluated here")
+    fewest, most = _ARITY.get(canonical, (1, 1))
+    if not fewest <= given <= (most if most is not None else given):
+        wanted = (f"{fewest}" if fewest == most else f"{fewest} or {most}" if most == fewest + 1 else
+                  f"{fewest} or more" if most is None else f"{fewest} to {most}")  # fmt: skip
+        raise UnsupportedMapping(f"{name}() takes {wanted} argument{'' if wanted == '1' else 's'}, not {given}")
     return canonical
 
 
@@ -258,6 +290,11 @@ _FUNCTIONS: dict[str, Callable[[list[Any]], Any]] = {
     "to_integer": lambda args: None if args[0] is None else int(float(args[0])),
 }
 _ALIASES = {"lcase": "lower", "ucase": "upper"}
+_ARITY: dict[str, tuple[int, int | None]] = {
+    "concat": (1, None), "coalesce": (1, None), "decode": (3, None), "dformat": (2, 2), "iif": (3, 3),
+    "substr": (2, 3), "replacestr": (3, 3), "equals": (2, 2),
+}  # fmt: skip
+"""How many arguments a function takes (fewest, most; None: any number), where that is not exactly one."""
 
 
 def _arithmetic(op: str, a: Any, b: Any) -> Any:

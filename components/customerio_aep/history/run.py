@@ -307,17 +307,28 @@ def parse_when(text: str, now: float, flag: str) -> int:
     """Unix seconds from `90d` / `12h` (back from now), a date, an ISO time, or unix seconds."""
     value = text.strip()
     units = {"d": 86400, "h": 3600, "m": 60}
-    if value[-1:] in units and value[:-1].isdigit():
-        return int(now) - int(value[:-1]) * units[value[-1]]
-    if value.isdigit():
-        return int(value)
-    try:
-        when = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise CommandError(f"{flag} {text!r}: give a date (2026-06-01), an ISO time, unix seconds, or 90d") from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=datetime.UTC)
-    return int(when.timestamp())
+    refusal = f"{flag} {text!r}: give a date (2026-06-01), an ISO time, unix seconds, or 90d"
+    if value[-1:] in units and _digits(value[:-1]):
+        when = int(now) - int(value[:-1]) * units[value[-1]]
+    elif _digits(value):
+        when = int(value)
+    else:
+        try:
+            moment = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise CommandError(refusal) from None
+        when = int((moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)).timestamp())
+    if not 0 <= when <= LAST_TIME:
+        raise CommandError(f"{flag} {text!r} is not a time between 1970 and 9999: {refusal.split(': ', 1)[1]}")
+    return when
+
+
+LAST_TIME = 253_402_300_799
+"""9999-12-31T23:59:59Z: the last time the standard library (and AEP's timestamps) can write."""
+
+
+def _digits(text: str) -> bool:
+    return text.isascii() and text.isdigit()  # str.isdigit() is true of '²', which int() refuses
 
 
 def iso(ts: int) -> str:

@@ -7,6 +7,7 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
+from customerio_aep.aep.answers import count, obj, objects
 from customerio_aep.aep.client import AepClient
 from customerio_aep.aep.dataset import stored_data
 from customerio_aep.aep.etag import FLOW_SERVICE, get_item
@@ -65,7 +66,7 @@ def aep_status(client: AepClient, flow_id: str, dataset_id: str | None) -> Statu
     body = client.call(
         LABEL, "list the flow's runs", "GET", f"{FLOW_SERVICE}/runs", params={"property": f"flowId=={flow_id}"}
     ).json()
-    runs = [_run(r) for r in sorted(body.get("items") or [], key=lambda r: -int(r.get("createdAt") or 0))]
+    runs = [_run(r) for r in sorted(objects(obj(body).get("items")), key=lambda r: -count(r.get("createdAt")))]
     status = Status(
         flow_id, str(flow.get("name", "")), str(flow.get("state", "")), runs[:RUNS_SHOWN], dataset_id, None, None
     )
@@ -80,18 +81,25 @@ def aep_status(client: AepClient, flow_id: str, dataset_id: str | None) -> Statu
 
 
 def _run(run: dict[str, Any]) -> Run:
-    summary = (run.get("metrics") or {}).get("recordSummary") or {}
-    errors = (run.get("status") or {}).get("errors") or []
-    started = datetime.datetime.fromtimestamp(int(run.get("createdAt") or 0) / 1000, tz=datetime.UTC)
+    """One run as Flow Service describes it; what it leaves out (metrics of a run still going) reads as none."""
+    summary = obj(obj(run.get("metrics")).get("recordSummary"))
+    state = obj(run.get("status"))
     return Run(
         id=str(run.get("id")),
-        started=started.isoformat(timespec="seconds"),
-        status=str((run.get("status") or {}).get("value", "")),
-        received=int(summary.get("inputRecordCount") or 0),
-        written=int(summary.get("outputRecordCount") or 0),
-        failed=int(summary.get("failedRecordCount") or 0),
-        errors=[f"{e.get('code')} {e.get('message')}" for e in errors[:ERRORS_SHOWN]],
+        started=_moment(count(run.get("createdAt"))),
+        status=str(state.get("value", "")),
+        received=count(summary.get("inputRecordCount")),
+        written=count(summary.get("outputRecordCount")),
+        failed=count(summary.get("failedRecordCount")),
+        errors=[f"{e.get('code')} {e.get('message')}" for e in objects(state.get("errors"))[:ERRORS_SHOWN]],
     )
+
+
+def _moment(millis: int) -> str:
+    try:
+        return datetime.datetime.fromtimestamp(millis / 1000, tz=datetime.UTC).isoformat(timespec="seconds")
+    except (OverflowError, ValueError, OSError):  # past the year 9999: no time the standard library can write
+        return "?"
 
 
 def ingress_status(sqs: Any, s3: Any, cloudwatch: Any, queue: str, dlq: str, bucket: str) -> Ingress:

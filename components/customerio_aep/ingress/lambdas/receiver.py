@@ -60,16 +60,30 @@ def verify(signing_key: str, timestamp: str, signature: str, body: bytes, now: f
     """Why a request is not authentic, or None: HMAC-SHA256 over `v0:<timestamp>:<body>`, constant-time."""
     if not timestamp or not signature:
         return "missing signature headers"
-    try:
-        sent = int(timestamp)
-    except ValueError:
+    if not (timestamp.isascii() and timestamp.isdigit()):
         return "malformed timestamp"
+    if not signature.isascii():  # a hex digest is ASCII; compare_digest refuses other text
+        return "signature mismatch"
+    sent = int(timestamp)
     if abs(now - sent) > tolerance:
         return "timestamp outside the window"
     expected = hmac.new(signing_key.encode(), b"v0:" + timestamp.encode() + b":" + body, hashlib.sha256).hexdigest()
     if not hmac.compare_digest(expected, signature.strip().lower()):
         return "signature mismatch"
     return None
+
+
+def _body(event: dict[str, Any]) -> bytes | None:
+    """The request's bytes as API Gateway hands them over (text, or base64 for a body that is not), else None."""
+    raw = event.get("body") or ""
+    if not isinstance(raw, str):
+        return None
+    if event.get("isBase64Encoded") is True:
+        try:
+            return base64.b64decode(raw, validate=True)
+        except ValueError:  # binascii.Error, and text that is not ASCII
+            return None
+    return raw.encode("utf-8", "surrogatepass")
 
 
 def _quarantine(body: bytes, reason: str, workspace: str) -> None:
@@ -98,9 +112,11 @@ def _check(keys: list[str], args: tuple[str, str, bytes, float, float]) -> tuple
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     """API Gateway (HTTP API, payload 2.0) entry point."""
     started = time.perf_counter()
-    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
-    raw = event.get("body") or ""
-    body = base64.b64decode(raw) if event.get("isBase64Encoded") else raw.encode()
+    headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
+    body = _body(event)
+    if body is None:
+        common.log("rejected", reason="unreadable body")
+        return _response(400, {"error": "unreadable body"})
     tolerance = float(os.environ.get("TIMESTAMP_TOLERANCE_SECONDS", "300"))
     workspace = workspace_of(event)
     key_arn = signing_secret_arn(workspace)
@@ -129,8 +145,8 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
             return _response(202, {"status": "quarantined"})
         try:
             parsed = json.loads(body)
-        except ValueError:
-            _quarantine(body, "body is not valid JSON", workspace)
+        except (ValueError, RecursionError) as e:  # nested deeper than the parser goes: kept, not sent back as a 503
+            _quarantine(body, f"body is not {'valid' if isinstance(e, ValueError) else 'readable'} JSON", workspace)
             return _response(202, {"status": "quarantined"})
         events = parsed if isinstance(parsed, list) else [parsed]
         problems = [common.shape_problem(e) for e in events]

@@ -1,0 +1,132 @@
+"""Property tests of the local Data Prep evaluator: any expression a mapping set may hold either compiles or is refused
+with `UnsupportedMapping` (the batch road then points to `--via stream`), and a compiled mapping makes each event a
+record or a `RecordError` for that event alone; never another exception, which would stop a backfill with a
+traceback."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from customerio_aep.history.local_mapping import LocalMapping, RecordError, UnsupportedMapping, parse
+
+TYPES = {"_id": "string", "timestamp": "date-time", "_acme.n": "integer", "_acme.x": "number",
+         "_acme.flag": "boolean", "_acme.text": "string"}  # fmt: skip
+FUNCTIONS = ("concat", "decode", "dformat", "lower", "lcase", "upper", "trim", "ltrim", "rtrim", "to_string", "is_set",
+             "is_empty", "iif", "coalesce", "substr", "replacestr", "equals", "nullify", "sha256", "sha1", "md5",
+             "to_integer", "uuid", "now", "split", "size_of")  # fmt: skip
+OPERATORS = ("==", "!=", "<=", ">=", "&&", "||", "+", "-", "*", "/", "%", "<", ">", "and", "or", "eq", "lt")
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(("n", "name", "a", "b")), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+events = st.fixed_dictionaries(
+    {"metric": json_values, "timestamp": json_values, "data": json_values},
+    optional={"delivery_id": json_values},
+)
+
+
+def _quoted(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+leaves = (
+    st.integers(-(10**20), 10**20).map(str)
+    | st.floats(allow_nan=False, allow_infinity=False).map(lambda f: repr(abs(f)))
+    | st.text(max_size=8).map(_quoted)
+    | st.sampled_from(('"\\x"', '"\\u12"', "'\\'", '"\\N{nope}"'))  # escapes that do not decode
+    | st.sampled_from(
+        (
+            "metric",
+            "timestamp",
+            "data.n",
+            "data.name",
+            "data.a.b.c",
+            "$metric",
+            "${data.n}",
+            "true",
+            "false",
+            "null",
+            "missing",
+        )
+    )
+)
+expressions = st.recursive(
+    leaves,
+    lambda inner: (
+        st.tuples(st.sampled_from(("-", "!")), inner).map("".join)
+        | st.tuples(inner, st.sampled_from(OPERATORS), inner).map(" ".join)
+        | st.tuples(st.sampled_from(FUNCTIONS), st.lists(inner, max_size=5)).map(
+            lambda call: f"{call[0]}({', '.join(call[1])})"
+        )
+        | st.tuples(inner, inner, inner).map(lambda t: f"{t[0]} ? {t[1]} : {t[2]}")
+        | inner.map(lambda e: f"({e})")
+    ),
+    max_leaves=12,
+)
+
+
+FIELDS = [d for d in TYPES if "." in d]
+
+
+def _outcome(expression: str, event: dict[str, Any]) -> str:
+    """What a backfill makes of one mapping expression and one event: refused, a record, or a failed event."""
+    mapping = [
+        {"sourceType": "ATTRIBUTE", "source": "delivery_id", "destination": "_id"},
+        {"sourceType": "ATTRIBUTE", "source": "timestamp", "destination": "timestamp"},
+    ]
+    try:
+        local = LocalMapping(
+            [*mapping, *({"sourceType": "EXPRESSION", "source": expression, "destination": d} for d in FIELDS)],
+            TYPES,
+        )
+    except UnsupportedMapping:
+        return "refused"
+    try:
+        local.record(event)
+    except RecordError:
+        return "failed"
+    return "record"
+
+
+@given(st.text())
+@example("(" * 600 + "1" + ")" * 600)  # nesting deeper than Python's stack
+@example('"\\x"')  # an escape that does not decode
+def test_any_text_parses_or_is_refused(text: str) -> None:
+    with contextlib.suppress(UnsupportedMapping):
+        parse(text)
+
+
+@given(expressions, events)
+@example("dformat()", {"metric": None, "timestamp": None, "data": None})  # too few arguments: an IndexError before
+@example("substr(metric, data)", {"metric": "opened", "timestamp": 1, "data": {"a": 1}})
+@example('dformat(10 ** 30, "yyyy")', {"metric": None, "timestamp": None, "data": None})
+@example('dformat(1e300, "yyyy")', {"metric": None, "timestamp": None, "data": None})
+@example("to_integer(1e400)", {"metric": None, "timestamp": None, "data": None})
+@example("lower(data) == upper(data) < data", {"metric": None, "timestamp": None, "data": [1]})
+def test_an_expression_compiles_or_is_refused_and_an_event_records_or_fails(
+    expression: str, event: dict[str, Any]
+) -> None:
+    assert _outcome(expression, event) in ("refused", "record", "failed")
+
+
+@pytest.mark.parametrize(
+    ("expression", "refusal"),
+    [
+        ("dformat()", "dformat() takes 2 arguments, not 0"),
+        ("lower(metric, metric)", "lower() takes 1 argument, not 2"),
+        ("substr(metric)", "substr() takes 2 or 3 arguments, not 1"),
+        ('"\\x"', "cannot read the string"),
+    ],
+)
+def test_a_wrong_call_is_refused_by_name(expression: str, refusal: str) -> None:
+    with pytest.raises(UnsupportedMapping, match=refusal.replace("(", r"\(").replace(")", r"\)")):
+        parse(expression)
