@@ -248,3 +248,26 @@ def test_removing_a_workspace_removes_no_queue_or_bucket(mocks: RecordingMocks) 
         "pulumi-python:dynamic/customerio:ReportingWebhook",
     }
     assert all(name.endswith("-eu") for _, name in removed)  # the shared queue, DLQ and bucket stay
+
+
+def test_data_usage_labels_go_on_the_created_or_the_brought_dataset_and_none_are_managed_by_default(
+    mocks: RecordingMocks,
+) -> None:
+    run_program(lambda: CustomerIoToAep("new", CustomerIoToAepArgs(ingress="direct", data_usage_labels=["I1", "C2"])))
+    run_program(
+        lambda: CustomerIoToAep(
+            "brought",
+            CustomerIoToAepArgs(
+                ingress="direct",
+                schema_id="https://ns.adobe.com/acme/schemas/byo",
+                dataset_id="ds1",
+                data_usage_labels=[],
+            ),
+        )
+    )
+    run_program(lambda: CustomerIoToAep("none", CustomerIoToAepArgs(ingress="direct")))  # fmt: skip
+    wanted = {"dataset_id": "new-dataset-id", "labels": ["I1", "C2"]}
+    assert {k: mocks.named("new-labels").inputs[k] for k in wanted} == wanted
+    assert mocks.named("brought-labels").inputs["dataset_id"] == "ds1"
+    assert mocks.named("brought-labels").inputs["labels"] == []  # [] removes the stack's own
+    assert not [r for r in mocks.of_type("pulumi-python:dynamic/aep:DatasetLabels") if r.name.startswith("none")]

@@ -37,6 +37,7 @@ def case(id: str, says: str, **config: str) -> Any:
     ("config", "says"),
     [
         case("bad-ingress", "customerio-aep:ingress is 'lambda'; it must be one of aws, direct", ingress="lambda"),
+        case("labels-not-a-list", "dataUsageLabels must be a list", ingress="direct", dataUsageLabels='"I1"'),
         case("unknown-event", "unknown events ['email_x']", ingress="direct", events='["email_opened", "email_x"]'),
         case("events-not-a-list", "customerio-aep:events must be a list", ingress="direct", events='"email_opened"'),
         case("bad-region", "customerio:region is 'mars'; it must be one of us, eu", customerio__region="mars"),
@@ -83,10 +84,12 @@ def test_a_full_configuration_reaches_the_arguments(stack_config: SetConfig) -> 
             "eventTypes": "customerio",
             "streamingThroughput": "1500",
             "flowEnabled": "false",
+            "dataUsageLabels": '["I1", "C2"]',
             "customerio:region": "eu",
         }
     )
     args = args_from_config()
+    assert args.data_usage_labels == ["I1", "C2"]
     assert (args.name_prefix, args.profile, args.force_destroy, args.flow_enabled) == ("team", True, True, False)
     assert (args.ingress, list(args.events), args.event_types, args.streaming_throughput) == (
         "aws", ["email_opened"], "customerio", 1500.0
@@ -100,3 +103,4 @@ def test_the_defaults_are_the_aws_ingress_every_event_and_the_stacks_vocabulary(
     args = args_from_config()
     assert (args.ingress, args.name_prefix, args.profile, args.flow_enabled) == ("aws", "cio-aep", False, True)
     assert args.event_types is None and args.streaming_throughput is None and args.workspaces == {}
+    assert args.data_usage_labels is None  # labels have policy effects: the org chooses them

@@ -12,6 +12,7 @@ from customerio_aep.aep import (
     DEFAULT_FIELDS,
     Dataflow,
     Dataset,
+    DatasetLabels,
     IdentityDescriptor,
     IdentityNamespace,
     MappingSet,
@@ -85,6 +86,10 @@ class CustomerIoToAepArgs:
     """Records per second this stack may stream into AEP (its share of the org's streaming capacity, README "The
     streaming budget"); the aws ingress's forwarders never exceed it, bursts wait in the queue. None: 1,500 with
     `profile` (Adobe's default org capacity into Profile), 4,000 without (the data lake's low end). In place."""
+    data_usage_labels: Sequence[str] | None = None
+    """Data usage labels for the dataset (created, brought or adopted), e.g. ["I1", "C2"]: added and removed in place;
+    labels set outside the stack are left alone. None: the stack manages none (and leaves any it set); [] removes the
+    stack's own. README, "Data usage labels"."""
     event_types: str | None = None
     """The `eventType` vocabulary: `xdm` (AEP's standard values, e.g. directMarketing.emailOpened) or `customerio`
     (customerio.email.opened). None: a stack that has a mapping keeps its vocabulary, a new one gets `xdm`."""
@@ -129,6 +134,9 @@ class CustomerIoToAep(pulumi.ComponentResource):
         schema_id = self._schema()
         profile_ready = self._profile(schema_id) if args.profile else []
         dataset_id = self._dataset(schema_id, profile_ready)
+        if args.data_usage_labels is not None:
+            DatasetLabels(f"{self._name}-labels", dataset_id=dataset_id, labels=list(args.data_usage_labels),
+                          opts=self._child)  # fmt: skip
         flow, source, target, mapping = self._dataflow(schema_id, dataset_id)
         endpoint, ingress, workspace_endpoints = self._ingress(flow)
         webhook = None

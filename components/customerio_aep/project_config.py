@@ -67,8 +67,20 @@ def args_from_config(config: pulumi.Config | None = None) -> CustomerIoToAepArgs
         adopt_flow_id=config.get("adoptFlowId") or None,
         adopt_reporting_webhook_id=config.get("adoptWebhookId") or None,
         event_types=_event_types(config.get("eventTypes")),
+        data_usage_labels=_labels(config.get_object("dataUsageLabels")),
         streaming_throughput=_throughput(config.get("streamingThroughput")),
     )
+
+
+def _labels(value: Any) -> list[str] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise ConfigError(
+            "customerio-aep:dataUsageLabels must be a list of data usage label names, e.g. "
+            "`pulumi config set --path 'dataUsageLabels[0]' I1` (README, \"Data usage labels\")"
+        )
+    return value
 
 
 def _throughput(value: str | None) -> float | None:

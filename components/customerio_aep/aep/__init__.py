@@ -7,6 +7,7 @@ from customerio_aep.aep.default_mapping import DEFAULT_FIELDS, build_mappings, d
 from customerio_aep.aep.errors import AepApiError, AepConfigError, DataSafetyError
 from customerio_aep.aep.identity_descriptor import IdentityDescriptor
 from customerio_aep.aep.identity_namespace import IdentityNamespace
+from customerio_aep.aep.labels import DatasetLabels
 from customerio_aep.aep.mapping_set import MappingSet
 from customerio_aep.aep.profile import ProfileEnablement
 from customerio_aep.aep.schema import XdmSchema
@@ -18,6 +19,7 @@ __all__ = [
     "DataSafetyError",
     "Dataflow",
     "Dataset",
+    "DatasetLabels",
     "IdentityDescriptor",
     "IdentityNamespace",
     "MappingSet",

@@ -20,6 +20,8 @@ PERMISSIONS = {
     "/data/foundation/flowservice": ("View Sources", "Manage Sources"),
     "/data/foundation/conversion": ("View Sources", "Manage Sources"),
     "/data/core/idnamespace": ("View Identity Namespaces", "Manage Identity Namespaces"),
+    "/data/foundation/dataset": ("Apply Usage Labels", "Apply Usage Labels"),
+    "/data/foundation/dulepolicy": ("Apply Usage Labels", "Manage Usage Labels"),
 }
 
 

@@ -122,6 +122,7 @@ class CatalogApi(AepCore):
         del self.datasets[ds["id"]]
         self.records.pop(ds["id"], None)
         self.failed_records.pop(ds["id"], None)
+        getattr(self, "dataset_labels", {}).pop(ds["id"], None)  # the labels go with the dataset
         for batch_id in [b for b, batch in self.batches.items() if batch["relatedObjects"][0]["id"] == ds["id"]]:
             del self.batches[batch_id]
         return Response(200, [f"@/dataSets/{ds['id']}"])

@@ -27,6 +27,8 @@ SCHEMAS = "/data/foundation/schemaregistry"
 IDENTITY = "/data/core/idnamespace"
 IMPORT = "/data/foundation/import"
 SANDBOXES = "/data/foundation/sandbox-management"
+DATASET_SERVICE = "/data/foundation/dataset"
+DULE = "/data/foundation/dulepolicy"
 # Which AEP permission (Admin Console > Adobe Experience Platform > product profile) each API needs: the view one for
 # reads, the manage one (which includes view) for writes.
 PERMISSIONS = {
@@ -37,6 +39,10 @@ PERMISSIONS = {
     FLOW: ("View Sources", "Manage Sources"),
     PREP: ("View Sources", "Manage Sources"),
     IDENTITY: ("View Identity Namespaces", "Manage Identity Namespaces"),
+    # [L] Adobe's permission names for labels: "Apply Usage Labels" to label data, "Manage Usage Labels" for the
+    # org's labels; reading them is taken here as part of either.
+    DATASET_SERVICE: ("Apply Usage Labels", "Apply Usage Labels"),
+    DULE: ("Apply Usage Labels", "Manage Usage Labels"),
 }
 ALL_PERMISSIONS = frozenset(p for pair in PERMISSIONS.values() for p in pair)
 # The ExperienceEvent class fields a tenant schema inherits (the subset this project maps to).
