@@ -202,6 +202,25 @@ class Run:
                 raise ScenarioFailed(f"a rename replaced what it must update in place: kept only {kept}")
             return "a rename updated in place: same dataset, dataflow and webhook URL"
 
+        def labels() -> str:
+            dataset = state["outputs"]["dataset_id"]
+            path = f"/data/foundation/dataset/datasets/{dataset}/labels"
+
+            def on_dataset() -> list[str]:
+                found = client.call("acceptance", "read labels", "GET", path, ok=(200, 404))
+                entity: dict[str, Any] = next(iter(found.json().values()), {}) if found.status_code == 200 else {}
+                return sorted(entity.get("labels") or [])
+
+            stack.set_config("customerio-aep:dataUsageLabels", '["I1", "I2"]')
+            stack.up()
+            if on_dataset() != ["I1", "I2"]:
+                raise ScenarioFailed(f"dataUsageLabels [I1, I2] left the dataset labelled {on_dataset()}")
+            stack.set_config("customerio-aep:dataUsageLabels", '["I1"]')
+            stack.up()
+            if on_dataset() != ["I1"] or stack.outputs()["dataset_id"] != dataset:
+                raise ScenarioFailed(f"removing I2 left {on_dataset()} on dataset {stack.outputs()['dataset_id']}")
+            return "data usage labels I1, I2 put on the dataset (POST), then I2 removed in place (PUT with the etag)"
+
         def status() -> str:
             result = stack.command("status")
             if result.returncode != 0:
@@ -240,6 +259,7 @@ class Run:
             ("events", events),
             ("no-op", no_op),
             ("rename", rename),
+            ("labels", labels),
             ("status", status),
             ("customer.io", customerio),
             ("destroy", destroy),

@@ -52,11 +52,11 @@ def test_the_whole_lifecycle_passes_leaves_nothing_and_reports_every_call(
     result = make("acceptance", env, tmp_path)
     out = result.stdout
     assert result.returncode == 0, out + result.stderr
-    for scenario in ("credentials", "up", "events", "no-op", "rename", "status", "customer.io", "destroy",
+    for scenario in ("credentials", "up", "events", "no-op", "rename", "labels", "status", "customer.io", "destroy",
                      "nothing left"):  # fmt: skip
         [line] = [line for line in out.splitlines() if line.startswith(f"{scenario}: ")]
         assert "FAILED" not in line, line
-    assert "development sandbox 'dev'" in out and "passed: 9 of 9 scenarios" in out
+    assert "development sandbox 'dev'" in out and "passed: 10 of 10 scenarios" in out
     # Every object type's every metric, posted to the webhook URL and found in the lake.
     assert re.search(r"events: (\d+) events of 7 object types posted; the dataset holds \1 records in 1 batch", out)
     assert "same dataset, dataflow and webhook URL" in out and "0 changes" in out
