@@ -5,7 +5,8 @@
 // the same LanguageRuntime gRPC contract for what `pulumi up/preview/refresh/destroy` need: it resolves the
 // project's virtualenv from the runtime options, reports the Pulumi packages installed in it (as Pulumi's host
 // does, so plugin acquisition behaves the same) and runs the program through `pulumi-language-python-exec`,
-// the script shipped in the Pulumi SDK module, placed next to this binary by scripts/setup.
+// the script shipped in the Pulumi SDK module, placed next to this binary by scripts/setup. It also runs plugins
+// written in Python (`runtime: python` in PulumiPlugin.yaml), as Pulumi's host does: RunPlugin.
 package main
 
 import (
@@ -17,6 +18,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
+	"syscall"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/version"
@@ -292,4 +296,58 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 		return &pulumirpc.RunResponse{Error: fmt.Sprintf("could not run %s: %v", bin, err)}, nil
 	}
 	return &pulumirpc.RunResponse{}, nil
+}
+
+// RunPlugin runs a plugin written in Python (a folder with PulumiPlugin.yaml and __main__.py) in its virtualenv,
+// streaming its output to the engine, which reads the port a provider prints first.
+func (h *host) RunPlugin(req *pulumirpc.RunPluginRequest, server grpc.ServerStreamingServer[pulumirpc.RunPluginResponse]) error {
+	bin, venv, err := python(req.Info)
+	if err != nil {
+		return err
+	}
+	program := req.Program //nolint:staticcheck // the engines before ProgramInfo send only this
+	if req.Info != nil {
+		program = req.Info.ProgramDirectory
+		if req.Info.EntryPoint != "" && req.Info.EntryPoint != "." {
+			program = filepath.Join(req.Info.ProgramDirectory, req.Info.EntryPoint)
+		}
+	}
+	var sending sync.Mutex // the process's stdout and stderr are copied by two goroutines
+	send := func(out *pulumirpc.RunPluginResponse) error {
+		sending.Lock()
+		defer sending.Unlock()
+		return server.Send(out)
+	}
+	cmd := exec.CommandContext(server.Context(), bin, append([]string{"-u", program}, req.Args...)...)
+	cmd.Dir = req.Pwd
+	cmd.Env = append(environ(venv), req.Env...)
+	// When the engine is done with the plugin it cancels the call: ask the plugin to stop (SIGTERM, as Pulumi's own
+	// plugin hosts do, so it can finish what it writes, such as coverage data) before killing it.
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = 10 * time.Second
+	cmd.Stdout = streamTo(func(b []byte) error {
+		return send(&pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Stdout{Stdout: b}})
+	})
+	cmd.Stderr = streamTo(func(b []byte) error {
+		return send(&pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Stderr{Stderr: b}})
+	})
+	code := 0
+	if err := cmd.Run(); err != nil {
+		var exitErr *exec.ExitError
+		if !errors.As(err, &exitErr) {
+			return fmt.Errorf("could not run the plugin %s with %s: %w", program, bin, err)
+		}
+		code = exitErr.ExitCode()
+	}
+	return send(&pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Exitcode{Exitcode: int32(code)}})
+}
+
+// streamTo is an io.Writer handing each write (a copy: the caller reuses its buffer) to send.
+type streamTo func([]byte) error
+
+func (s streamTo) Write(b []byte) (int, error) {
+	if err := s(append([]byte(nil), b...)); err != nil {
+		return 0, err
+	}
+	return len(b), nil
 }

@@ -1,0 +1,234 @@
+"""The Pulumi package schema of the AEP and Customer.io resources: each resource's token, its lifecycle (the same
+provider class the Python dynamic resource uses) and its properties, from which the schema JSON is written."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from pulumi.dynamic import ResourceProvider
+
+from customerio_aep.aep.connections import SourceConnectionProvider, TargetConnectionProvider
+from customerio_aep.aep.dataflow import DataflowProvider
+from customerio_aep.aep.dataset import DatasetProvider
+from customerio_aep.aep.identity_descriptor import IdentityDescriptorProvider
+from customerio_aep.aep.identity_namespace import IdentityNamespaceProvider
+from customerio_aep.aep.labels import DatasetLabelsProvider
+from customerio_aep.aep.mapping_set import MappingSetProvider
+from customerio_aep.aep.profile import ProfileEnablementProvider
+from customerio_aep.aep.schema import XdmSchemaProvider
+from customerio_aep.customerio.events import ALL_EVENTS
+from customerio_aep.customerio.reporting_webhook import ReportingWebhookProvider
+
+PACKAGE = "customerio-aep"
+
+STRING: dict[str, Any] = {"type": "string"}
+INTEGER: dict[str, Any] = {"type": "integer"}
+BOOLEAN: dict[str, Any] = {"type": "boolean"}
+STRINGS: dict[str, Any] = {"type": "array", "items": STRING}
+STRING_MAP: dict[str, Any] = {"type": "object", "additionalProperties": STRING}
+ANY: dict[str, Any] = {"$ref": "pulumi.json#/Any"}
+
+
+@dataclass(frozen=True)
+class Prop:
+    """One property: its name in the Python providers (snake_case; camelCase in the schema), type and meaning."""
+
+    name: str
+    type: dict[str, Any]
+    description: str
+    secret: bool = False
+    default: Any = None
+    """What the Python resource passes when the program leaves the input out (None: nothing)."""
+
+    @property
+    def schema_name(self) -> str:
+        """The name programs in other languages use (camelCase)."""
+        head, *rest = self.name.split("_")
+        return head + "".join(part.title() for part in rest)
+
+    def spec(self) -> dict[str, Any]:
+        """The property in the schema."""
+        extra = {"secret": True} if self.secret else {}
+        if self.default is not None and not isinstance(self.default, list | tuple):
+            extra["default"] = self.default
+        return {**self.type, "description": self.description, **extra}
+
+
+@dataclass(frozen=True)
+class PackageResource:
+    """A resource of the package: its lifecycle is `provider`'s, the one its Python dynamic resource has."""
+
+    token: str
+    provider: type[ResourceProvider]
+    description: str
+    inputs: tuple[Prop, ...]
+    required: tuple[str, ...]
+    outputs: tuple[Prop, ...]
+
+    def spec(self) -> dict[str, Any]:
+        """The resource in the schema: its inputs, and its properties (the inputs and the outputs)."""
+        names = {p.name: p.schema_name for p in self.inputs}
+        return {
+            "description": self.description,
+            "inputProperties": {p.schema_name: p.spec() for p in self.inputs},
+            "requiredInputs": [names[r] for r in self.required],
+            "properties": {p.schema_name: p.spec() for p in (*self.inputs, *self.outputs)},
+            "required": [names[r] for r in self.required] + [p.schema_name for p in self.outputs],
+        }
+
+
+ADOPT = (
+    Prop("adopt_id", STRING, "Id of an existing object to take over instead of creating one (first create only)."),
+    Prop("adopt_flow_id", STRING, "Id of a hand-made Customer.io dataflow whose part this object is, to take over."),
+)
+SCHEMA_ID = Prop("schema_id", STRING, "The `$id` of the XDM schema.")
+DESCRIPTION = Prop("description", STRING, "A description.", default="")
+ETAG = Prop("etag", STRING, "The object's etag, sent as If-Match on each change.")
+
+# fmt: off
+RESOURCES = (
+    PackageResource(
+        f"{PACKAGE}:aep:XdmSchema", XdmSchemaProvider,
+        "An ExperienceEvent XDM schema with a field group of the Customer.io fields; fields are added in place and "
+        "deprecated (never removed) when dropped; a type change is refused at preview.",
+        (Prop("title", STRING, "The schema's title."), Prop("fields", STRING_MAP, "Field name to XDM type."),
+         DESCRIPTION, *ADOPT),
+        ("title", "fields"),
+        (SCHEMA_ID, Prop("alt_id", STRING, "The schema's meta:altId."),
+         Prop("fieldgroup_id", STRING, "The field group's `$id`."), Prop("tenant_id", STRING, "The org's tenant id."),
+         Prop("definition", STRING, "The field group as AEP holds it (JSON)."),
+         Prop("deprecated_fields", STRING_MAP, "Fields dropped from `fields`, deprecated in AEP with their type.")),
+    ),
+    PackageResource(
+        f"{PACKAGE}:aep:Dataset", DatasetProvider,
+        "A streaming dataset on an XDM schema; never deleted or replaced while it holds records unless `forceDestroy` "
+        "was recorded by an earlier update.",
+        (Prop("name", STRING, "The dataset's name."), SCHEMA_ID, DESCRIPTION,
+         Prop("force_destroy", BOOLEAN, "Let destroy or a replacement delete the dataset with its records.",
+              default=False),
+         Prop("profile_enabled", BOOLEAN, "Enable the dataset for Real-Time Customer Profile (cannot be undone).",
+              default=False),
+         *ADOPT),
+        ("name", "schema_id"),
+        (Prop("dataset_id", STRING, "The dataset's id."),),
+    ),
+    PackageResource(
+        f"{PACKAGE}:aep:DatasetLabels", DatasetLabelsProvider,
+        "Data usage labels on a dataset, in place; labels set outside the stack are left alone.",
+        (Prop("dataset_id", STRING, "The dataset's id."), Prop("labels", STRINGS, "Label names, e.g. [I1, C2].")),
+        ("dataset_id", "labels"),
+        (Prop("all_labels", STRINGS, "Every label on the dataset, the stack's and others'."),),
+    ),
+    PackageResource(
+        f"{PACKAGE}:aep:SourceConnection", SourceConnectionProvider,
+        "The Customer.io source connection (Flow Service); renamed in place.",
+        (Prop("name", STRING, "The connection's name."), DESCRIPTION, *ADOPT),
+        ("name",),
+        (Prop("connection_id", STRING, "The connection's id."), ETAG),
+    ),
+    PackageResource(
+        f"{PACKAGE}:aep:TargetConnection", TargetConnectionProvider,
+        "The data-lake target connection onto a dataset (Flow Service).",
+        (Prop("name", STRING, "The connection's name."), SCHEMA_ID, Prop("dataset_id", STRING, "The dataset's id."),
+         DESCRIPTION, *ADOPT),
+        ("name", "schema_id", "dataset_id"),
+        (Prop("connection_id", STRING, "The connection's id."), ETAG),
+    ),
+    PackageResource(
+        f"{PACKAGE}:aep:MappingSet", MappingSetProvider,
+        "A Data Prep mapping set from Customer.io events to the schema; a change makes a new version.",
+        (SCHEMA_ID, Prop("mappings", {"type": "array", "items": ANY}, "Mapping entries {source, destination, "
+                                                                        "sourceType?}."), *ADOPT),
+        ("schema_id", "mappings"),
+        (Prop("mapping_id", STRING, "The mapping set's id."), Prop("version", INTEGER, "Its current version.")),
+    ),
+    PackageResource(
+        f"{PACKAGE}:aep:Dataflow", DataflowProvider,
+        "The Customer.io dataflow: source, target and mapping; `webhookUrl` (secret) is what Customer.io posts to.",
+        (Prop("name", STRING, "The dataflow's name."), Prop("source_connection_id", STRING, "The source connection."),
+         Prop("target_connection_id", STRING, "The target connection."), Prop("mapping_id", STRING, "The mapping set."),
+         Prop("mapping_version", INTEGER, "The mapping set's version."),
+         Prop("enabled", BOOLEAN, "Whether it runs.", default=True),
+         DESCRIPTION, *ADOPT),
+        ("name", "source_connection_id", "target_connection_id", "mapping_id", "mapping_version"),
+        (Prop("flow_id", STRING, "The dataflow's id."), ETAG, Prop("state", STRING, "enabled or disabled."),
+         Prop("inlet_url", STRING, "The streaming inlet's URL.", secret=True),
+         Prop("webhook_url", STRING, "The URL Customer.io posts to.", secret=True)),
+    ),
+    PackageResource(
+        f"{PACKAGE}:aep:IdentityNamespace", IdentityNamespaceProvider,
+        "An identity namespace; AEP cannot delete one, so destroy leaves it and a later create adopts it by code.",
+        (Prop("code", STRING, "The namespace's code."), Prop("name", STRING, "Its display name."),
+         Prop("id_type", STRING, "CROSS_DEVICE, EMAIL, PHONE, ...", default="CROSS_DEVICE"), DESCRIPTION),
+        ("code", "name"),
+        (Prop("namespace_id", STRING, "The namespace's id."), Prop("adopted", BOOLEAN, "Whether it existed before.")),
+    ),
+    PackageResource(
+        f"{PACKAGE}:aep:IdentityDescriptor", IdentityDescriptorProvider,
+        "Marks a schema field as an identity of a namespace; one primary per schema.",
+        (SCHEMA_ID, Prop("field", STRING, "The field's path."), Prop("namespace", STRING, "The namespace's code."),
+         Prop("primary", BOOLEAN, "Whether it is the primary identity.", default=False), *ADOPT),
+        ("schema_id", "field", "namespace"),
+        (Prop("descriptor_id", STRING, "The descriptor's id."),),
+    ),
+    PackageResource(
+        f"{PACKAGE}:aep:ProfileEnablement", ProfileEnablementProvider,
+        "Enables a schema for Real-Time Customer Profile (cannot be undone).",
+        (SCHEMA_ID,), ("schema_id",), (),
+    ),
+    PackageResource(
+        f"{PACKAGE}:customerio:ReportingWebhook", ReportingWebhookProvider,
+        "A Customer.io reporting webhook posting the chosen events to `endpoint`.",
+        (Prop("name", STRING, "The webhook's name."), Prop("endpoint", STRING, "Where it posts.", secret=True),
+         Prop("events", STRINGS, "Reporting events, e.g. email_opened (default: all).", default=list(ALL_EVENTS)),
+         Prop("disabled", BOOLEAN, "Paused.", default=False),
+         Prop("full_resolution", BOOLEAN, "Every event, not a sample.", default=True),
+         Prop("with_content", BOOLEAN, "Include message content.", default=False),
+         Prop("adopt_id", STRING, "Id of an existing webhook to take over.")),
+        ("name", "endpoint"),
+        (Prop("webhook_id", INTEGER, "The webhook's id."),
+         Prop("live_since", INTEGER, "When it began reporting (unix seconds).")),
+    ),
+)
+# fmt: on
+BY_TOKEN = {r.token: r for r in RESOURCES}
+
+CONFIG = (
+    Prop("client_id", STRING, "The AEP OAuth server-to-server credential's client id (Developer Console)."),
+    Prop("client_secret", STRING, "Its client secret.", secret=True),
+    Prop("org_id", STRING, "The IMS org, ...@AdobeOrg."),
+    Prop("sandbox", STRING, "The AEP sandbox's name."),
+    Prop("ims_url", STRING, "IMS override (default https://ims-na1.adobelogin.com)."),
+    Prop("platform_url", STRING, "Platform override (default https://platform.adobe.io)."),
+    Prop("customerio_app_api_key", STRING, "The Customer.io App API key (reporting webhooks).", secret=True),
+    Prop("customerio_region", STRING, "us or eu: where the Customer.io workspace lives."),
+    Prop("customerio_api_url", STRING, "Customer.io App API override."),
+)
+CONFIG_KEYS = {
+    "client_id": "aep:clientId", "client_secret": "aep:clientSecret", "org_id": "aep:orgId",
+    "sandbox": "aep:sandbox", "ims_url": "aep:imsUrl", "platform_url": "aep:platformUrl",
+    "customerio_app_api_key": "customerio:appApiKey", "customerio_region": "customerio:region",
+    "customerio_api_url": "customerio:apiUrl",
+}  # fmt: skip
+"""The provider's settings as the Python programs' stack configuration names them."""
+
+
+def schema(version: str) -> str:
+    """The package schema (JSON)."""
+    config = {p.schema_name: p.spec() for p in CONFIG}
+    return json.dumps(
+        {
+            "name": PACKAGE,
+            "version": version,
+            "displayName": "Customer.io to Adobe Experience Platform",
+            "description": "Stream Customer.io reporting webhooks into Adobe Experience Platform: the AEP objects and "
+            "the Customer.io reporting webhook as resources.",
+            "config": {"variables": config},
+            "provider": {"inputProperties": config},
+            "resources": {r.token: r.spec() for r in RESOURCES},
+            "language": {"python": {"respectSchemaVersion": True}},
+        },
+        indent=2,
+    )

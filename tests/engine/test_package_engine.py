@@ -1,0 +1,77 @@
+"""The package for other languages through the real CLI: examples/yaml-resources (a YAML program using the resources
+one by one onto an existing dataset) runs on the provider plugin in provider/ against the emulator: up, events of
+every type landing, a no-op preview calling nothing, refresh, a rename in place, secrets kept out of the state, and
+destroy."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from customerio_aep.aep import DEFAULT_FIELDS
+from customerio_aep.aep.dataset import DatasetProvider
+from customerio_aep.aep.schema import XdmSchemaProvider
+from tests.emulators.aep import AepEmulator
+from tests.emulators.customerio.events import every_kind
+from tests.engine.harness import ENGINE_VENV, ROOT, Stack
+
+EXAMPLE = ROOT / "examples" / "yaml-resources"
+
+# Measured: the plugin's read and update run only here.
+pytestmark = pytest.mark.cli_coverage
+
+
+def yaml_program(tmp: Path, aep: AepEmulator, config: dict[str, str]) -> Stack:
+    """The example and the plugin copied into tmp (the plugin on the engine-test venv), a stack on the emulator with
+    the provider's settings as a user sets them."""
+    shutil.copytree(ROOT / "provider", tmp / "provider")
+    plugin = tmp / "provider" / "PulumiPlugin.yaml"
+    plugin.write_text(plugin.read_text().replace("virtualenv: ../venv", f"virtualenv: {ENGINE_VENV}"))
+    shutil.copytree(EXAMPLE, tmp / "program")
+    program = tmp / "program" / "Pulumi.yaml"
+    program.write_text(program.read_text().replace("customerio-aep: ../../provider", "customerio-aep: ../provider"))
+    stack = Stack(tmp / "program")
+    settings = {f"customerio-aep:{key.split(':')[1]}": value for key, value in aep.stack_config().items()}
+    stack.init({**settings, **config}, secret=("customerio-aep:clientSecret",))
+    return stack
+
+
+def test_a_yaml_program_makes_a_dataflow_onto_an_existing_dataset_and_changes_it_in_place(
+    aep: AepEmulator, configured: Callable[..., Any], tmp_path: Path
+) -> None:
+    schema = configured(XdmSchemaProvider()).create({"title": "t", "description": "", "fields": DEFAULT_FIELDS}).outs
+    dataset = configured(DatasetProvider()).create({"name": "existing", "schema_id": schema["schema_id"]}).outs
+    stack = yaml_program(tmp_path, aep, {"schemaId": schema["schema_id"], "datasetId": dataset["dataset_id"]})
+
+    stack.up()
+    outputs = stack.outputs(show_secrets=True)
+    assert stack.outputs()["webhookUrl"] == "[secret]" and outputs["flowId"] in aep.flows
+    events = every_kind()
+    for event in events:
+        assert requests.post(outputs["webhookUrl"], json=event, timeout=10).status_code == 200
+    assert len(aep.records[dataset["dataset_id"]]) == len(events)
+    state = stack.state_text()
+    assert aep.client_secret not in state and aep.flows[outputs["flowId"]]["options"]["inletId"] not in state
+
+    mark = aep.mark()
+    assert stack.preview() == {"same": 5}
+    assert aep.count(since=mark) == 0  # a no-op preview calls nothing
+    stack.refresh()
+    assert stack.preview() == {"same": 5}
+
+    stack.set_config("prefix", "renamed")
+    assert {k: v for k, v in stack.preview_ops().items() if v != "same"} == {
+        "source": "update", "target": "update", "flow": "update"
+    }  # fmt: skip
+    stack.up()
+    after = stack.outputs(show_secrets=True)
+    assert (after["flowId"], after["webhookUrl"]) == (outputs["flowId"], outputs["webhookUrl"])
+    assert aep.flows[after["flowId"]]["name"] == "renamed Customer.io dataflow"
+
+    stack.destroy()
+    assert not aep.flows and dataset["dataset_id"] in aep.datasets  # the dataset was not the program's

@@ -1,0 +1,161 @@
+"""The package's provider in-process against the emulator, beside the Python dynamic provider of the same resource:
+the same scenarios give the same outcome through both doors (one lifecycle), and the schema names every resource."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from pulumi.dynamic import Config, ConfigureRequest
+from pulumi.provider.experimental import provider as rpc
+from pulumi.provider.experimental.property_value import PropertyValue
+
+from customerio_aep.aep import DEFAULT_FIELDS
+from customerio_aep.aep.dataset import DatasetProvider
+from customerio_aep.aep.errors import DataSafetyError
+from customerio_aep.aep.schema import XdmSchemaProvider
+from customerio_aep.package.provider import PackageProvider, plain, wrap
+from customerio_aep.package.schema import CONFIG_KEYS, PACKAGE, RESOURCES, schema
+from tests.aep.test_data_safety import landed
+
+__all__ = ["landed"]  # the fixture: a whole chain with two records in its dataset
+from tests.emulators.aep import AepEmulator
+
+URN = "urn:pulumi:test::p::{token}::{name}"
+
+
+def package(aep: AepEmulator, **override: str) -> PackageProvider:
+    """The package's provider configured as a program in another language configures it."""
+    provider = PackageProvider("0.0.0")
+    names = {v: k for k, v in CONFIG_KEYS.items()}
+    settings = {**aep.stack_config(), **override}
+    args = {_camel(names[k]): PropertyValue(v) for k, v in settings.items() if k in names}
+    asyncio.run(provider.configure(rpc.ConfigureRequest({}, args, True, False)))
+    return provider
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(p.title() for p in rest)
+
+
+def call(provider: PackageProvider, method: str, request: Any) -> Any:
+    return asyncio.run(getattr(provider, method)(request))
+
+
+def props(values: dict[str, Any]) -> dict[str, PropertyValue]:
+    return {k: wrap(v) for k, v in values.items()}
+
+
+def unwrap(values: dict[str, PropertyValue]) -> dict[str, Any]:
+    return {k: plain(v) for k, v in values.items()}
+
+
+@pytest.fixture
+def schema_id(configured: Callable[..., Any]) -> str:
+    made = configured(XdmSchemaProvider()).create({"title": "t", "description": "", "fields": DEFAULT_FIELDS})
+    return str(made.outs["schema_id"])
+
+
+def test_the_schema_names_every_resource_with_camel_case_properties_and_secrets() -> None:
+    written = json.loads(schema("1.2.3"))
+    assert written["name"] == PACKAGE and written["version"] == "1.2.3"
+    assert set(written["resources"]) == {r.token for r in RESOURCES}
+    flow = written["resources"][f"{PACKAGE}:aep:Dataflow"]
+    assert flow["properties"]["webhookUrl"]["secret"] and "mappingVersion" in flow["requiredInputs"]
+    assert written["config"]["variables"]["clientSecret"]["secret"]
+
+
+def test_a_dataset_made_through_the_package_and_one_holding_records_kept_through_either_door(
+    aep: AepEmulator, configured: Callable[..., Any], schema_id: str, landed: dict[str, Any]
+) -> None:
+    provider, token = package(aep), f"{PACKAGE}:aep:Dataset"
+    urn = URN.format(token=token, name="d")
+    checked = call(provider, "check", rpc.CheckRequest(urn, {}, props({"name": "made", "schemaId": schema_id}), b""))
+    assert not checked.failures and unwrap(checked.inputs)["forceDestroy"] is False  # the Python resource's default
+    created = call(provider, "create", rpc.CreateRequest(urn, checked.inputs, 60, False))
+    assert unwrap(created.properties)["datasetId"] == created.resource_id in aep.datasets
+
+    dataset = landed["dataset"]  # two records in it
+    with pytest.raises(DataSafetyError) as through_python:
+        configured(DatasetProvider()).delete(dataset["dataset_id"], dataset)
+    state = {"name": dataset["name"], "schemaId": dataset["schema_id"], "datasetId": dataset["dataset_id"]}
+    with pytest.raises(DataSafetyError) as through_package:
+        call(provider, "delete", rpc.DeleteRequest(urn, dataset["dataset_id"], props(state), 60))
+    assert str(through_package.value) == str(through_python.value)
+    assert len(aep.records[dataset["dataset_id"]]) == 2
+
+
+def test_a_refused_change_and_a_bad_setting_are_the_same_line_through_either_door(
+    aep: AepEmulator, configured: Callable[..., Any], schema_id: str
+) -> None:
+    token = f"{PACKAGE}:aep:Dataset"
+    olds = {"name": "d", "schema_id": schema_id, "profile_enabled": True, "dataset_id": "x"}
+    news = {"name": "d", "schema_id": schema_id, "profile_enabled": False}
+    with pytest.raises(DataSafetyError) as through_python:
+        configured(DatasetProvider()).diff("x", olds, news)
+    with pytest.raises(DataSafetyError) as through_package:
+        call(package(aep), "diff", rpc.DiffRequest(URN.format(token=token, name="d"), "x", props(
+            {"name": "d", "schemaId": schema_id, "profileEnabled": True, "datasetId": "x"}),
+            props({"name": "d", "schemaId": schema_id, "profileEnabled": False}), []))  # fmt: skip
+    assert str(through_package.value) == str(through_python.value)
+
+    wrong = package(aep, **{"aep:clientSecret": "wrong"})
+    failed = call(wrong, "check", rpc.CheckRequest(URN.format(token=token, name="d"), {},
+                                                   props({"name": "d", "schemaId": schema_id}), b""))  # fmt: skip
+    python = DatasetProvider()
+    python.configure(ConfigureRequest(Config({**aep.stack_config(), "aep:clientSecret": "wrong"}, "t")))
+    expected = python.check({}, {"name": "d", "schema_id": schema_id}).failures
+    assert [f.reason for f in failed.failures] == [f.reason for f in expected] and len(expected) == 1
+
+
+def test_a_preview_says_which_outputs_come_later_and_an_unknown_input_stays_unknown(aep: AepEmulator) -> None:
+    token = f"{PACKAGE}:aep:SourceConnection"
+    request = rpc.CreateRequest(URN.format(token=token, name="s"), props({"name": "s", "description": ""}), 60, True)
+    preview = call(package(aep), "create", request)
+    assert preview.resource_id is None and plain(preview.properties["connectionId"]).__class__.__name__ == "Unknown"
+    assert not aep.source_connections  # a preview creates nothing
+
+
+def test_an_update_in_place_a_refresh_and_a_preview_of_an_update_through_the_package(aep: AepEmulator) -> None:
+    provider, token = package(aep), f"{PACKAGE}:aep:SourceConnection"
+    urn = URN.format(token=token, name="s")
+    created = call(provider, "create", rpc.CreateRequest(urn, props({"name": "s", "description": ""}), 60, False))
+    news = props({"name": "renamed", "description": ""})
+    diff = call(provider, "diff", rpc.DiffRequest(urn, created.resource_id, created.properties, news, []))
+    assert diff.changes and diff.diffs == ["name"] and not diff.replaces
+    preview = call(provider, "update", rpc.UpdateRequest(urn, created.resource_id, created.properties, news, 60, [],
+                                                         True))  # fmt: skip
+    kept = unwrap(preview.properties)
+    assert kept["connectionId"] == created.resource_id and type(kept["etag"]).__name__ == "Unknown"
+    assert aep.source_connections[created.resource_id]["name"] == "s"  # a preview changes nothing
+    updated = call(provider, "update", rpc.UpdateRequest(urn, created.resource_id, created.properties, news, 60, [],
+                                                         False))  # fmt: skip
+    assert aep.source_connections[created.resource_id]["name"] == "renamed"
+
+    aep.source_connections[created.resource_id]["name"] = "by hand"
+    read = call(provider, "read", rpc.ReadRequest(urn, created.resource_id, updated.properties, news))
+    assert unwrap(read.inputs)["name"] == "by hand" and read.resource_id == created.resource_id
+    del aep.source_connections[created.resource_id]
+    assert (
+        call(provider, "read", rpc.ReadRequest(urn, created.resource_id, updated.properties, news)).resource_id is None
+    )
+
+
+def test_a_resource_type_the_package_does_not_have_is_named(aep: AepEmulator) -> None:
+    with pytest.raises(ValueError, match="customerio-aep:aep:Nothing is not a resource of the customerio-aep package"):
+        call(package(aep), "check", rpc.CheckRequest(URN.format(token=f"{PACKAGE}:aep:Nothing", name="n"), {}, {}, b""))
+
+
+def test_the_version_of_a_checkout_on_the_path_is_read_from_its_pyproject() -> None:
+    import importlib.metadata
+    from unittest import mock
+
+    from customerio_aep.package import package_version
+
+    installed = package_version()
+    with mock.patch("customerio_aep.package.version", side_effect=importlib.metadata.PackageNotFoundError):
+        assert package_version() == installed  # the engine-test venv has the checkout on its path, no metadata
