@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -95,6 +95,24 @@ class CustomerIoToAepArgs:
     (customerio.email.opened). None: a stack that has a mapping keeps its vocabulary, a new one gets `xdm`."""
 
 
+@dataclass(frozen=True)
+class Parts:
+    """The resource classes the component is made of: the Python dynamic resources; for a program in another language
+    the package's provider makes it of the package's own resources (package/resources.py), which share their code."""
+
+    schema: Callable[..., pulumi.CustomResource] = XdmSchema
+    dataset: Callable[..., pulumi.CustomResource] = Dataset
+    labels: Any = DatasetLabels
+    source: Any = SourceConnection
+    target: Any = TargetConnection
+    mapping: Any = MappingSet
+    flow: Any = Dataflow
+    namespace: Any = IdentityNamespace
+    descriptor: Any = IdentityDescriptor
+    profile: Any = ProfileEnablement
+    webhook: Any = ReportingWebhook
+
+
 class CustomerIoToAep(pulumi.ComponentResource):
     """Streams Customer.io reporting webhooks into an AEP dataset: AEP objects, ingress and the webhook."""
 
@@ -123,19 +141,24 @@ class CustomerIoToAep(pulumi.ComponentResource):
     """The same for each workspace whose reporting webhook the stack manages, by name (`backfill --workspace`)."""
 
     def __init__(
-        self, name: str, args: CustomerIoToAepArgs | None = None, opts: pulumi.ResourceOptions | None = None
+        self,
+        name: str,
+        args: CustomerIoToAepArgs | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+        parts: Parts | None = None,
     ) -> None:
         args = args or CustomerIoToAepArgs()
         _validate(args)
         super().__init__("customerio-aep:index:CustomerIoToAep", name, None, opts)
         self._name, self._args, self._child = name, args, pulumi.ResourceOptions(parent=self)
+        self._parts = parts or Parts()
 
         # Wiring uses resource ids: they stay known when a preview updates a resource in place.
         schema_id = self._schema()
         profile_ready = self._profile(schema_id) if args.profile else []
         dataset_id = self._dataset(schema_id, profile_ready)
         if args.data_usage_labels is not None:
-            DatasetLabels(f"{self._name}-labels", dataset_id=dataset_id, labels=list(args.data_usage_labels),
+            self._parts.labels(f"{self._name}-labels", dataset_id=dataset_id, labels=list(args.data_usage_labels),
                           opts=self._child)  # fmt: skip
         flow, source, target, mapping = self._dataflow(schema_id, dataset_id)
         endpoint, ingress, workspace_endpoints = self._ingress(flow)
@@ -161,7 +184,7 @@ class CustomerIoToAep(pulumi.ComponentResource):
         self.dedupe_table = pulumi.Output.from_input(ingress.get("dedupe_table"))
         self.live_stream_started_at = webhook.live_since if webhook else pulumi.Output.from_input(None)
         starts = {ws: hook.live_since for ws, hook in workspace_webhooks.items()}
-        self.workspace_live_stream_started_at = pulumi.Output.from_input(starts)  # type: ignore[arg-type]
+        self.workspace_live_stream_started_at = pulumi.Output.from_input(starts)
         self.register_outputs(
             {
                 "webhook_url": self.webhook_url,
@@ -179,7 +202,7 @@ class CustomerIoToAep(pulumi.ComponentResource):
         """The brought schema, or an ExperienceEvent schema with the Customer.io fields."""
         if self._args.schema_id is not None:
             return self._args.schema_id
-        return XdmSchema(
+        return self._parts.schema(
             f"{self._name}-schema",
             title=f"{self._args.name_prefix} Customer.io events",
             fields=_fields(self._args),
@@ -197,7 +220,7 @@ class CustomerIoToAep(pulumi.ComponentResource):
             needs: list[pulumi.Resource] = []
             if identity.namespace_name is not None:
                 needs.append(
-                    IdentityNamespace(
+                    self._parts.namespace(
                         f"{self._name}-namespace-{identity.namespace.lower()}",
                         code=identity.namespace,
                         name=identity.namespace_name,
@@ -206,7 +229,7 @@ class CustomerIoToAep(pulumi.ComponentResource):
                         opts=self._child,
                     )
                 )
-            descriptor = IdentityDescriptor(
+            descriptor = self._parts.descriptor(
                 f"{self._name}-identity-{identity.field}",
                 schema_id=schema_id,
                 field=f"{NAMESPACE}.{identity.field}",
@@ -217,7 +240,7 @@ class CustomerIoToAep(pulumi.ComponentResource):
             )
             descriptors.append(descriptor)
             primary = descriptor if identity.primary else primary
-        enablement = ProfileEnablement(
+        enablement = self._parts.profile(
             f"{self._name}-profile",
             schema_id=schema_id,
             opts=self._after([primary] if primary else []),
@@ -228,7 +251,7 @@ class CustomerIoToAep(pulumi.ComponentResource):
         """The brought dataset, or a streaming dataset on the schema (in Profile once the schema is)."""
         if self._args.dataset_id is not None:
             return self._args.dataset_id
-        return Dataset(
+        return self._parts.dataset(
             f"{self._name}-dataset",
             name=f"{self._args.name_prefix} Customer.io events",
             schema_id=schema_id,
@@ -239,15 +262,13 @@ class CustomerIoToAep(pulumi.ComponentResource):
             opts=self._after(profile_ready),
         ).id
 
-    def _dataflow(
-        self, schema_id: pulumi.Input[str], dataset_id: pulumi.Input[str]
-    ) -> tuple[Dataflow, SourceConnection, TargetConnection, MappingSet]:
+    def _dataflow(self, schema_id: pulumi.Input[str], dataset_id: pulumi.Input[str]) -> tuple[Any, Any, Any, Any]:
         """Source, target, mapping and the dataflow joining them."""
         name, prefix, child, adopt = self._name, self._args.name_prefix, self._child, self._args.adopt_flow_id
-        source = SourceConnection(
+        source = self._parts.source(
             f"{name}-source", name=f"{prefix} Customer.io source", adopt_flow_id=adopt, opts=child
         )
-        target = TargetConnection(
+        target = self._parts.target(
             f"{name}-target",
             name=f"{prefix} data lake target",
             schema_id=schema_id,
@@ -255,7 +276,7 @@ class CustomerIoToAep(pulumi.ComponentResource):
             adopt_flow_id=adopt,
             opts=child,
         )
-        mapping = MappingSet(
+        mapping = self._parts.mapping(
             f"{name}-mapping",
             schema_id=schema_id,
             mappings=build_mappings(
@@ -264,7 +285,7 @@ class CustomerIoToAep(pulumi.ComponentResource):
             adopt_flow_id=adopt,
             opts=child,
         )
-        flow = Dataflow(
+        flow = self._parts.flow(
             f"{name}-flow",
             name=f"{prefix} Customer.io dataflow",
             source_connection_id=source.id,
@@ -281,7 +302,7 @@ class CustomerIoToAep(pulumi.ComponentResource):
         return stack_budget(self._args.streaming_throughput, self._args.profile)
 
     def _ingress(
-        self, flow: Dataflow
+        self, flow: Any
     ) -> tuple[pulumi.Output[str], dict[str, pulumi.Output[Any]], dict[str, pulumi.Output[str]]]:
         """Where Customer.io posts: the AWS ingress in front of the inlet, or the inlet itself (direct); with the
         names of the ingress's parts and each workspace's URL (none for direct)."""
@@ -323,14 +344,14 @@ class CustomerIoToAep(pulumi.ComponentResource):
         )
         return endpoint, {part: getattr(ingress, part) for part in parts}, ingress.workspace_endpoints
 
-    def _reporting_webhook(self, endpoint: pulumi.Output[str]) -> ReportingWebhook | None:
+    def _reporting_webhook(self, endpoint: pulumi.Output[str]) -> Any:
         """The Customer.io reporting webhook, when managed (default: when customerio:appApiKey is set)."""
         manage = self._args.manage_reporting_webhook
         if manage is None:
             manage = pulumi.Config("customerio").get("appApiKey") is not None
         if not manage:
             return None
-        return ReportingWebhook(
+        return self._parts.webhook(
             f"{self._name}-webhook",
             name=f"{self._args.name_prefix} → Adobe Experience Platform",
             endpoint=endpoint,
@@ -339,13 +360,13 @@ class CustomerIoToAep(pulumi.ComponentResource):
             opts=self._child,
         )
 
-    def _workspace_webhooks(self, urls: dict[str, pulumi.Output[str]]) -> dict[str, ReportingWebhook]:
+    def _workspace_webhooks(self, urls: dict[str, pulumi.Output[str]]) -> dict[str, Any]:
         """A reporting webhook for each workspace given an App API key, posting to the workspace's own URL."""
         hooks = {}
         for ws, workspace in self._args.workspaces.items():
             if workspace.app_api_key is None:
                 continue
-            hooks[ws] = ReportingWebhook(
+            hooks[ws] = self._parts.webhook(
                 f"{self._name}-webhook-{ws}",
                 name=f"{self._args.name_prefix} ({ws}) → Adobe Experience Platform",
                 endpoint=urls[ws],

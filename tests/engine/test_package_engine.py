@@ -20,19 +20,19 @@ from tests.emulators.aep import AepEmulator
 from tests.emulators.customerio.events import every_kind
 from tests.engine.harness import ENGINE_VENV, ROOT, Stack
 
-EXAMPLE = ROOT / "examples" / "yaml-resources"
+EXAMPLES = ROOT / "examples"
 
 # Measured: the plugin's read and update run only here.
 pytestmark = pytest.mark.cli_coverage
 
 
-def yaml_program(tmp: Path, aep: AepEmulator, config: dict[str, str]) -> Stack:
+def yaml_program(example: str, tmp: Path, aep: AepEmulator, config: dict[str, str]) -> Stack:
     """The example and the plugin copied into tmp (the plugin on the engine-test venv), a stack on the emulator with
     the provider's settings as a user sets them."""
     shutil.copytree(ROOT / "provider", tmp / "provider")
     plugin = tmp / "provider" / "PulumiPlugin.yaml"
     plugin.write_text(plugin.read_text().replace("virtualenv: ../venv", f"virtualenv: {ENGINE_VENV}"))
-    shutil.copytree(EXAMPLE, tmp / "program")
+    shutil.copytree(EXAMPLES / example, tmp / "program")
     program = tmp / "program" / "Pulumi.yaml"
     program.write_text(program.read_text().replace("customerio-aep: ../../provider", "customerio-aep: ../provider"))
     stack = Stack(tmp / "program")
@@ -46,7 +46,8 @@ def test_a_yaml_program_makes_a_dataflow_onto_an_existing_dataset_and_changes_it
 ) -> None:
     schema = configured(XdmSchemaProvider()).create({"title": "t", "description": "", "fields": DEFAULT_FIELDS}).outs
     dataset = configured(DatasetProvider()).create({"name": "existing", "schema_id": schema["schema_id"]}).outs
-    stack = yaml_program(tmp_path, aep, {"schemaId": schema["schema_id"], "datasetId": dataset["dataset_id"]})
+    config = {"schemaId": schema["schema_id"], "datasetId": dataset["dataset_id"]}
+    stack = yaml_program("yaml-resources", tmp_path, aep, config)
 
     stack.up()
     outputs = stack.outputs(show_secrets=True)
@@ -75,3 +76,35 @@ def test_a_yaml_program_makes_a_dataflow_onto_an_existing_dataset_and_changes_it
 
     stack.destroy()
     assert not aep.flows and dataset["dataset_id"] in aep.datasets  # the dataset was not the program's
+
+
+def test_a_yaml_program_makes_the_whole_integration_with_the_component_and_its_data_is_guarded(
+    aep: AepEmulator, tmp_path: Path
+) -> None:
+    stack = yaml_program("yaml-integration", tmp_path, aep, {})
+    stack.up()
+    outputs = stack.outputs(show_secrets=True)
+    dataset = outputs["datasetId"]
+    for event in every_kind():
+        assert requests.post(outputs["webhookUrl"], json=event, timeout=10).status_code == 200
+    assert len(aep.records[dataset]) == len(every_kind())
+
+    mark = aep.mark()
+    assert set(stack.preview()) == {"same"} and aep.count(since=mark) == 0
+    stack.refresh()
+    assert set(stack.preview()) == {"same"}
+
+    stack.set_config("namePrefix", "renamed")
+    assert set(stack.preview_ops().values()) <= {"same", "update"}
+    stack.up()
+    after = stack.outputs(show_secrets=True)
+    assert (after["datasetId"], after["webhookUrl"]) == (dataset, outputs["webhookUrl"])
+    assert aep.datasets[dataset]["name"] == "renamed Customer.io events"
+
+    refused = stack.run("destroy", "--yes", "--skip-preview", check=False)
+    assert refused.returncode != 0 and f"(id {dataset}) holds {len(every_kind())} records" in refused.stdout
+    assert dataset in aep.datasets
+    stack.set_config("forceDestroy", "true")
+    stack.up()
+    stack.destroy()
+    assert dataset not in aep.datasets

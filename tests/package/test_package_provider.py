@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
 
+import pulumi
 import pytest
 from pulumi.dynamic import Config, ConfigureRequest
 from pulumi.provider.experimental import provider as rpc
@@ -18,13 +19,15 @@ from customerio_aep.aep.dataset import DatasetProvider
 from customerio_aep.aep.errors import DataSafetyError
 from customerio_aep.aep.schema import XdmSchemaProvider
 from customerio_aep.package.provider import PackageProvider, plain, wrap
-from customerio_aep.package.schema import CONFIG_KEYS, PACKAGE, RESOURCES, schema
+from customerio_aep.package.schema import COMPONENT, CONFIG_KEYS, PACKAGE, RESOURCES, schema
 from tests.aep.test_data_safety import landed
 
 __all__ = ["landed"]  # the fixture: a whole chain with two records in its dataset
 from tests.emulators.aep import AepEmulator
+from tests.mocks import RecordingMocks, run_program
 
 URN = "urn:pulumi:test::p::{token}::{name}"
+T = TypeVar("T")
 
 
 def package(aep: AepEmulator, **override: str) -> PackageProvider:
@@ -33,7 +36,7 @@ def package(aep: AepEmulator, **override: str) -> PackageProvider:
     names = {v: k for k, v in CONFIG_KEYS.items()}
     settings = {**aep.stack_config(), **override}
     args = {_camel(names[k]): PropertyValue(v) for k, v in settings.items() if k in names}
-    asyncio.run(provider.configure(rpc.ConfigureRequest({}, args, True, False)))
+    run(provider.configure(rpc.ConfigureRequest({}, args, True, False)))
     return provider
 
 
@@ -42,8 +45,18 @@ def _camel(name: str) -> str:
     return head + "".join(p.title() for p in rest)
 
 
+def run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Await in a loop of its own, leaving the thread's loop as it was (the Pulumi mocks need it; asyncio.run unsets
+    it)."""
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(coroutine)
+    finally:
+        loop.close()
+
+
 def call(provider: PackageProvider, method: str, request: Any) -> Any:
-    return asyncio.run(getattr(provider, method)(request))
+    return run(getattr(provider, method)(request))
 
 
 def props(values: dict[str, Any]) -> dict[str, PropertyValue]:
@@ -63,7 +76,9 @@ def schema_id(configured: Callable[..., Any]) -> str:
 def test_the_schema_names_every_resource_with_camel_case_properties_and_secrets() -> None:
     written = json.loads(schema("1.2.3"))
     assert written["name"] == PACKAGE and written["version"] == "1.2.3"
-    assert set(written["resources"]) == {r.token for r in RESOURCES}
+    assert set(written["resources"]) == {r.token for r in RESOURCES} | {COMPONENT}
+    assert written["resources"][COMPONENT]["isComponent"] and written["resources"][COMPONENT]["properties"][
+        "webhookUrl"]["secret"]  # fmt: skip
     flow = written["resources"][f"{PACKAGE}:aep:Dataflow"]
     assert flow["properties"]["webhookUrl"]["secret"] and "mappingVersion" in flow["requiredInputs"]
     assert written["config"]["variables"]["clientSecret"]["secret"]
@@ -159,3 +174,38 @@ def test_the_version_of_a_checkout_on_the_path_is_read_from_its_pyproject() -> N
     installed = package_version()
     with mock.patch("customerio_aep.package.version", side_effect=importlib.metadata.PackageNotFoundError):
         assert package_version() == installed  # the engine-test venv has the checkout on its path, no metadata
+
+
+def test_the_component_through_the_package_is_the_same_graph_of_the_packages_resources(mocks: RecordingMocks) -> None:
+    from customerio_aep import CustomerIoToAep, CustomerIoToAepArgs
+    from customerio_aep.package.resources import PARTS
+
+    args = CustomerIoToAepArgs(ingress="direct", manage_reporting_webhook=True, data_usage_labels=["I1"])
+    run_program(lambda: CustomerIoToAep("python", args))
+    run_program(lambda: CustomerIoToAep("package", args, parts=PARTS))
+    python = {r.name.removeprefix("python"): r for r in mocks.resources if r.name.startswith("python-")}
+    package = {r.name.removeprefix("package"): r for r in mocks.resources if r.name.startswith("package-")}
+    assert set(python) == set(package) == {"-schema", "-dataset", "-labels", "-source", "-target", "-mapping", "-flow",
+                                            "-webhook"}  # fmt: skip
+    for name, made in package.items():
+        kind = python[name].typ.rsplit(":", 1)[1]
+        assert made.typ == f"{PACKAGE}:{'customerio' if kind == 'ReportingWebhook' else 'aep'}:{kind}"
+    assert package["-dataset"].inputs["schemaId"] == "package-schema-id"  # sent as the schema names them
+    assert package["-labels"].inputs == {"datasetId": "package-dataset-id", "labels": ["I1"]}
+    assert package["-flow"].inputs["mappingId"] == "package-mapping-id"
+
+
+def test_component_arguments_and_outputs_cross_as_the_engine_sends_them() -> None:
+    from customerio_aep.package.provider import _input, _output
+
+    async def crossed() -> tuple[list[PropertyValue], list[Any]]:
+        known = pulumi.Output.from_input("https://inlet")
+        outs = [await _output(known, secret=True), await _output(pulumi.Output.from_input(7), secret=False)]
+        ins = [_input(PropertyValue("direct")), _input(PropertyValue("k", is_secret=True)),
+               _input(PropertyValue.computed())]  # fmt: skip
+        return outs, ins
+
+    (secret, number), (plain_input, secret_input, later) = run(crossed())
+    assert (secret.value, secret.is_secret, number.value, number.is_secret) == ("https://inlet", True, 7.0, False)
+    assert plain_input == "direct"
+    assert isinstance(secret_input, pulumi.Output) and isinstance(later, pulumi.Output)  # wired, not guessed

@@ -135,8 +135,16 @@ class Pages:
         if self.processes > 1:
             methods = multiprocessing.get_all_start_methods()
             context = multiprocessing.get_context("fork" if "fork" in methods else None)
-            self._pool = ProcessPoolExecutor(self.processes, context, initializer=_start, initargs=(self.work,))
-            self._pool.submit(os.getpid).result()  # with fork, every process starts at the first task: now
+            # A Ctrl-C while they start would kill one before it ignores SIGINT (a broken pool): they are born
+            # ignoring it. With fork, every process starts at the first task: now.
+            main = threading.current_thread() is threading.main_thread()
+            previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
+            try:
+                self._pool = ProcessPoolExecutor(self.processes, context, initializer=_start, initargs=(self.work,))
+                self._pool.submit(os.getpid).result()
+            finally:
+                if main:  # a handler set outside Python reads as None: Python's own is then the one to put back
+                    signal.signal(signal.SIGINT, previous if previous is not None else signal.default_int_handler)
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:

@@ -12,13 +12,25 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+import pulumi
 from pulumi.dynamic import Config, ConfigureRequest, ResourceProvider
 from pulumi.output import Unknown
 from pulumi.provider.experimental import provider as rpc
 from pulumi.provider.experimental.property_value import Computed, PropertyValue
 from pulumi.runtime.rpc import UNKNOWN as UNKNOWN_ON_THE_WIRE
 
-from customerio_aep.package.schema import BY_TOKEN, CONFIG, CONFIG_KEYS, PACKAGE, PackageResource, schema
+from customerio_aep.aep.provider import is_unknown
+from customerio_aep.package.schema import (
+    BY_TOKEN,
+    COMPONENT,
+    COMPONENT_INPUTS,
+    COMPONENT_OUTPUTS,
+    CONFIG,
+    CONFIG_KEYS,
+    PACKAGE,
+    PackageResource,
+    schema,
+)
 
 KEPT_IN_PREVIEW = frozenset({"dataset_id", "schema_id", "alt_id", "fieldgroup_id", "tenant_id", "connection_id",
                              "mapping_id", "flow_id", "inlet_url", "webhook_url", "namespace_id", "descriptor_id",
@@ -107,6 +119,9 @@ class PackageProvider(rpc.Provider):
         return rpc.ConfigureResponse(accept_secrets=True, supports_preview=True, accept_outputs=False)
 
     def _of(self, urn_type: str) -> tuple[ResourceProvider, Resources]:
+        # A child's URN carries its parents' types first ("…:CustomerIoToAep$customerio-aep:aep:Dataset"): the SDK's
+        # request.type gives them all.
+        urn_type = urn_type.rsplit("$", 1)[-1]
         if urn_type not in self.providers:
             raise ValueError(f"{urn_type} is not a resource of the {PACKAGE} package")
         return self.providers[urn_type], self.types[urn_type]
@@ -168,7 +183,38 @@ class PackageProvider(rpc.Provider):
         result = provider.update(request.resource_id, olds, news)
         return rpc.UpdateResponse(properties=props.wrap(result.outs or {}))
 
+    async def construct(self, request: rpc.ConstructRequest) -> rpc.ConstructResponse:
+        """The CustomerIoToAep component, made of the package's own resources (which this provider serves)."""
+        from customerio_aep.integration import CustomerIoToAep, CustomerIoToAepArgs
+        from customerio_aep.package.resources import PARTS
+
+        if request.resource_type != COMPONENT:
+            raise ValueError(f"{request.resource_type} is not a component of the {PACKAGE} package")
+        names = {p.schema_name: p.name for p in COMPONENT_INPUTS}
+        given = {names[k]: _input(v) for k, v in request.inputs.items() if k in names and v.value is not None}
+        component = CustomerIoToAep(request.name, CustomerIoToAepArgs(**given), request.options, parts=PARTS)
+        state = {p.schema_name: await _output(getattr(component, p.name), p.secret) for p in COMPONENT_OUTPUTS}
+        return rpc.ConstructResponse(urn=await component.urn.future() or "", state=state, state_dependencies={})
+
     async def delete(self, request: rpc.DeleteRequest) -> None:
         """Delete, with the provider class's guards (a dataset holding records stays)."""
         provider, props = self._of(request.type)
         provider.delete(request.resource_id, props.plain(request.properties))
+
+
+def _input(value: PropertyValue) -> Any:
+    """A component argument: plain when known; an Output when secret or known only later (its wiring stays)."""
+    if value.is_secret:
+        return pulumi.Output.secret(plain(value.with_secret(False)))
+    known = plain(value)
+    if is_unknown(known):
+        return pulumi.Output.from_input(known)
+    return known
+
+
+async def _output(output: pulumi.Output[Any], secret: bool) -> PropertyValue:
+    """A component output's value for the engine (unknown during a preview, when it is)."""
+    if not await output.is_known():
+        return PropertyValue(UNKNOWN_ON_THE_WIRE)
+    value = await output.future()
+    return wrap(value, secret=secret or bool(await output.is_secret()))

@@ -195,6 +195,43 @@ RESOURCES = (
 # fmt: on
 BY_TOKEN = {r.token: r for r in RESOURCES}
 
+COMPONENT = f"{PACKAGE}:index:CustomerIoToAep"
+NUMBER: dict[str, Any] = {"type": "number"}
+# The component's arguments (CustomerIoToAepArgs fields; workspaces, identities and ingress options are not in the
+# package yet) and outputs (its attributes).
+COMPONENT_INPUTS = (
+    Prop("name_prefix", STRING, "Prefix of every name and title (default cio-aep)."),
+    Prop("schema_id", STRING, "The `$id` of an existing schema with the Customer.io fields; none: one is created."),
+    Prop("dataset_id", STRING, "An existing dataset on `schemaId`; none: one is created."),
+    Prop("force_destroy", BOOLEAN, "Let destroy delete the created dataset although it holds events."),
+    Prop("extra_fields", STRING_MAP, "More schema fields, name to XDM type."),
+    Prop("mapping_extra", {"type": "array", "items": ANY}, "Mapping entries added to the default mapping."),
+    Prop("mapping_remove", STRINGS, "Destinations dropped from the default mapping."),
+    Prop("events", STRINGS, "Customer.io reporting events to send (default: all)."),
+    Prop("ingress", STRING, "aws (default: verified, buffered, deduplicated) or direct."),
+    Prop("signing_key", STRING, "The Customer.io webhook signing key (aws ingress).", secret=True),
+    Prop("previous_signing_key", STRING, "During a key rotation, the key being replaced.", secret=True),
+    Prop("flow_enabled", BOOLEAN, "Whether the dataflow runs (default true)."),
+    Prop("manage_reporting_webhook", BOOLEAN, "Create the Customer.io reporting webhook."),
+    Prop("profile", BOOLEAN, "Put the events on Real-Time Customer Profile (cannot be turned off)."),
+    Prop("adopt_flow_id", STRING, "Id of a hand-made Customer.io dataflow to take over."),
+    Prop("adopt_reporting_webhook_id", STRING, "Id of an existing reporting webhook to take over."),
+    Prop("streaming_throughput", NUMBER, "Records per second this stack may stream into AEP."),
+    Prop("event_types", STRING, "The eventType vocabulary: xdm or customerio."),
+    Prop("data_usage_labels", STRINGS, "Data usage labels for the dataset, e.g. [I1, I2]."),
+)
+COMPONENT_OUTPUTS = (
+    Prop("webhook_url", STRING, "Where Customer.io posts.", secret=True),
+    Prop("flow_id", STRING, "The dataflow's id."),
+    Prop("schema_id", STRING, "The schema's `$id`."),
+    Prop("dataset_id", STRING, "The dataset's id."),
+    Prop("source_connection_id", STRING, "The source connection."),
+    Prop("target_connection_id", STRING, "The target connection."),
+    Prop("mapping_id", STRING, "The mapping set."),
+    Prop("mapping_version", INTEGER, "The mapping set's version."),
+    Prop("live_stream_started_at", INTEGER, "When the managed reporting webhook began reporting (unix seconds)."),
+)
+
 CONFIG = (
     Prop("client_id", STRING, "The AEP OAuth server-to-server credential's client id (Developer Console)."),
     Prop("client_secret", STRING, "Its client secret.", secret=True),
@@ -227,8 +264,18 @@ def schema(version: str) -> str:
             "the Customer.io reporting webhook as resources.",
             "config": {"variables": config},
             "provider": {"inputProperties": config},
-            "resources": {r.token: r.spec() for r in RESOURCES},
+            "resources": {r.token: r.spec() for r in RESOURCES} | {COMPONENT: _component()},
             "language": {"python": {"respectSchemaVersion": True}},
         },
         indent=2,
     )
+
+
+def _component() -> dict[str, Any]:
+    return {
+        "isComponent": True,
+        "description": "The whole Customer.io to AEP integration: schema, dataset, dataflow, ingress and webhook.",
+        "inputProperties": {p.schema_name: p.spec() for p in COMPONENT_INPUTS},
+        "properties": {p.schema_name: p.spec() for p in COMPONENT_OUTPUTS},
+        "required": ["webhookUrl", "flowId", "schemaId", "datasetId", "mappingId", "mappingVersion"],
+    }
