@@ -22,6 +22,8 @@ from customerio_aep.customerio.events import ALL_EVENTS
 from customerio_aep.customerio.reporting_webhook import ReportingWebhookProvider
 
 PACKAGE = "customerio-aep"
+GO_MODULE = "customerio-aep/sdk/go/customerioaep"
+"""The generated Go SDK's module path (a local one: the SDK is generated where it is used, README "Other languages")."""
 
 STRING: dict[str, Any] = {"type": "string"}
 INTEGER: dict[str, Any] = {"type": "integer"}
@@ -265,7 +267,11 @@ def schema(version: str) -> str:
             "config": {"variables": config},
             "provider": {"inputProperties": config},
             "resources": {r.token: r.spec() for r in RESOURCES} | {COMPONENT: _component()},
-            "language": {"python": {"respectSchemaVersion": True}},
+            "language": {
+                "python": {"respectSchemaVersion": True},
+                "nodejs": {"packageName": "customerio-aep", "respectSchemaVersion": True},
+                "go": {"importBasePath": GO_MODULE, "respectSchemaVersion": True},
+            },
         },
         indent=2,
     )
