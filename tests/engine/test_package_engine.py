@@ -88,6 +88,8 @@ def test_a_yaml_program_makes_the_whole_integration_with_the_component_and_its_d
     for event in every_kind():
         assert requests.post(outputs["webhookUrl"], json=event, timeout=10).status_code == 200
     assert len(aep.records[dataset]) == len(every_kind())
+    state, flow = stack.state_text(), aep.flows[outputs["flowId"]]
+    assert aep.client_secret not in state and flow["options"]["inletId"] not in state  # secrets only encrypted
 
     mark = aep.mark()
     assert set(stack.preview()) == {"same"} and aep.count(since=mark) == 0
