@@ -18,7 +18,7 @@ from customerio_aep.aep.dataset import DatasetProvider
 from customerio_aep.aep.schema import XdmSchemaProvider
 from tests.emulators.aep import AepEmulator
 from tests.emulators.customerio.events import every_kind
-from tests.engine.harness import ENGINE_VENV, ROOT, Stack
+from tests.engine.harness import ENGINE_VENV, PROGRAMS, ROOT, Stack
 
 EXAMPLES = ROOT / "examples"
 
@@ -26,18 +26,18 @@ EXAMPLES = ROOT / "examples"
 pytestmark = pytest.mark.cli_coverage
 
 
-def yaml_program(example: str, tmp: Path, aep: AepEmulator, config: dict[str, str]) -> Stack:
+def yaml_program(example: str, tmp: Path, aep: AepEmulator, config: dict[str, str], source: Path = EXAMPLES) -> Stack:
     """The example and the plugin copied into tmp (the plugin on the engine-test venv), a stack on the emulator with
     the provider's settings as a user sets them."""
     shutil.copytree(ROOT / "provider", tmp / "provider")
     plugin = tmp / "provider" / "PulumiPlugin.yaml"
     plugin.write_text(plugin.read_text().replace("virtualenv: ../venv", f"virtualenv: {ENGINE_VENV}"))
-    shutil.copytree(EXAMPLES / example, tmp / "program")
+    shutil.copytree(source / example, tmp / "program")
     program = tmp / "program" / "Pulumi.yaml"
     program.write_text(program.read_text().replace("customerio-aep: ../../provider", "customerio-aep: ../provider"))
     stack = Stack(tmp / "program")
     settings = {f"customerio-aep:{key.split(':')[1]}": value for key, value in aep.stack_config().items()}
-    stack.init({**settings, **config}, secret=("customerio-aep:clientSecret",))
+    stack.init({**settings, **config}, secret=("customerio-aep:clientSecret", "clientSecret"))
     return stack
 
 
@@ -110,3 +110,40 @@ def test_a_yaml_program_makes_the_whole_integration_with_the_component_and_its_d
     stack.up()
     stack.destroy()
     assert dataset not in aep.datasets
+
+
+def test_an_explicit_provider_points_at_a_second_sandbox_in_the_same_program(aep: AepEmulator, tmp_path: Path) -> None:
+    config = {"secondSandbox": "dev", "clientSecret": aep.client_secret}
+    stack = yaml_program("yaml_two_sandboxes", tmp_path, aep, config, source=PROGRAMS)
+    stack.up()
+    outputs = stack.outputs()
+    made = aep.source_connections
+    assert (made[outputs["defaultId"]]["sandboxName"], made[outputs["secondId"]]["sandboxName"]) == ("prod", "dev")
+    assert aep.client_secret not in stack.state_text()  # the explicit provider's secret input is kept encrypted
+    stack.destroy()
+    assert not aep.source_connections
+
+
+def test_a_refused_credential_and_a_change_aep_cannot_make_are_one_line_at_preview(
+    aep: AepEmulator, tmp_path: Path
+) -> None:
+    stack = yaml_program("yaml-integration", tmp_path, aep, {"profile": "true"})
+    stack.up()
+    stack.run("config", "set", "--secret", "customerio-aep:clientSecret", "wrong")
+    stack.set_config("namePrefix", "other")  # a change: the preview checks the credential
+    mark = aep.mark()
+    refused = stack.run("preview", check=False)
+    assert refused.returncode != 0 and aep.count("*.p*", since=mark) == 0
+    said = (
+        "has a problem: customerio-aep:clientSecret: IMS refused the secret for customerio-aep:clientId emulator-client"
+    )
+    assert (
+        said in refused.stdout and "`pulumi config set --secret customerio-aep:clientSecret <secret>`" in refused.stdout
+    )
+
+    stack.run("config", "set", "--secret", "customerio-aep:clientSecret", aep.client_secret)
+    stack.set_config("profile", "false")
+    refused = stack.run("preview", check=False)
+    assert refused.returncode != 0
+    assert "profile_enabled: a dataset enabled for Real-Time Customer Profile cannot leave it" in refused.stdout
+    assert aep.count("*.patch", since=mark) + aep.count("*.delete", since=mark) == 0

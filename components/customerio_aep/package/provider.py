@@ -132,7 +132,8 @@ class PackageProvider(rpc.Provider):
         given = props.plain(request.new_inputs)
         news = {**props.defaults, **{k: v for k, v in given.items() if v is not None}}  # as the Python resource fills
         result = provider.check(props.plain(request.old_inputs), news)
-        failures = [rpc.CheckFailure(props.to_camel.get(f.property, f.property), f.reason) for f in result.failures]
+        failures = [rpc.CheckFailure(props.to_camel.get(f.property, f.property), in_package_terms(f.reason))
+                    for f in result.failures]  # fmt: skip
         return rpc.CheckResponse(inputs=props.wrap(result.inputs or {}), failures=failures)
 
     async def diff(self, request: rpc.DiffRequest) -> rpc.DiffResponse:
@@ -218,3 +219,15 @@ async def _output(output: pulumi.Output[Any], secret: bool) -> PropertyValue:
         return PropertyValue(UNKNOWN_ON_THE_WIRE)
     value = await output.future()
     return wrap(value, secret=secret or bool(await output.is_secret()))
+
+
+_KEYS = sorted(((key, f"{PACKAGE}:{p.schema_name}") for p in CONFIG for key in [CONFIG_KEYS[p.name]]),
+               key=lambda pair: -len(pair[0]))  # fmt: skip
+
+
+def in_package_terms(message: str) -> str:
+    """A message naming the Python stack's settings (`aep:clientSecret`) names the package's instead
+    (`customerio-aep:clientSecret`): the key a program in another language sets."""
+    for python_key, package_key in _KEYS:
+        message = message.replace(python_key, package_key)
+    return message
