@@ -142,6 +142,11 @@ def test_a_refused_credential_and_a_change_aep_cannot_make_are_one_line_at_previ
     )
 
     stack.run("config", "set", "--secret", "customerio-aep:clientSecret", aep.client_secret)
+    stack.set_config("customerio-aep:sandbox", "nope")  # a bad setting
+    refused = stack.run("preview", check=False)
+    assert refused.returncode != 0 and "problem: customerio-aep:sandbox: " in refused.stdout
+
+    stack.set_config("customerio-aep:sandbox", "prod")
     stack.set_config("profile", "false")
     refused = stack.run("preview", check=False)
     assert refused.returncode != 0

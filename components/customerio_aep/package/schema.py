@@ -232,6 +232,22 @@ COMPONENT_OUTPUTS = (
     Prop("mapping_id", STRING, "The mapping set."),
     Prop("mapping_version", INTEGER, "The mapping set's version."),
     Prop("live_stream_started_at", INTEGER, "When the managed reporting webhook began reporting (unix seconds)."),
+    Prop("queue_name", STRING, "The ingress queue (aws ingress)."),
+    Prop("dlq_name", STRING, "Its dead-letter queue."),
+    Prop("dashboard_url", STRING, "The ingress's CloudWatch dashboard."),
+    Prop("quarantine_bucket", STRING, "The bucket keeping authentic but unusable bodies."),
+    Prop("dedupe_table", STRING, "The table recording delivered and rejected events."),
+    Prop(
+        "workspace_webhook_urls",
+        {"type": "object", "additionalProperties": STRING},
+        "Each workspace's URL.",
+        secret=True,
+    ),
+    Prop(
+        "workspace_live_stream_started_at",
+        {"type": "object", "additionalProperties": INTEGER},
+        "When each workspace's managed reporting webhook began reporting.",
+    ),
 )
 
 CONFIG = (
