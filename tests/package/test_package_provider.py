@@ -210,3 +210,25 @@ def test_component_arguments_and_outputs_cross_as_the_engine_sends_them() -> Non
     assert (secret.value, secret.is_secret, number.value, number.is_secret) == ("https://inlet", True, 7.0, False)
     assert plain_input == "direct"
     assert isinstance(secret_input, pulumi.Output) and isinstance(later, pulumi.Output)  # wired, not guessed
+
+
+def test_component_arguments_keep_a_workspaces_keys_secret_and_build_identities() -> None:
+    from customerio_aep.identities import IdentityField
+    from customerio_aep.package.provider import component_args
+
+    async def made() -> tuple[Any, bool]:
+        args = component_args({
+            "ingress": PropertyValue("aws"),
+            "workspaces": PropertyValue({"eu": PropertyValue({"signingKey": PropertyValue("k", is_secret=True),
+                                                              "region": PropertyValue("eu")})}),
+            "identities": PropertyValue([PropertyValue({"field": PropertyValue("id"),
+                                                        "namespace": PropertyValue("CustomerIO"),
+                                                        "primary": PropertyValue(True)})]),
+            "streamingThroughput": PropertyValue(1500.0),
+        })  # fmt: skip
+        return args, await args.workspaces["eu"].signing_key.is_secret()
+
+    args, secret = run(made())
+    assert secret and args.workspaces["eu"].region == "eu"  # the key stays a secret inside the workspace
+    assert args.identities == (IdentityField("id", "CustomerIO", primary=True),)
+    assert args.streaming_throughput == 1500

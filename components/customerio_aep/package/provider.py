@@ -186,14 +186,12 @@ class PackageProvider(rpc.Provider):
 
     async def construct(self, request: rpc.ConstructRequest) -> rpc.ConstructResponse:
         """The CustomerIoToAep component, made of the package's own resources (which this provider serves)."""
-        from customerio_aep.integration import CustomerIoToAep, CustomerIoToAepArgs
+        from customerio_aep.integration import CustomerIoToAep
         from customerio_aep.package.resources import PARTS
 
         if request.resource_type != COMPONENT:
             raise ValueError(f"{request.resource_type} is not a component of the {PACKAGE} package")
-        names = {p.schema_name: p.name for p in COMPONENT_INPUTS}
-        given = {names[k]: _input(v) for k, v in request.inputs.items() if k in names and v.value is not None}
-        component = CustomerIoToAep(request.name, CustomerIoToAepArgs(**given), request.options, parts=PARTS)
+        component = CustomerIoToAep(request.name, component_args(request.inputs), request.options, parts=PARTS)
         state = {p.schema_name: await _output(getattr(component, p.name), p.secret) for p in COMPONENT_OUTPUTS}
         return rpc.ConstructResponse(urn=await component.urn.future() or "", state=state, state_dependencies={})
 
@@ -203,14 +201,38 @@ class PackageProvider(rpc.Provider):
         provider.delete(request.resource_id, props.plain(request.properties))
 
 
+def component_args(inputs: Mapping[str, PropertyValue]) -> Any:
+    """The component's arguments from the engine's: named as in Python, workspaces and identities as their classes,
+    each secret (a workspace's keys too) and each value known only later an Output."""
+    from customerio_aep.identities import IdentityField
+    from customerio_aep.integration import CustomerIoToAepArgs
+    from customerio_aep.workspaces import Workspace
+
+    names = {p.schema_name: p.name for p in COMPONENT_INPUTS}
+    given = {names[k]: _input(v) for k, v in inputs.items() if k in names and v.value is not None}
+    if "workspaces" in given:
+        given["workspaces"] = {name: Workspace(**_snake(w)) for name, w in given["workspaces"].items()}
+    if "identities" in given:
+        given["identities"] = tuple(IdentityField(**_snake(i)) for i in given["identities"])
+    return CustomerIoToAepArgs(**given)
+
+
+def _snake(fields: Mapping[str, Any]) -> dict[str, Any]:
+    return {"".join(f"_{c.lower()}" if c.isupper() else c for c in k): v for k, v in fields.items() if v is not None}
+
+
 def _input(value: PropertyValue) -> Any:
-    """A component argument: plain when known; an Output when secret or known only later (its wiring stays)."""
+    """A component argument: plain when known; an Output when secret (at any depth: a workspace's key) or known only
+    later (its wiring stays)."""
     if value.is_secret:
-        return pulumi.Output.secret(plain(value.with_secret(False)))
+        return pulumi.Output.secret(_input(value.with_secret(False)))
+    inner = value.value
+    if isinstance(inner, Mapping):
+        return {k: _input(v) for k, v in inner.items()}
+    if isinstance(inner, tuple):
+        return [_input(v) for v in inner]
     known = plain(value)
-    if is_unknown(known):
-        return pulumi.Output.from_input(known)
-    return known
+    return pulumi.Output.from_input(known) if is_unknown(known) else known
 
 
 async def _output(output: pulumi.Output[Any], secret: bool) -> PropertyValue:

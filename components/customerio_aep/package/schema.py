@@ -198,7 +198,39 @@ RESOURCES = (
 BY_TOKEN = {r.token: r for r in RESOURCES}
 
 COMPONENT = f"{PACKAGE}:index:CustomerIoToAep"
+WORKSPACE = f"{PACKAGE}:index:Workspace"
+IDENTITY = f"{PACKAGE}:index:IdentityField"
 NUMBER: dict[str, Any] = {"type": "number"}
+TYPES: dict[str, Any] = {
+    WORKSPACE: {
+        "type": "object",
+        "description": "One more Customer.io workspace into the dataset (aws ingress), on a URL of its own.",
+        "properties": {
+            "signingKey": {**STRING, "secret": True, "description": "Its webhook signing key."},
+            "previousSigningKey": {**STRING, "secret": True, "description": "During a rotation, the key replaced."},
+            "appApiKey": {
+                **STRING,
+                "secret": True,
+                "description": "Its App API key: its webhook is managed.",
+            },
+            "region": {**STRING, "description": "us or eu."},
+        },
+        "required": ["signingKey"],
+    },
+    IDENTITY: {
+        "type": "object",
+        "description": "One identity of the events on Profile: a Customer.io field in a namespace.",
+        "properties": {
+            "field": {**STRING, "description": "The custom field, e.g. id or email."},
+            "namespace": {**STRING, "description": "The namespace code, e.g. Email or CustomerIO."},
+            "primary": {**BOOLEAN, "description": "The profile key (exactly one)."},
+            "namespaceName": {**STRING, "description": "For a custom namespace: its display name (it is created)."},
+            "idType": {**STRING, "description": "For a custom namespace: its identity type."},
+        },
+        "required": ["field", "namespace"],
+    },
+}
+"""The component's argument types."""
 # The component's arguments (CustomerIoToAepArgs fields; workspaces, identities and ingress options are not in the
 # package yet) and outputs (its attributes).
 COMPONENT_INPUTS = (
@@ -221,6 +253,21 @@ COMPONENT_INPUTS = (
     Prop("streaming_throughput", NUMBER, "Records per second this stack may stream into AEP."),
     Prop("event_types", STRING, "The eventType vocabulary: xdm or customerio."),
     Prop("data_usage_labels", STRINGS, "Data usage labels for the dataset, e.g. [I1, I2]."),
+    Prop(
+        "workspaces",
+        {"type": "object", "additionalProperties": {"$ref": f"#/types/{WORKSPACE}"}},
+        "More Customer.io workspaces, by name (aws ingress).",
+    ),
+    Prop(
+        "identities",
+        {"type": "array", "items": {"$ref": f"#/types/{IDENTITY}"}},
+        "The identity fields when `profile` is on; exactly one primary.",
+    ),
+    Prop(
+        "ingress_options",
+        {"type": "object", "additionalProperties": ANY},
+        "Overrides of the aws ingress's settings (sizes, limits, alarm topic, tags).",
+    ),
 )
 COMPONENT_OUTPUTS = (
     Prop("webhook_url", STRING, "Where Customer.io posts.", secret=True),
@@ -282,6 +329,7 @@ def schema(version: str) -> str:
             "the Customer.io reporting webhook as resources.",
             "config": {"variables": config},
             "provider": {"inputProperties": config},
+            "types": TYPES,
             "resources": {r.token: r.spec() for r in RESOURCES} | {COMPONENT: _component()},
             "language": {
                 "python": {"respectSchemaVersion": True},
