@@ -76,10 +76,8 @@ class Resources:
 
     def __init__(self, resource: PackageResource) -> None:
         self.resource = resource
-        props = (*resource.inputs, *resource.outputs)
-        self.to_snake = {p.schema_name: p.name for p in props}
-        self.to_camel = {p.name: p.schema_name for p in props}
-        self.secret = {p.name for p in props if p.secret}
+        self.to_snake, self.to_camel = resource.to_snake, resource.to_camel
+        self.secret = {p.name for p in (*resource.inputs, *resource.outputs) if p.secret}
         self.outputs = [p.name for p in resource.outputs]
         self.defaults = {p.name: p.default for p in resource.inputs if p.default is not None}
 

@@ -29,19 +29,11 @@ class PackageCustomResource(pulumi.CustomResource):
 
     def translate_output_property(self, prop: str) -> str:
         """The schema's camelCase name as the Python attribute (`webhookUrl` → `webhook_url`)."""
-        return self._to_snake.get(prop, prop)
+        return self.resource.to_snake.get(prop, prop)
 
     def translate_input_property(self, prop: str) -> str:
         """The Python name as the schema's."""
-        return self._to_camel.get(prop, prop)
-
-    @property
-    def _to_snake(self) -> dict[str, str]:
-        return {p.schema_name: p.name for p in (*self.resource.inputs, *self.resource.outputs)}
-
-    @property
-    def _to_camel(self) -> dict[str, str]:
-        return {p.name: p.schema_name for p in (*self.resource.inputs, *self.resource.outputs)}
+        return self.resource.to_camel.get(prop, prop)
 
 
 def _class(token: str) -> type[PackageCustomResource]:

@@ -3,6 +3,7 @@ provider class the Python dynamic resource uses) and its properties, from which 
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -69,9 +70,19 @@ class PackageResource:
     required: tuple[str, ...]
     outputs: tuple[Prop, ...]
 
+    @functools.cached_property
+    def to_camel(self) -> dict[str, str]:
+        """Each property's schema name by its Python name (`webhook_url` → `webhookUrl`)."""
+        return {p.name: p.schema_name for p in (*self.inputs, *self.outputs)}
+
+    @functools.cached_property
+    def to_snake(self) -> dict[str, str]:
+        """Each property's Python name by its schema name."""
+        return {camel: snake for snake, camel in self.to_camel.items()}
+
     def spec(self) -> dict[str, Any]:
         """The resource in the schema: its inputs, and its properties (the inputs and the outputs)."""
-        names = {p.name: p.schema_name for p in self.inputs}
+        names = self.to_camel
         return {
             "description": self.description,
             "inputProperties": {p.schema_name: p.spec() for p in self.inputs},
@@ -231,8 +242,7 @@ TYPES: dict[str, Any] = {
     },
 }
 """The component's argument types."""
-# The component's arguments (CustomerIoToAepArgs fields; workspaces, identities and ingress options are not in the
-# package yet) and outputs (its attributes).
+# The component's arguments (CustomerIoToAepArgs fields) and outputs (its attributes).
 COMPONENT_INPUTS = (
     Prop("name_prefix", STRING, "Prefix of every name and title (default cio-aep)."),
     Prop("schema_id", STRING, "The `$id` of an existing schema with the Customer.io fields; none: one is created."),
