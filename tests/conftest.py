@@ -17,6 +17,7 @@ from pulumi.dynamic import Config, ConfigureRequest
 
 from customerio_aep.aep.provider import AepProvider
 from customerio_aep.retry import RetryPolicy
+from tests.contracts.openapi import VIOLATIONS
 from tests.emulators.aep import AepEmulator
 from tests.emulators.customerio.appapi import CustomerIoEmulator
 from tests.mocks import RecordingMocks
@@ -83,6 +84,16 @@ def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, None, None]:
     finally:
         if slow:
             measuring.start()
+
+
+@pytest.fixture(autouse=True)
+def held_to_the_vendors_specs() -> Iterator[None]:
+    """Fail a test whose requests (or whose emulators' answers) a vendor's published OpenAPI file does not allow
+    (tests/contracts/): the emulators record each one, and refuse such a request as the vendor would."""
+    VIOLATIONS.take()
+    yield
+    found = VIOLATIONS.take()
+    assert not found, "outside the vendors' published specs:\n" + "\n".join(sorted(set(found))[:20])
 
 
 @pytest.fixture

@@ -38,7 +38,12 @@ def case(id: str, says: str, **config: str) -> Any:
     [
         case("bad-ingress", "customerio-aep:ingress is 'lambda'; it must be one of aws, direct", ingress="lambda"),
         case("labels-not-a-list", "dataUsageLabels must be a list", ingress="direct", dataUsageLabels='"I1"'),
-        case("unknown-event", "unknown events ['email_x']", ingress="direct", events='["email_opened", "email_x"]'),
+        case(
+            "unknown-event",
+            "customerio-aep:events: Customer.io's App API accepts no event named 'email_x';",
+            ingress="direct",
+            events='["email_opened", "email_x"]',
+        ),
         case("events-not-a-list", "customerio-aep:events must be a list", ingress="direct", events='"email_opened"'),
         case("bad-region", "customerio:region is 'mars'; it must be one of us, eu", customerio__region="mars"),
         case("no-signing-key", "customerio-aep:signingKey is not set"),

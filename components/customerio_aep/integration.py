@@ -24,7 +24,7 @@ from customerio_aep.aep import (
 )
 from customerio_aep.aep.default_mapping import NAMESPACE
 from customerio_aep.aep.vocabulary import KEEP, VOCABULARIES
-from customerio_aep.customerio.events import ALL_EVENTS
+from customerio_aep.customerio.events import ALL_EVENTS, events_problem
 from customerio_aep.customerio.reporting_webhook import ReportingWebhook
 from customerio_aep.failures import InvalidArgsError
 from customerio_aep.identities import DEFAULT_IDENTITIES, IdentityField, identity_problems
@@ -423,9 +423,9 @@ def _validate(args: CustomerIoToAepArgs) -> None:
         )
     if args.dataset_id is not None and args.schema_id is None:
         raise InvalidArgsError("dataset_id needs schema_id too (the schema of that dataset)")
-    unknown = [e for e in args.events if e not in ALL_EVENTS]
-    if unknown or not args.events:
-        raise InvalidArgsError(f"events must be Customer.io reporting events (<object_type>_<metric>); bad: {unknown}")
+    problem = events_problem(list(args.events))
+    if problem:
+        raise InvalidArgsError(f"events: {problem}")
     if args.profile:
         if args.schema_id is not None or args.dataset_id is not None:
             raise InvalidArgsError(

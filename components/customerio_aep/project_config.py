@@ -8,7 +8,7 @@ from typing import Any
 import pulumi
 
 from customerio_aep.aep.vocabulary import VOCABULARIES
-from customerio_aep.customerio.events import ALL_EVENTS
+from customerio_aep.customerio.events import ALL_EVENTS, events_problem
 from customerio_aep.customerio.reporting_webhook import REGION_URLS
 from customerio_aep.integration import INGRESS_MODES, CustomerIoToAepArgs
 from customerio_aep.workspaces import Workspace, workspace_problems
@@ -28,12 +28,11 @@ def args_from_config(config: pulumi.Config | None = None) -> CustomerIoToAepArgs
             "`pulumi config set ingress aws` (or direct)"
         )
     events = config.get_object("events") or list(ALL_EVENTS)
-    unknown = [e for e in _as_list(events, "events") if e not in ALL_EVENTS]
-    if unknown:
+    problem = events_problem(_as_list(events, "events"))
+    if problem:
         raise ConfigError(
-            f"customerio-aep:events has unknown events {unknown}; events are Customer.io reporting events "
-            "<object_type>_<metric>, e.g. email_opened, sms_delivered, customer_subscribed: "
-            "`pulumi config set --path 'events[0]' email_opened` (or remove the key for all events)"
+            f"customerio-aep:events: {problem}. Fix the list (`pulumi config set --path 'events[0]' email_opened`), or "
+            "remove the key for every event"
         )
     region = (pulumi.Config("customerio").get("region") or "us").lower()
     if region not in REGION_URLS:

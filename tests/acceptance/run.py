@@ -20,6 +20,7 @@ from customerio_aep.aep.dataset import stored_data
 from customerio_aep.aep.errors import AepApiError
 from customerio_aep.aep.settings import AepSettings
 from customerio_aep.customerio.app_api import base_url
+from customerio_aep.customerio.events import ALL_EVENTS
 from tests.acceptance.proxy import Recorded, recording_proxy
 from tests.acceptance.settings import Settings, new_prefix
 from tests.acceptance.sweeper import sweep
@@ -227,6 +228,30 @@ class Run:
                 raise ScenarioFailed(f"status exited {result.returncode}: {(result.stdout + result.stderr)[-300:]}")
             return result.stdout.strip().splitlines()[0]
 
+        def subscription() -> str:
+            """The App API's file lists the names a webhook may subscribe to; a real workspace says which it takes."""
+            s = self.settings
+            if not s.customerio_key:
+                return "skipped: no CUSTOMERIO_APP_API_KEY (the reporting webhook was not made)"
+            answer = requests.get(
+                f"{base_url(s.customerio_region, s.customerio_url)}/v1/reporting_webhooks",
+                headers={"Authorization": f"Bearer {s.customerio_key}"},
+                timeout=30,
+            )
+            answer.raise_for_status()
+            ours = [
+                w for w in answer.json().get("reporting_webhooks", []) if str(w.get("name")).startswith(self.prefix)
+            ]
+            if len(ours) != 1:
+                raise ScenarioFailed(f"expected the stack's one reporting webhook, found {len(ours)}")
+            kept = set(ours[0].get("events") or ())
+            missing = [e for e in ALL_EVENTS if e not in kept]
+            if missing:
+                raise ScenarioFailed(
+                    f"Customer.io kept {len(ALL_EVENTS) - len(missing)} of {len(ALL_EVENTS)} names; not: {missing}"
+                )
+            return f"Customer.io accepted all {len(ALL_EVENTS)} event names of the default subscription"
+
         def customerio() -> str:
             if not self.settings.customerio_key:
                 return "skipped: no CUSTOMERIO_APP_API_KEY (the reporting webhook and backfill were not tried)"
@@ -261,6 +286,7 @@ class Run:
             ("rename", rename),
             ("labels", labels),
             ("status", status),
+            ("customer.io events", subscription),
             ("customer.io", customerio),
             ("destroy", destroy),
         ):

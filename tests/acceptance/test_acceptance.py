@@ -52,13 +52,14 @@ def test_the_whole_lifecycle_passes_leaves_nothing_and_reports_every_call(
     result = make("acceptance", env, tmp_path)
     out = result.stdout
     assert result.returncode == 0, out + result.stderr
-    for scenario in ("credentials", "up", "events", "no-op", "rename", "labels", "status", "customer.io", "destroy",
-                     "nothing left"):  # fmt: skip
+    for scenario in ("credentials", "up", "events", "no-op", "rename", "labels", "status", "customer.io events",
+                     "customer.io", "destroy", "nothing left"):  # fmt: skip
         [line] = [line for line in out.splitlines() if line.startswith(f"{scenario}: ")]
         assert "FAILED" not in line, line
-    assert "development sandbox 'dev'" in out and "passed: 10 of 10 scenarios" in out
+    assert "development sandbox 'dev'" in out and "passed: 11 of 11 scenarios" in out
+    assert "customer.io events: Customer.io accepted all 72 event names of the default subscription" in out
     # Every object type's every metric, posted to the webhook URL and found in the lake.
-    assert re.search(r"events: (\d+) events of 7 object types posted; the dataset holds \1 records in 1 batch", out)
+    assert re.search(r"events: (\d+) events of 8 object types posted; the dataset holds \1 records in 1 batch", out)
     assert "same dataset, dataflow and webhook URL" in out and "0 changes" in out
     # Nothing with the run's prefix is left, and the reporting webhook is gone.
     names = [d["name"] for d in aep.datasets.values()] + [s["title"] for s in aep.schemas.values()]
@@ -106,8 +107,9 @@ def test_the_sweeper_removes_old_runs_leftovers_and_nothing_else(
     mine = dataset_on_new_schema("team dataset")
     # Named like a run prefix whose twelve digits are no time: it stopped the sweeper for everyone (a traceback).
     foreign = dataset_on_new_schema("acc-535945374060-d0e437 Customer.io events")
-    cio.webhooks[7] = {"id": 7, "name": "acc-202001010000-abcdef → Adobe Experience Platform"}
-    cio.webhooks[8] = {"id": 8, "name": "production webhook"}
+    hook = {"endpoint": "https://example.com/hook", "events": ["email_opened"]}
+    cio.webhooks[7] = {"id": 7, "name": "acc-202001010000-abcdef → Adobe Experience Platform", **hook}
+    cio.webhooks[8] = {"id": 8, "name": "production webhook", **hook}
     env = {**credential(aep), "CUSTOMERIO_APP_API_KEY": cio.app_api_key, "CUSTOMERIO_API_URL": cio.base_url()}
     result = make("acceptance-sweep", env, tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from tests.acceptance.__main__ import main
 from tests.acceptance.settings import prefix_age_hours
+from tests.contracts.openapi import VIOLATIONS
 from tests.emulators.aep import AepEmulator
 from tests.emulators.customerio.appapi import CustomerIoEmulator
 from tests.history.test_batch_road import credential
@@ -54,7 +55,8 @@ def test_a_sweep_removes_the_leftover_whatever_else_the_sandbox_holds(
     cio.webhooks[1] = {"id": 1, "name": LEFTOVER}
     for n, name in enumerate(others, start=2):
         cio.webhooks[n] = {"name": name} if without_ids and n == 2 else {"id": n, "name": name}
-    code, said = sweep(cio, aep)
+    with VIOLATIONS.expected():  # webhooks of any shape, as Customer.io's spec would not answer: the sweeper survives
+        code, said = sweep(cio, aep)
     assert "Traceback" not in said and said.splitlines()[-1].startswith("removed ")
     assert 1 not in cio.webhooks and f"removed reporting webhook {LEFTOVER!r}" in said
     for n, name in enumerate(others, start=2):

@@ -12,7 +12,9 @@ import requests
 from customerio_aep.aep.default_mapping import build_mappings
 from customerio_aep.aep.mapping_set import MappingSetProvider, settle_event_types
 from customerio_aep.aep.vocabulary import CUSTOMERIO, KEEP, XDM, event_type, event_type_expression, vocabulary_of
+from customerio_aep.customerio.events import METRICS_BY_OBJECT_TYPE
 from tests.aep.chain import build_chain
+from tests.engine.harness import ROOT
 from tests.emulators.aep import AepEmulator
 from tests.emulators.customerio.events import every_kind
 
@@ -31,7 +33,16 @@ DOCUMENTED = {
     ("in_app", "clicked"): "inappmessageTracking.interact",
 }
 FEEDBACK = ("sent", "delivered", "bounced", "dropped", "failed", "undeliverable")
-OWN = ("drafted", "attempted", "converted", "subscribed", "unsubscribed", "cio_subscription_preferences_changed")
+# A reply (SMS, WhatsApp) is a message the person sent: no XDM value describes it.
+OWN = (
+    "drafted",
+    "attempted",
+    "converted",
+    "replied",
+    "subscribed",
+    "unsubscribed",
+    "cio_subscription_preferences_changed",
+)
 
 
 def documented(object_type: str, metric: str) -> str:
@@ -112,3 +123,25 @@ def test_the_expression_is_one_decode() -> None:
 
 def _event_type_source(props: dict[str, Any]) -> str:
     return str(next(e["source"] for e in props["mappings"] if e["destination"] == "eventType"))
+
+
+def readme_table() -> str:
+    """The README's table of event types ("Event types: AEP's own vocabulary"), made from the vocabulary itself."""
+    rows = ["| Customer.io `object_type` | metric → `eventType` (`eventTypes: xdm`) |", "|---|---|"]
+    for object_type, metrics in METRICS_BY_OBJECT_TYPE.items():
+        groups: dict[str, list[str]] = {}
+        for metric in metrics:
+            groups.setdefault(event_type(XDM, object_type, metric), []).append(metric)
+        cells = [
+            f"{', '.join(ms)} → `{value}`" + (" (none in AEP)" if value.startswith("customerio.") else "")
+            for value, ms in groups.items()
+        ]
+        rows.append(f"| `{object_type}` | {'; '.join(cells)} |")
+    return "\n".join(rows) + "\n"
+
+
+def test_the_readme_table_is_the_vocabulary() -> None:
+    """Every object type and metric of the catalogue, with the value it gets: when this fails, paste the table the
+    message shows into the README."""
+    table = readme_table()
+    assert table in (ROOT / "README.md").read_text(), "README's event-type table should be:\n" + table

@@ -71,11 +71,36 @@ def test_ids_are_deterministic_and_never_a_customerio_id() -> None:
     assert all(not re.fullmatch(r"[0-9A-Za-z]+", e["event_id"]) for e in first)
 
 
-def test_twilio_is_sms_and_whatsapp_is_counted_not_dropped() -> None:
+def test_twilio_is_sms_and_whatsapp_is_whatsapp() -> None:
     sms = convert(delivery(type="twilio", recipient="+15550001", subject=None)).events
     assert {e["object_type"] for e in sms} == {"sms"} and "email_address" not in sms[0]["data"]
-    whatsapp = convert(delivery(type="whatsapp"))
-    assert whatsapp.events == [] and whatsapp.skipped == {"channel 'whatsapp' has no reporting-webhook object type": 2}
+    whatsapp = convert(delivery(type="whatsapp", recipient="+15550001", subject=None))
+    assert [(e["object_type"], e["metric"]) for e in whatsapp.events] == [
+        ("whatsapp", "sent"),
+        ("whatsapp", "delivered"),
+    ]
+    assert whatsapp.skipped == {} and whatsapp.events[0]["data"]["recipient"] == "+15550001"
+    notification = convert(delivery(type="live_notification"))
+    assert notification.events == [] and notification.skipped == {
+        "channel 'live_notification' has no reporting-webhook object type": 2
+    }
+
+
+def test_history_makes_only_what_the_live_webhook_would() -> None:
+    """A metric a channel's webhook never posts is counted with its reason, so history and live read the same."""
+    metrics = {"sent": CUT - 100, "delivered": CUT - 90, "undeliverable": CUT - 5}
+    slack = convert(delivery(type="slack", metrics=metrics))
+    assert [e["metric"] for e in slack.events] == ["sent"]
+    assert slack.skipped == {
+        "metric 'delivered' is not a reporting-webhook event of slack": 1,
+        "slack_undeliverable: Customer.io's App API has no subscription to it": 1,
+    }
+    counted = convert(delivery(metrics={"sent": CUT - 100, "human_opened": CUT - 50, "created": CUT - 120}))
+    assert [e["metric"] for e in counted.events] == ["sent"]
+    assert counted.skipped == {
+        "metric 'human_opened' is not a reporting-webhook event of email": 1,
+        "metric 'created' is not a reporting-webhook event of email": 1,
+    }
 
 
 def test_events_the_stack_does_not_take_and_anonymous_people_under_profile_are_counted() -> None:

@@ -5,8 +5,11 @@ from __future__ import annotations
 import pytest
 from pulumi.dynamic import Config, ConfigureRequest
 
+from customerio_aep.customerio.events import ALL_EVENTS
 from customerio_aep.customerio.reporting_webhook import CustomerIoApiError, ReportingWebhookProvider
 from customerio_aep.retry import RetryPolicy
+from tests.contracts.customerio import subscribable_events
+from tests.contracts.openapi import VIOLATIONS
 from tests.emulators.customerio.appapi import CustomerIoEmulator
 from tests.emulators.faults import Fault
 
@@ -85,9 +88,31 @@ def test_429_is_retried(cio: CustomerIoEmulator) -> None:
 
 
 def test_check_rejects_unknown_events_before_any_call(cio: CustomerIoEmulator) -> None:
-    failures = provider(cio).check({}, {**PROPS, "events": ["email_teleported"]}).failures
-    assert [f.reason.split(":")[0] for f in failures] == ["events"]
+    events = ["email_teleported", "customer_cio_subscription_preferences_changed", "email_opened"]
+    [failure] = provider(cio).check({}, {**PROPS, "events": events}).failures
+    assert failure.reason.startswith("events: Customer.io's App API accepts no event named 'email_teleported', ")
+    assert "(the App API calls it 'customer_subscription_preferences_changed')" in failure.reason
+    assert "'email_opened'" not in failure.reason and "\n" not in failure.reason
     assert cio.count() == 0
+
+
+def test_the_default_subscription_is_every_event_the_app_api_accepts(cio: CustomerIoEmulator) -> None:
+    """Customer.io's App API file names the events a webhook may ask for; the default asks for each, and no other."""
+    created = provider(cio).create({**PROPS, "events": list(ALL_EVENTS)})
+    assert cio.webhooks[int(created.id)]["events"] == list(subscribable_events())
+    assert {"whatsapp_delivered", "sms_replied", "customer_subscription_preferences_changed"} <= set(ALL_EVENTS)
+
+
+@pytest.mark.parametrize("event", ["sms_opened", "slack_delivered", "customer_cio_subscription_preferences_changed"])
+def test_customerio_refuses_a_name_outside_its_enum_and_the_error_says_why(cio: CustomerIoEmulator, event: str) -> None:
+    """A name outside the App API's enum is a 400 (its spec): the first line names the webhook and Customer.io's
+    reason."""
+    with VIOLATIONS.expected() as outside, pytest.raises(CustomerIoApiError) as e:
+        provider(cio).create({**PROPS, "events": ["email_opened", event]})
+    first = str(e.value).splitlines()[0]
+    assert first.startswith("ReportingWebhook 'to AEP': Customer.io answered create with HTTP 400: ")
+    assert f"{event!r} is not one of" in first and "check `events` against its App API's names" in first
+    assert len(outside) == 1 and cio.webhooks == {}
 
 
 def test_emulator_rejects_bad_bodies(cio: CustomerIoEmulator) -> None:

@@ -16,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
+from tests.contracts.openapi import VIOLATIONS, Contract
 from tests.emulators.faults import Fault, Faults
 
 
@@ -77,7 +78,16 @@ class ApiError(Exception):
 
 
 class Emulator:
-    """Base class: subclasses register routes; `start()` serves on 127.0.0.1 in a background thread."""
+    """Base class: subclasses register routes; `start()` serves on 127.0.0.1 in a background thread.
+
+    With a `contract` (the vendor's OpenAPI file), every request is held to it before its handler runs (one the file
+    does not allow is refused, as the vendor would, and recorded against the test that sent it), and every answer a
+    handler gives is checked against it too (an emulator that answers what the vendor would not is a broken test)."""
+
+    contract: Contract | None = None
+    lenient = False
+    """Serve a request outside the contract instead of refusing it (still recorded): a vendor that accepted what its
+    spec does not list, as one may have for an earlier release."""
 
     def __init__(self) -> None:
         self.faults = Faults()
@@ -94,6 +104,14 @@ class Emulator:
 
     def before(self, request: Request, operation: str) -> None:
         """Hook run before every handler (auth checks); raise ApiError to refuse."""
+
+    def contract_path(self, path: str) -> str:
+        """The request's path as the contract names it (an emulator serving hosts under prefixes strips them)."""
+        return path
+
+    def refusal(self, problems: list[str]) -> ApiError:
+        """How the vendor answers a request its spec does not allow."""
+        return ApiError(400, {"error_code": "400", "message": "; ".join(problems)})
 
     # -- observability -----------------------------------------------------------------------------------
     def count(self, operation: str = "*", since: int = 0) -> int:
@@ -234,12 +252,30 @@ class Emulator:
         try:
             with self._lock:
                 self.before(request, operation)
+                self._hold_to_contract(request)
                 response = handler(request)
         except ApiError as e:
             return Response(e.status, e.body, e.headers)
+        if self.contract is not None and not isinstance(response.body, bytes):
+            VIOLATIONS.add(
+                self.contract.answer_problems(
+                    request.method, self.contract_path(request.path), response.status, response.body
+                )
+            )
         if response.delay:  # outside the lock: concurrent requests each take their own time
             time.sleep(response.delay)
         return response
+
+    def _hold_to_contract(self, request: Request) -> None:
+        if self.contract is None:
+            return
+        problems = self.contract.request_problems(
+            request.method, self.contract_path(request.path), request.query, request.body
+        )
+        if problems:
+            VIOLATIONS.add(problems)
+            if not self.lenient:
+                raise self.refusal(problems)
 
     def _record(self, request: Request, operation: str, status: int, started: float, arrived: float) -> None:
         with self._lock:

@@ -7,6 +7,7 @@ import json
 import pytest
 import requests
 
+from tests.contracts.customerio import WEBHOOKS, event_problems, event_schemas
 from tests.emulators.customerio.events import every_kind, make_event, sign
 from tests.emulators.customerio.sender import GIVE_UP_SECONDS, WebhookSender
 from tests.emulators.http import Emulator, Request, Response
@@ -83,10 +84,24 @@ def test_a_slow_endpoint_is_a_failure_after_four_seconds() -> None:
         server.stop()
 
 
-def test_events_cover_every_object_type_and_hold_no_real_addresses() -> None:
+def test_events_are_every_kind_the_spec_documents_as_it_documents_them() -> None:
     events = every_kind()
-    assert {e["object_type"] for e in events} == {"customer", "email", "sms", "push", "in_app", "slack", "webhook"}
+    assert {(e["object_type"], e["metric"]) for e in events} == set(event_schemas()) and len(events) == 68
+    assert [e for e in events if event_problems(e)] == []
     assert all(e["data"]["identifiers"]["email"].endswith("@example.com") for e in events)
+    # Every field the file declares is sent, so the mapping is tested with it (the open flags among them).
+    opened = next(e for e in events if (e["object_type"], e["metric"]) == ("email", "opened"))
+    assert {"proxied", "prefetched", "synthetic", "subject", "recipient"} <= set(opened["data"])
+    keys = ("trigger_id", "campaign_id", "newsletter_id", "transactional_message_id")
+    origins = {next(k for k in keys if k in e["data"]) for e in (make_event("email", "sent", n) for n in range(4))}
+    assert len(origins) == 4
+
+
+def test_an_event_outside_the_spec_is_found() -> None:
+    event = make_event("email", "opened", 1)
+    assert event_problems({**event, "metric": "read"}) == ["email_read: not an event of " + WEBHOOKS]
+    problems = event_problems({**event, "data": {**event["data"], "proxied": "yes"}})
+    assert any("data.proxied: 'yes' is not of type 'boolean'" in p for p in problems), problems
 
 
 @pytest.mark.parametrize("status", [200, 204])

@@ -116,7 +116,7 @@ def test_a_small_history_is_planned_lands_in_one_batch_and_shows_in_status(
     # What a person reads: the same plan, and what cannot be sent.
     code, dry_text, _ = run(*args, env=env, human=True)
     assert code == 0 and "plan: 1 batch(es)" in dry_text["summary"]
-    assert "cannot be sent:" in dry_text["summary"] and "channel 'whatsapp'" in dry_text["summary"]
+    assert "cannot be sent:" in dry_text["summary"] and "event of slack" in dry_text["summary"]
 
     code, applied, _ = run(*args, "--apply", env=env, human=True)
     dataset = flow["dataset"]["dataset_id"]

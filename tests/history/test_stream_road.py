@@ -48,7 +48,7 @@ def test_direct_a_dry_run_counts_then_apply_lands_each_event_once(
     assert {tuple(k.split(" ")): v for k, v in dry["events"].items()} == dict(
         expected(history, dry["since"], LIVE_SINCE, cio.activities)
     )
-    assert dry["skipped"]["channel 'whatsapp' has no reporting-webhook object type"] > 0
+    assert dry["skipped"]["metric 'delivered' is not a reporting-webhook event of slack"] > 0
     unreadable = "subscription activity without a readable id or value (Activities API answer not understood)"
     assert dry["skipped"][unreadable] > 0  # counted, never guessed
     assert any("subscription changes before" in n and "not recoverable" in n for n in dry["notes"])

@@ -24,7 +24,8 @@ def test_events_land_in_the_dataset_mapped_to_xdm(ingress: Ingress) -> None:
     ingress.drain()
     assert len(ingress.landed()) == len(events)
     clicked = next(r for r in ingress.landed() if r["eventType"] == "directMarketing.emailClicked")
-    assert clicked["_acme"]["customerio"]["href"] == "https://example.com/pricing"
+    sent = next(e for e in events if (e["object_type"], e["metric"]) == ("email", "clicked"))
+    assert clicked["_acme"]["customerio"]["href"] == sent["data"]["href"]
     assert clicked["timestamp"] == "2024-11-24T12:23:20.000Z"
     assert ingress.emulator.failed_records[ingress.dataset_id] == []
 

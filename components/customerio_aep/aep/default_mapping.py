@@ -38,6 +38,16 @@ DEFAULT_FIELDS: dict[str, str] = {
     "machine": "boolean",
     "failureMessage": "string",
     "source": "string",
+    # Added in 0.17 (an existing stack gains them in place): fields of Customer.io's reporting-webhook file.
+    "proxied": "boolean",
+    "prefetched": "boolean",
+    "synthetic": "boolean",
+    "parentActionId": "string",
+    "triggerId": "string",
+    "contentId": "string",
+    "inboundEventId": "string",
+    "repliedTo": "string",
+    "trackedResponse": "string",
 }
 
 _SOURCES = {
@@ -66,6 +76,17 @@ _SOURCES = {
     "failureMessage": "data.failure_message",
     # "backfill" on events brought in from Customer.io's history (customerio/history.py); absent on live ones.
     "source": "source",
+    # An open by a privacy proxy, a prefetch, or one inferred from a click: how analysts discount machine opens.
+    "proxied": "data.proxied",
+    "prefetched": "data.prefetched",
+    "synthetic": "data.synthetic",
+    "parentActionId": "data.parent_action_id",
+    "triggerId": "data.trigger_id",
+    "contentId": "data.content_id",
+    # A reply (sms_replied, whatsapp_replied): the inbound message's id and the number it was sent to.
+    "inboundEventId": "data.inbound_event_id",
+    "repliedTo": "data.to",
+    "trackedResponse": "data.tracked_response",
 }
 
 # Fields the AEP Customer.io source insists are mapped (reference/aep.md §8) and the XDM record needs (§6).

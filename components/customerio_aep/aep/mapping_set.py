@@ -11,7 +11,7 @@ from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
 
 from customerio_aep.aep.default_mapping import EVENT_TYPE, REQUIRED_DESTINATIONS, resolve_tenant
 from customerio_aep.aep.provider import AepProvider, Props, adoption_inputs
-from customerio_aep.aep.vocabulary import KEEP, XDM, event_type_expression
+from customerio_aep.aep.vocabulary import KEEP, XDM, event_type_expression, vocabulary_of
 
 DATA_PREP = "/data/foundation/conversion/mappingSets"
 XED_FULL = "application/vnd.adobe.xed-full+json;version=1"
@@ -166,11 +166,10 @@ def settle_event_types(olds: Props, news: Props) -> Props:
     previous = next(
         (e for e in olds.get("mappings") or [] if isinstance(e, dict) and e.get("destination") == EVENT_TYPE), None
     )
-    kept = (
-        dict(previous)
-        if previous
-        else {"sourceType": "EXPRESSION", "source": event_type_expression(XDM), "destination": EVENT_TYPE}
-    )
+    current = {"sourceType": "EXPRESSION", "source": event_type_expression(XDM), "destination": EVENT_TYPE}
+    # A previous xdm entry of an earlier release is brought to today's catalogue (new channels get standard types);
+    # the customerio vocabulary and a user's own expression stay as they are.
+    kept = current if previous is None or vocabulary_of(str(previous.get("source"))) == XDM else dict(previous)
     settled = [kept if isinstance(e, dict) and e.get("destination") == EVENT_TYPE else e for e in mappings]
     return {**news, "mappings": settled}
 

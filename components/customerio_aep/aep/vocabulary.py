@@ -3,6 +3,8 @@ project's own `customerio.<object_type>.<metric>` (releases before 0.13, and sta
 
 from __future__ import annotations
 
+import re
+
 from customerio_aep.customerio.events import METRICS_BY_OBJECT_TYPE
 
 XDM = "xdm"
@@ -61,6 +63,17 @@ def event_type_expression(vocabulary: str) -> str:
     return f'decode(concat(object_type, ".", metric), {pairs}, {own})'
 
 
+_OWN = re.escape('concat("customerio.", object_type, ".", metric)')
+_ANY_XDM = re.compile(
+    r'decode\(concat\(object_type, "\.", metric\)(?:, "[a-z_]+\.[a-z_]+", "[A-Za-z.]+")+, ' + _OWN + r"\)"
+)
+"""The xdm vocabulary's expression as any release wrote it: its pairs follow the catalogue of its day (0.17 added
+WhatsApp and SMS replies), so a stack keeping xdm is brought to today's pairs."""
+
+
 def vocabulary_of(expression: str) -> str | None:
-    """Which vocabulary a mapping's eventType expression is (None: a user's own)."""
-    return next((v for v in VOCABULARIES if event_type_expression(v) == expression), None)
+    """Which vocabulary a mapping's eventType expression is, as this release or an earlier one wrote it (None: a
+    user's own)."""
+    if expression == event_type_expression(CUSTOMERIO):
+        return CUSTOMERIO
+    return XDM if _ANY_XDM.fullmatch(expression) else None

@@ -12,6 +12,7 @@ from typing import Any
 
 import requests
 
+from customerio_aep.customerio.errors import error_detail
 from customerio_aep.customerio.reporting_webhook import REGION_URLS
 from customerio_aep.retry import RetryPolicy, send
 
@@ -102,7 +103,7 @@ class AppApiReader:
                 "and that customerio:region is the workspace's (us or eu)"
             )
         if response.status_code != 200:
-            raise AppApiError(f"GET {path}: HTTP {response.status_code} after retries: {_detail(response)}")
+            raise AppApiError(f"GET {path}: HTTP {response.status_code} after retries: {error_detail(response)}")
         try:
             return response.json()
         except ValueError:
@@ -135,17 +136,6 @@ class AppApiReader:
                 self._next_slot = max(self._next_slot, time.monotonic() + (1.0 if retry_after is None else retry_after))
             elif response.status_code == 200:
                 self.latency = took if not self.latency else 0.9 * self.latency + 0.1 * took
-
-
-def _detail(response: requests.Response) -> str:
-    """What an error answer says, on one line and short (an answer may be anything: HTML, JSON of any shape)."""
-    try:
-        body = response.json()
-    except ValueError:
-        return " ".join(response.text.split())[:200]
-    meta = body.get("meta") if isinstance(body, dict) else None
-    error = meta.get("error") if isinstance(meta, dict) else None
-    return " ".join(str(error or body).split())[:200]
 
 
 def base_url(region: str | None, override: str | None = None) -> str:

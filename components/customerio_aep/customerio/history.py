@@ -11,18 +11,15 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
-from customerio_aep.customerio.events import METRICS_BY_OBJECT_TYPE
+from customerio_aep.customerio.events import DELIVERY_TYPES, METRICS_BY_OBJECT_TYPE, subscription_name
 from customerio_aep.ingress.lambdas.names import WORKSPACE_FIELD
 
-# App API delivery `type` → reporting-webhook `object_type`. `twilio` is the SMS channel; `whatsapp` has none.
+# App API delivery `type` → reporting-webhook `object_type`: the same name, but `twilio` is the SMS channel; a type with
+# no object type of its own (`live_notification`) is counted, not sent.
 OBJECT_TYPE_OF_CHANNEL = {
-    "email": "email",
+    **{t: t for t in DELIVERY_TYPES if t in METRICS_BY_OBJECT_TYPE},
     "twilio": "sms",
     "sms": "sms",
-    "push": "push",
-    "in_app": "in_app",
-    "slack": "slack",
-    "webhook": "webhook",
 }
 SOURCE_FIELD = "source"
 """The field each history event carries (mapped to `_<tenant>.customerio.source`); live events have none."""
@@ -30,7 +27,15 @@ SOURCE = "backfill"
 ID_PREFIX = "cio-history-"
 """Customer.io's own event ids are ULIDs (letters and digits only): a hyphenated id can never be a live one."""
 PERSON_FIELDS = ("id", "email", "cio_id")
-CAMPAIGN_FIELDS = ("campaign_id", "broadcast_id", "newsletter_id", "action_id", "parent_action_id", "trigger_event_id")
+CAMPAIGN_FIELDS = (
+    "campaign_id",
+    "broadcast_id",
+    "newsletter_id",
+    "content_id",
+    "action_id",
+    "parent_action_id",
+    "trigger_event_id",
+)
 FAILURE_METRICS = frozenset({"bounced", "failed", "dropped", "undeliverable"})
 
 
@@ -85,10 +90,13 @@ def delivery_events(
         return
     person = _identifiers(delivery)
     for metric, timestamp in sorted(in_window.items(), key=lambda kv: (kv[1], kv[0])):
+        name = subscription_name(object_type, metric)
         if metric not in METRICS_BY_OBJECT_TYPE[object_type]:
             out.skipped[f"metric {metric!r} is not a reporting-webhook event of {object_type}"] += 1
-        elif f"{object_type}_{metric}" not in wanted:
-            out.skipped[f"{object_type}_{metric} is not among the stack's events"] += 1
+        elif name is None:
+            out.skipped[f"{object_type}_{metric}: Customer.io's App API has no subscription to it"] += 1
+        elif name not in wanted:
+            out.skipped[f"{name} is not among the stack's events"] += 1
         elif needs_person and not person.get("id"):
             out.skipped["no person id (Profile needs one): an anonymous or deleted person"] += 1
         else:
@@ -117,8 +125,9 @@ def subscription_events(
         out.skipped["subscription activity without a readable id or value (Activities API answer not understood)"] += 1
         return
     person = _identifiers(activity)
-    if f"customer_{metric}" not in wanted:
-        out.skipped[f"customer_{metric} is not among the stack's events"] += 1
+    name = subscription_name("customer", metric)
+    if name not in wanted:
+        out.skipped[f"{name} is not among the stack's events"] += 1
     elif needs_person and not person.get("id"):
         out.skipped["no person id (Profile needs one): an anonymous or deleted person"] += 1
     else:

@@ -22,7 +22,8 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from customerio_aep.customerio.events import ALL_EVENTS
+from customerio_aep.customerio.errors import error_detail
+from customerio_aep.customerio.events import ALL_EVENTS, events_problem
 from customerio_aep.failures import input_failure, short_tracebacks
 from customerio_aep.retry import RetryPolicy, send
 
@@ -35,13 +36,17 @@ class CustomerIoApiError(RuntimeError):
 
     def __init__(self, name: str, operation: str, status: int, detail: str) -> None:
         hint = {
+            400: "Customer.io refused the webhook's settings: check `events` against its App API's names (README, "
+            '"Events") and that `endpoint` is a URL',
             401: "Check customerio:appApiKey and that customerio:region matches the workspace (us or eu); for one "
             "of `workspaces`, its appApiKey and region",
             404: "The webhook is gone; run `pulumi refresh`",
         }.get(status, "")
         super().__init__(
-            f"ReportingWebhook {name!r}: {operation} failed with HTTP {status}: {detail}"
+            f"ReportingWebhook {name!r}: Customer.io answered {operation} with HTTP {status}: {detail}"
             + (f". {hint}" if hint else "")
+            if status
+            else f"ReportingWebhook {name!r}: {operation} failed: {detail}"
         )
         self.status = status
 
@@ -141,11 +146,7 @@ class ReportingWebhookProvider(ResourceProvider):
             headers={"Authorization": f"Bearer {api.key}", "Accept": "application/json"},
         )
         if response.status_code not in ok:
-            try:
-                detail = str(response.json().get("meta", response.json()))
-            except ValueError:
-                detail = response.text[:200]
-            raise CustomerIoApiError(name, operation, response.status_code, detail)
+            raise CustomerIoApiError(name, operation, response.status_code, error_detail(response))
         return response
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
@@ -154,13 +155,9 @@ class ReportingWebhookProvider(ResourceProvider):
         failures = []
         if not news.get("name"):
             failures.append(input_failure("name", "is required"))
-        events = news.get("events")
-        if isinstance(events, list):
-            if not events:
-                failures.append(input_failure("events", "must name at least one event, e.g. email_opened"))
-            unknown = [e for e in events if isinstance(e, str) and e not in ALL_EVENTS]
-            if unknown:
-                failures.append(input_failure("events", f"unknown events {unknown}; use <object_type>_<metric>"))
+        problem = events_problem(news.get("events"))
+        if problem:
+            failures.append(input_failure("events", problem))
         if not failures and (not olds or any(olds.get(f) != news.get(f) for f in FIELDS)):
             api = self._api(news)
             problem = api.problem or self._preflight(api)

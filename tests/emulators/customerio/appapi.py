@@ -17,13 +17,13 @@ from collections import deque
 from typing import Any
 from urllib.parse import urlsplit
 
-from customerio_aep.customerio.events import ALL_EVENTS
+from tests.contracts.customerio import app_api, delivery_types
 from tests.emulators.http import ApiError, Emulator, Request, Response
 
 RATE_LIMIT = 10  # requests per second (reference §6)
 SIX_MONTHS = 183 * 86400
 ACTIVITIES_KEPT = 30 * 86400
-MESSAGE_TYPES = ("email", "webhook", "twilio", "whatsapp", "slack", "push", "in_app")
+MESSAGE_TYPES = delivery_types()
 FIELDS = {"name": str, "endpoint": str, "events": list, "disabled": bool, "full_resolution": bool, "with_content": bool}
 
 
@@ -68,6 +68,16 @@ class CustomerIoEmulator(Emulator):
             self.route("DELETE", base + "/{id}", "appapi.delete", self._delete)
             self.route("GET", f"/{r}/v1/messages", "appapi.messages", self._list_messages)
             self.route("GET", f"/{r}/v1/activities", "appapi.activities", self._list_activities)
+
+    contract = app_api()
+
+    def contract_path(self, path: str) -> str:
+        """Without the region prefix (/us, /eu) that stands for the host."""
+        return "/" + path.split("/", 2)[2] if path.count("/") >= 2 else path
+
+    def refusal(self, problems: list[str]) -> ApiError:
+        """A malformed request is answered 400 (the App API's spec)."""
+        return _error(400, "; ".join(problems))
 
     def base_url(self, region: str | None = None) -> str:
         """The emulated base URL of a region (the workspace's own by default)."""
@@ -165,8 +175,6 @@ class CustomerIoEmulator(Emulator):
                 raise _error(400, f"{field}: must be a {kind.__name__}")
         if urlsplit(body["endpoint"]).scheme not in ("http", "https"):
             raise _error(400, "endpoint: must be an http(s) URL")
-        if not body["events"] or any(e not in ALL_EVENTS for e in body["events"]):
-            raise _error(400, "events: must be a non-empty list of reporting events")
         return {"disabled": False, "full_resolution": True, "with_content": False, **body}
 
     def _get(self, request: Request) -> dict[str, Any]:
@@ -187,4 +195,4 @@ class CustomerIoEmulator(Emulator):
 
     def _delete(self, request: Request) -> Response:
         del self.webhooks[self._get(request)["id"]]
-        return Response(204)
+        return Response(200)  # "A successful request has no response." (the App API's file)

@@ -1,13 +1,18 @@
-"""Realistic Customer.io reporting-webhook events of every object type and metric (reference §4)."""
+"""Customer.io reporting-webhook events as its published file documents them (tests/contracts/customerio.py), one
+person and one delivery each, signed as Customer.io signs them (reference §2)."""
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import hmac
-import random
+from functools import cache
 from typing import Any
 
-from customerio_aep.customerio.events import METRICS_BY_OBJECT_TYPE
+from tests.contracts.customerio import event_schemas, generate_event
+
+VARIANTS = 4
+"""The file's origins of a message event: API-triggered broadcast, campaign, newsletter, transactional message."""
 
 
 def sign(signing_key: str, timestamp: int | str, body: bytes) -> str:
@@ -15,49 +20,36 @@ def sign(signing_key: str, timestamp: int | str, body: bytes) -> str:
     return hmac.new(signing_key.encode(), f"v0:{timestamp}:".encode() + body, hashlib.sha256).hexdigest()
 
 
+@cache
+def _template(object_type: str, metric: str, variant: int) -> dict[str, Any]:
+    return generate_event(object_type, metric, variant)
+
+
 def make_event(object_type: str, metric: str, n: int, timestamp: int = 1732451000, pad: int = 0) -> dict[str, Any]:
-    """One event as Customer.io sends it; `pad` adds message content to reach a size."""
-    rng = random.Random(n)
+    """Event `n`: every field the file declares for this object type and metric (from its examples), with its own
+    id, person and delivery; `pad` adds message content to reach a size."""
+    event = copy.deepcopy(_template(object_type, metric, n % VARIANTS))
     customer = str(1000 + n % 97)
     email = f"person{customer}@example.com"
-    data: dict[str, Any] = {
-        "customer_id": customer,
-        "identifiers": {"id": customer, "email": email, "cio_id": f"cio{customer}"},
-    }
-    if object_type == "customer":
+    phone = f"+1555{(n * 7919) % 10**7:07d}"
+    data = event["data"]
+    data["identifiers"] = {"id": customer, "email": email, "cio_id": f"cio{customer}"}
+    data["customer_id"] = customer
+    if "email_address" in data:
         data["email_address"] = email
-    else:
-        recipient = email if object_type == "email" else f"+1555{rng.randint(1000000, 9999999)}"
-        data.update(
-            delivery_id=f"dlv{n:08d}",
-            campaign_id=rng.randint(1, 50),
-            action_id=rng.randint(1, 200),
-            journey_id=f"j{rng.randint(1, 9)}",
-            recipient=recipient,
-            trigger_event_id=f"te{n}",
-        )
-        if object_type == "email":
-            data.update(email_address=email, subject="Your weekly digest")
-        if metric == "clicked":
-            data.update(href="https://example.com/pricing", link_id=rng.randint(1, 9), machine=False)
-        if metric in ("bounced", "failed", "dropped", "undeliverable"):
-            data["failure_message"] = "550 mailbox unavailable"
-        if object_type == "push":
-            data["recipients"] = [{"device_id": f"dev{n}", "device_platform": "ios"}]
+    if "delivery_id" in data:
+        data["delivery_id"] = f"dlv{n:08d}"
+    if "recipient" in data:
+        data["recipient"] = email if object_type in ("email", "customer") else phone
+    for device in data.get("recipients", ()):
+        device["device_id"] = f"dev{n}"
     if pad:
         data["content"] = "x" * pad
-    return {
-        "event_id": f"01J{n:012d}{object_type[:2].upper()}",
-        "object_type": object_type,
-        "metric": metric,
-        "timestamp": timestamp,
-        "data": data,
-    }
+    event["event_id"] = f"01J{n:012d}{object_type[:2].upper()}{metric[:2].upper()}"
+    event["timestamp"] = timestamp
+    return event
 
 
 def every_kind(timestamp: int = 1732451000) -> list[dict[str, Any]]:
-    """One event of every object type and metric in the reference."""
-    return [
-        make_event(ot, m, i, timestamp)
-        for i, (ot, m) in enumerate((ot, m) for ot, metrics in METRICS_BY_OBJECT_TYPE.items() for m in metrics)
-    ]
+    """One event of every object type and metric the file documents."""
+    return [make_event(ot, m, i, timestamp) for i, (ot, m) in enumerate(event_schemas())]

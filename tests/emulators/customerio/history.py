@@ -6,7 +6,8 @@ import random
 from typing import Any
 
 DAY = 86400
-# App API channel → the metrics a delivery of it can reach, in order (whatsapp has no reporting-webhook type).
+# App API channel → the metrics a delivery of it can reach, in order. A Slack or webhook delivery's `delivered` is
+# one the reporting webhook never posts for those channels (history counts it as not sendable).
 CHANNEL_METRICS: dict[str, tuple[str, ...]] = {
     "email": ("sent", "delivered", "opened", "clicked", "converted"),
     "twilio": ("sent", "delivered", "clicked"),
@@ -14,9 +15,14 @@ CHANNEL_METRICS: dict[str, tuple[str, ...]] = {
     "in_app": ("sent", "opened", "clicked"),
     "slack": ("sent", "delivered"),
     "webhook": ("sent", "delivered"),
-    "whatsapp": ("sent", "delivered", "opened"),
+    "whatsapp": ("sent", "delivered", "opened", "clicked", "converted"),
 }
-FAILURES = {"email": ("bounced", "spammed", "unsubscribed"), "twilio": ("failed", "undeliverable"), "push": ("failed",)}
+FAILURES = {
+    "email": ("bounced", "spammed", "unsubscribed"),
+    "twilio": ("failed", "undeliverable"),
+    "push": ("failed",),
+    "whatsapp": ("failed", "undeliverable"),
+}
 
 
 def generate_history(count: int, now: int, days: int = 180, seed: int = 7) -> list[dict[str, Any]]:
