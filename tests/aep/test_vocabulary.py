@@ -14,9 +14,9 @@ from customerio_aep.aep.mapping_set import MappingSetProvider, settle_event_type
 from customerio_aep.aep.vocabulary import CUSTOMERIO, KEEP, XDM, event_type, event_type_expression, vocabulary_of
 from customerio_aep.customerio.events import METRICS_BY_OBJECT_TYPE
 from tests.aep.chain import build_chain
-from tests.engine.harness import ROOT
 from tests.emulators.aep import AepEmulator
 from tests.emulators.customerio.events import every_kind
+from tests.engine.harness import ROOT
 
 # The README's table, written out: what a segment or a dashboard filters on.
 DOCUMENTED = {

@@ -123,7 +123,7 @@ def generate_event(object_type: str, metric: str, variant: int = 0) -> dict[str,
     (or a value of the declared type); `variant` picks among the `oneOf` alternatives (campaign, broadcast,
     newsletter, transactional message)."""
     name = event_schemas()[(object_type, metric)]
-    event = _instance(webhooks().document["components"]["schemas"][name], variant)
+    event: dict[str, Any] = _instance(webhooks().document["components"]["schemas"][name], variant)
     # The file's subscription-preferences schema spells the object type `object_type_type` (its own description calls
     # it `object_type`, as every other schema does): Customer.io sends `object_type`.
     event.pop("object_type_type", None)
