@@ -78,6 +78,7 @@ def make_by_hand(aep: AepEmulator) -> HandMade:
         {
             "type": "object",
             "title": "Customer.io events",
+            "description": "Made by hand in the Schema Editor",
             "allOf": [{"$ref": EXPERIENCE_EVENT}, {"$ref": group["$id"]}],
         },
         Accept="application/vnd.adobe.xed+json",

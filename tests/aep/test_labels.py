@@ -17,6 +17,7 @@ from customerio_aep.aep.errors import AepApiError
 from customerio_aep.aep.labels import DatasetLabelsProvider
 from customerio_aep.aep.schema import XdmSchemaProvider
 from customerio_aep.aep.settings import AepSettings
+from tests.contracts.openapi import VIOLATIONS
 from tests.emulators.aep import AepEmulator
 from tests.emulators.aep.core import new_etag
 from tests.emulators.faults import Fault
@@ -143,7 +144,9 @@ def test_the_emulator_is_as_strict_as_the_dataset_service(aep: AepEmulator, data
     assert send("POST", body).status_code == 403  # labelled: use a PUT
     read = requests.get(url, headers=headers, timeout=5)
     assert read.status_code == 200 and read.json()[f"AEP:dataset:{dataset_id}"]["labels"] == ["I1"]
-    assert send("PUT", body).status_code == 412  # no If-Match
+    with VIOLATIONS.expected() as outside:  # the Dataset Service's spec requires If-Match: refused before anything
+        assert send("PUT", body).status_code == 400
+    assert outside == ["PUT /datasets/{DATASET_ID}/labels: required header parameter 'If-Match' is missing"]
     assert send("PUT", body, **{"If-Match": new_etag()}).status_code == 412  # a stale one
     assert send("PUT", {**body, "labels": []}, **{"If-Match": read.headers["etag"]}).status_code == 200
     core = requests.get(f"{aep.url}/data/foundation/dulepolicy/labels/core", headers=headers, timeout=5).json()

@@ -19,7 +19,6 @@ from tests.contracts.openapi import Contract, contract
 
 APP_API = "customerio/app-api.excerpt.openapi.json"
 WEBHOOKS = "customerio/reporting-webhooks.openapi.json"
-EVENT_POINTER = "/webhooks/reportingWebhook/post/requestBody/content/application~1json/schema"
 CATALOGUE = Path(__file__).parents[2] / "components" / "customerio_aep" / "customerio" / "catalogue.py"
 
 
@@ -178,7 +177,7 @@ def event_problems(event: dict[str, Any]) -> list[str]:
     name = event_schemas().get((str(event.get("object_type")), str(event.get("metric"))))
     if name is None:
         return [f"{event.get('object_type')}_{event.get('metric')}: not an event of {WEBHOOKS}"]
-    return webhooks().schema_problems(f"/components/schemas/{name}", event, name)
+    return webhooks().schema_problems(webhooks().schema(f"/components/schemas/{name}"), event, name)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
-from tests.contracts.openapi import VIOLATIONS, Contract
+from tests.contracts.openapi import VIOLATIONS, Contract, served
 from tests.emulators.faults import Fault, Faults
 
 
@@ -84,7 +84,7 @@ class Emulator:
     does not allow is refused, as the vendor would, and recorded against the test that sent it), and every answer a
     handler gives is checked against it too (an emulator that answers what the vendor would not is a broken test)."""
 
-    contract: Contract | None = None
+    contracts: tuple[Contract, ...] = ()
     lenient = False
     """Serve a request outside the contract instead of refusing it (still recorded): a vendor that accepted what its
     spec does not list, as one may have for an earlier release."""
@@ -105,9 +105,9 @@ class Emulator:
     def before(self, request: Request, operation: str) -> None:
         """Hook run before every handler (auth checks); raise ApiError to refuse."""
 
-    def contract_path(self, path: str) -> str:
-        """The request's path as the contract names it (an emulator serving hosts under prefixes strips them)."""
-        return path
+    def contract_of(self, path: str) -> tuple[Contract, str] | None:
+        """The vendor's file that holds this path, and the path as the file names it (None: no file does)."""
+        return served(self.contracts, path)
 
     def refusal(self, problems: list[str]) -> ApiError:
         """How the vendor answers a request its spec does not allow."""
@@ -256,22 +256,18 @@ class Emulator:
                 response = handler(request)
         except ApiError as e:
             return Response(e.status, e.body, e.headers)
-        if self.contract is not None and not isinstance(response.body, bytes):
-            VIOLATIONS.add(
-                self.contract.answer_problems(
-                    request.method, self.contract_path(request.path), response.status, response.body
-                )
-            )
+        held = self.contract_of(request.path)
+        if held is not None and not isinstance(response.body, bytes):
+            VIOLATIONS.add(held[0].answer_problems(request.method, held[1], response.status, response.body))
         if response.delay:  # outside the lock: concurrent requests each take their own time
             time.sleep(response.delay)
         return response
 
     def _hold_to_contract(self, request: Request) -> None:
-        if self.contract is None:
+        held = self.contract_of(request.path)
+        if held is None:
             return
-        problems = self.contract.request_problems(
-            request.method, self.contract_path(request.path), request.query, request.body
-        )
+        problems = held[0].request_problems(request.method, held[1], request.query, request.body, request.headers)
         if problems:
             VIOLATIONS.add(problems)
             if not self.lenient:

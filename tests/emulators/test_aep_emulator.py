@@ -10,6 +10,7 @@ import pytest
 import requests
 
 from tests.aep.chain import build_chain
+from tests.contracts.openapi import VIOLATIONS
 from tests.emulators.aep import AepEmulator
 from tests.emulators.aep.core import FLOW
 from tests.emulators.aep.flow_service import CUSTOMERIO_FLOW_SPEC, CUSTOMERIO_PROVIDER_ID, CUSTOMERIO_SOURCE_SPEC
@@ -126,7 +127,9 @@ def test_patch_needs_the_current_etag(aep: AepEmulator) -> None:
     created = create_source(aep)
     url = f"{aep.url}{FLOW}/sourceConnections/{created['id']}"
     ops = [{"op": "replace", "path": "/name", "value": "n2"}]
-    assert requests.patch(url, json=ops, headers=headers(aep)).status_code == 400
+    with VIOLATIONS.expected() as outside:  # Flow Service's spec requires If-Match
+        assert requests.patch(url, json=ops, headers=headers(aep)).status_code == 400
+    assert len(outside) == 1 and "'if-match' is missing" in outside[0]
     stale = requests.patch(url, json=ops, headers=headers(aep, **{"If-Match": '"stale"'}))
     assert stale.status_code == 412 and "1013-412" in stale.text
     bad_path = requests.patch(
@@ -229,9 +232,9 @@ def test_inlet_is_strict_about_flow_body_and_size(aep: AepEmulator, configured: 
     inlet = flow["inlet_url"]
     assert requests.post(f"{inlet}?x-adobe-flow-id=other", json={}).status_code == 404
     assert requests.post(flow["webhook_url"], data=b"{}", headers={"Content-Type": "text/plain"}).status_code == 400
-    assert (
-        requests.post(flow["webhook_url"], data=b"[1,", headers={"Content-Type": "application/json"}).status_code == 400
-    )
+    with VIOLATIONS.expected() as outside:
+        broken = requests.post(flow["webhook_url"], data=b"[1,", headers={"Content-Type": "application/json"})
+    assert broken.status_code == 400 and outside == ["POST /collection/{CONNECTION_ID}: the body is not JSON"]
     big = make_event("email", "sent", 2, pad=1_000_001)
     assert requests.post(flow["webhook_url"], json=big).status_code == 413
 

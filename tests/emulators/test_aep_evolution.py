@@ -13,6 +13,7 @@ import requests
 from customerio_aep.aep.connections import TargetConnectionProvider
 from customerio_aep.aep.dataflow import DataflowProvider
 from tests.aep.chain import build_chain
+from tests.contracts.openapi import VIOLATIONS
 from tests.emulators.aep import AepEmulator
 from tests.emulators.aep.core import CATALOG, SCHEMAS
 from tests.emulators.customerio.events import make_event
@@ -114,7 +115,7 @@ def test_put_replaces_the_group_under_the_same_rules(aep: AepEmulator, configure
     schema = chain_with_data(aep, configured)["schema"]
     group = aep.fieldgroups[schema["fieldgroup_id"]]
     url = f"{aep.url}{SCHEMAS}/tenant/fieldgroups/{quote(group['$id'], safe='')}"
-    body = {k: group[k] for k in ("title", "definitions", "meta:intendedToExtend", "allOf")}
+    body = {k: group[k] for k in ("type", "title", "definitions", "meta:intendedToExtend", "allOf")}
     assert requests.put(url, json={**body, "title": "renamed"}, headers=headers(aep)).status_code == 200
     assert group["title"] == "renamed"
     body["definitions"] = {"customerio": {"properties": {"_acme": {"type": "object", "properties": {}}}}}
@@ -151,8 +152,11 @@ def test_inlet_posts_write_catalog_batches(aep: AepEmulator, configured: Callabl
     [batch] = batches.values()
     assert batch["metrics"]["recordsWritten"] == 3 and batch["relatedObjects"] == [{"type": "dataSet", "id": dataset}]
     assert requests.get(url, params={"dataSet": "other"}, headers=headers(aep)).json() == {}
-    for limit in ("0", "101", "x"):
+    for limit in ("0", "101"):
         assert requests.get(url, params={"limit": limit}, headers=headers(aep)).status_code == 400
+    with VIOLATIONS.expected() as outside:  # not an integer: Catalog's spec refuses it
+        assert requests.get(url, params={"limit": "x"}, headers=headers(aep)).status_code == 400
+    assert outside == ["GET /batches: query parameter limit: 'x' is not of type 'integer'"]
 
 
 def test_deleting_a_dataset_deletes_its_records_and_batches(aep: AepEmulator, configured: Callable[..., Any]) -> None:

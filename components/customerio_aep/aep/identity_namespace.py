@@ -13,6 +13,14 @@ from customerio_aep.aep.provider import AepProvider, Props
 
 IDENTITIES = "/data/core/idnamespace/identities"
 ID_TYPES = ("COOKIE", "CROSS_DEVICE", "DEVICE", "EMAIL", "MOBILE", "NON_PEOPLE", "PHONE")
+
+
+def wire_id_type(id_type: str) -> str:
+    """An identity type as Identity Service's spec and guide write it in a request (`Cross_device`); answers and
+    this package's inputs use any casing (`CROSS_DEVICE`)."""
+    return id_type.capitalize()
+
+
 STANDARD_CODES = ("ECID", "Email", "Phone")
 """Namespaces every org has: use them by code, without an IdentityNamespace resource."""
 _CODE = re.compile(r"^[A-Za-z0-9]+$")
@@ -58,8 +66,8 @@ class IdentityNamespaceProvider(AepProvider):
             if str(existing.get("idType", "")).upper() != props["id_type"].upper():
                 raise AepConfigError(
                     f"{label}: the org already has namespace {existing['code']!r} with identity type "
-                    f"{existing.get('idType')!r}, and a namespace's type cannot change; set id_type to it, or use "
-                    "another code"
+                    f"{str(existing.get('idType')).upper()!r}, and a namespace's type cannot change; set id_type to "
+                    "it, or use another code"
                 )
             wanted = (props["name"], props.get("description") or "")
             if (existing.get("name"), existing.get("description") or "") != wanted:
@@ -72,7 +80,7 @@ class IdentityNamespaceProvider(AepProvider):
             {
                 "name": props["name"],
                 "code": props["code"],
-                "idType": props["id_type"].upper(),
+                "idType": wire_id_type(props["id_type"]),
                 "description": props.get("description") or "",
             },
             lambda: self._by_code(label, props["code"]),
@@ -87,7 +95,7 @@ class IdentityNamespaceProvider(AepProvider):
         body = {
             "name": props["name"],
             "code": props["code"],
-            "idType": props["id_type"].upper(),
+            "idType": wire_id_type(props["id_type"]),
             "description": props.get("description") or "",
         }
         self.client.call(label, "update identity namespace", "PUT", f"{IDENTITIES}/{namespace_id}", json=body)

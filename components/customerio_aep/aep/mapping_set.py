@@ -152,8 +152,8 @@ class MappingSetProvider(AepProvider):
         return UpdateResult({**news, "mapping_id": id_, "version": updated["version"]})
 
     def delete(self, id_: str, props: Props) -> None:
-        """Delete when the API allows it; a set that is gone or cannot be deleted never fails the destroy."""
-        self.client.delete(self.label(props), "delete mapping set", f"{DATA_PREP}/{id_}", gone=(404, 405))
+        """Nothing to call: Data Prep has no way to delete a mapping set (its spec, data-prep.yaml, and its guide,
+        help/data-prep/api/mapping-set.md, name none). The set stays, as the history of the dataflow it fed."""
 
 
 def settle_event_types(olds: Props, news: Props) -> Props:

@@ -47,13 +47,18 @@ class FidelityGuard:
             "history fidelity guard", "preview the mapping set", "POST", PREVIEW,
             json={"data": [event for _, event, _ in picked], "mappingSet": self.body},
         ).json()  # fmt: skip
-        theirs = answer.get("data") or []
-        errors = answer.get("errors") or []
+        # One `{data, errors}` for each record sent, in order (help/data-prep/api/mapping-set.md).
+        results = answer if isinstance(answer, list) else []
         for i, (kind, _event, ours) in enumerate(picked):
-            aep = theirs[i] if i < len(theirs) else None
-            if aep is None:
-                why = next((str(e) for e in errors if isinstance(e, dict) and e.get("index") == i), "no record")
-                raise FidelityError(f"{kind} event: AEP's preview made no record ({why}) where this run made one")
+            result = results[i] if i < len(results) and isinstance(results[i], dict) else {}
+            aep = result.get("data")
+            if not isinstance(aep, dict):
+                why = "; ".join(
+                    str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in result.get("errors") or []
+                )
+                raise FidelityError(
+                    f"{kind} event: AEP's preview made no record ({why or 'no record'}) where this run made one"
+                )
             difference = first_difference(ours, aep)
             if difference is not None:
                 field, mine, adobe = difference

@@ -14,6 +14,7 @@ import uuid
 from typing import Any
 from urllib.parse import parse_qs
 
+from tests.contracts.adobe import aep_contracts
 from tests.emulators.aep.errors import bad_field, gateway, problem, titled
 from tests.emulators.http import ApiError, Emulator, Request, Response
 
@@ -110,6 +111,14 @@ class AepCore(Emulator):
         self.route("POST", "/ims/token/v3", "ims.token", self._token)
         self._register_routes()
 
+    contracts = aep_contracts()
+
+    def refusal(self, problems: list[str]) -> ApiError:
+        """A call Adobe's files do not have is answered 404; one they refuse, 400 with AEP's generic code."""
+        if any(": not an operation of " in p for p in problems):
+            return problem(404, "1000-404", "Not Found", "; ".join(problems))
+        return problem(400, "1000-400", "Bad Request", "; ".join(problems))
+
     def _register_routes(self) -> None:
         """Register each API's routes (the assembled emulator lists them)."""
 
@@ -132,7 +141,8 @@ class AepCore(Emulator):
         }
 
     def object_count(self) -> int:
-        """How many objects of any kind the emulator holds."""
+        """How many objects of any kind the emulator holds that a destroy can remove (not mapping sets: Data Prep has
+        no call that deletes one)."""
         with self._lock:
             return sum(
                 len(c)
@@ -140,7 +150,6 @@ class AepCore(Emulator):
                     self.source_connections,
                     self.target_connections,
                     self.flows,
-                    self.mapping_sets,
                     self.datasets,
                     self.fieldgroups,
                     self.schemas,

@@ -8,7 +8,7 @@ from typing import Any
 
 from tests.emulators.aep import mapping
 from tests.emulators.aep.core import PREP, XED_FULL, AepCore, now_ms
-from tests.emulators.aep.errors import bad_field, not_found, problem
+from tests.emulators.aep.errors import bad_field, not_found
 from tests.emulators.http import ApiError, Request, Response
 
 
@@ -22,7 +22,6 @@ class DataPrepApi(AepCore):
         r("POST", f"{PREP}/mappingSets/validate", "dataprep.validate", self._mapping_validate)
         r("GET", f"{PREP}/mappingSets/{{id}}", "dataprep.get", self._mapping_get)
         r("PUT", f"{PREP}/mappingSets/{{id}}", "dataprep.update", self._mapping_update)
-        r("DELETE", f"{PREP}/mappingSets/{{id}}", "dataprep.delete", self._mapping_delete)
 
     def _mapping_body(self, body: Any) -> tuple[str, list[dict[str, Any]]]:
         if not isinstance(body, dict):
@@ -155,19 +154,3 @@ class DataPrepApi(AepCore):
             200,
             {k: latest[k] for k in ("id", "version", "createdDate", "modifiedDate", "createdBy", "modifiedBy")},
         )
-
-    def _mapping_delete(self, request: Request) -> Response:
-        set_id = request.params["id"]
-        self._mapping_versions(set_id)
-        users = [f["id"] for f in self.flows.values() if f["transformations"][0]["params"]["mappingId"] == set_id]
-        if users:  # strict: §4 is silent; a mapping a flow still uses cannot go
-            raise problem(
-                400,
-                "1000-400",
-                "Bad Request",
-                f"mapping set is used by flow {users[0]}",
-                "mappingSets",
-                set_id,
-            )
-        del self.mapping_sets[set_id]
-        return Response(200, {"id": set_id})

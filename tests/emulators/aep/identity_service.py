@@ -95,4 +95,4 @@ class IdentityServiceApi(AepCore):
         if "name" in body and (not isinstance(body["name"], str) or not body["name"]):
             raise _namespace_error("name must be a non-empty string")
         namespace.update({k: body[k] for k in ("name", "description") if k in body}, updateTime=now_ms())
-        return Response(200, copy.deepcopy(namespace))
+        return Response(200, [copy.deepcopy(namespace)])  # a list (identity-service.yaml's answer to a PUT)

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from tests.contracts.customerio import app_api, delivery_types
+from tests.contracts.openapi import Contract, served
 from tests.emulators.http import ApiError, Emulator, Request, Response
 
 RATE_LIMIT = 10  # requests per second (reference §6)
@@ -69,11 +70,11 @@ class CustomerIoEmulator(Emulator):
             self.route("GET", f"/{r}/v1/messages", "appapi.messages", self._list_messages)
             self.route("GET", f"/{r}/v1/activities", "appapi.activities", self._list_activities)
 
-    contract = app_api()
+    contracts = (app_api(),)
 
-    def contract_path(self, path: str) -> str:
-        """Without the region prefix (/us, /eu) that stands for the host."""
-        return "/" + path.split("/", 2)[2] if path.count("/") >= 2 else path
+    def contract_of(self, path: str) -> tuple[Contract, str] | None:
+        """The App API's file, for the path without the region prefix (/us, /eu) that stands for the host."""
+        return served(self.contracts, "/" + path.split("/", 2)[2] if path.count("/") >= 2 else path)
 
     def refusal(self, problems: list[str]) -> ApiError:
         """A malformed request is answered 400 (the App API's spec)."""
