@@ -70,7 +70,7 @@ class CustomerIoEmulator(Emulator):
             self.route("GET", f"/{r}/v1/messages", "appapi.messages", self._list_messages)
             self.route("GET", f"/{r}/v1/activities", "appapi.activities", self._list_activities)
 
-    contracts = (app_api(),)
+    contracts: tuple[Contract, ...] = (app_api(),)
 
     def contract_of(self, path: str) -> tuple[Contract, str] | None:
         """The App API's file, for the path without the region prefix (/us, /eu) that stands for the host."""
