@@ -15,7 +15,7 @@ from customerio_aep.aep.vocabulary import CUSTOMERIO, KEEP, XDM, event_type, eve
 from customerio_aep.customerio.events import METRICS_BY_OBJECT_TYPE
 from tests.aep.chain import build_chain
 from tests.emulators.aep import AepEmulator
-from tests.emulators.customerio.events import every_kind
+from tests.emulators.customerio.events import every_kind, make_event
 from tests.engine.harness import ROOT
 
 # The README's table, written out: what a segment or a dashboard filters on.
@@ -145,3 +145,58 @@ def test_the_readme_table_is_the_vocabulary() -> None:
     message shows into the README."""
     table = readme_table()
     assert table in (ROOT / "README.md").read_text(), "README's event-type table should be:\n" + table
+
+
+def test_an_event_customerio_adds_later_lands_with_its_own_names(
+    aep: AepEmulator, configured: Callable[..., Any]
+) -> None:
+    """Unknown values are carried, not dropped: a channel or metric the catalogue does not know yet lands as it came."""
+    flow = build_chain(configured, mappings=build_mappings(event_types=XDM))["flow"]
+    dataset = aep.target_connections[flow["target_connection_id"]]["params"]["dataSetId"]
+    later = [
+        {**make_event("sms", "sent", 1), "object_type": "rcs", "metric": "read"},  # a channel not in the files
+        {**make_event("email", "sent", 2), "metric": "deferred"},  # an App API name with no documented payload
+    ]
+    for event in later:
+        assert requests.post(flow["webhook_url"], json=event, timeout=5).status_code == 200
+    landed = {
+        (r["_acme"]["customerio"]["objectType"], r["_acme"]["customerio"]["metric"]): r for r in aep.records[dataset]
+    }
+    assert landed[("rcs", "read")]["eventType"] == "customerio.rcs.read"
+    assert landed[("email", "deferred")]["eventType"] == "customerio.email.deferred"
+
+
+def test_the_open_flags_reach_the_dataset(aep: AepEmulator, configured: Callable[..., Any]) -> None:
+    """Mail privacy proxies and prefetching inflate open rates: the flags that discount them are kept."""
+    flow = build_chain(configured)["flow"]
+    dataset = aep.target_connections[flow["target_connection_id"]]["params"]["dataSetId"]
+    opened = make_event("email", "opened", 1)
+    opened["data"].update(proxied=True, prefetched=False, synthetic=True)
+    replied = make_event("sms", "replied", 2)
+    for event in (opened, replied):
+        assert requests.post(flow["webhook_url"], json=event, timeout=5).status_code == 200
+    first, second = (r["_acme"]["customerio"] for r in aep.records[dataset])
+    assert (first["proxied"], first["prefetched"], first["synthetic"]) == (True, False, True)
+    assert (
+        second["inboundEventId"] == replied["data"]["inbound_event_id"] and second["repliedTo"] == replied["data"]["to"]
+    )
+
+
+def test_an_earlier_releases_xdm_expression_is_brought_to_todays_catalogue() -> None:
+    """A stack that kept xdm from 0.16 gets WhatsApp's standard values by a new mapping version, not its own names."""
+    current = event_type_expression(XDM)
+    earlier = current.replace(', "whatsapp.clicked", "message.tracking"', "").replace(
+        ', "whatsapp.sent", "message.feedback"', ""
+    )
+    assert earlier != current and vocabulary_of(earlier) == XDM
+    stored = {
+        "schema_id": "s",
+        "mappings": [{"sourceType": "EXPRESSION", "source": earlier, "destination": "eventType"}],
+    }
+    asked = {"schema_id": "s", "mappings": build_mappings(event_types=KEEP)}
+    assert _event_type_source(settle_event_types(stored, asked)) == current
+    own = {
+        "schema_id": "s",
+        "mappings": [{"sourceType": "EXPRESSION", "source": "lower(metric)", "destination": "eventType"}],
+    }
+    assert _event_type_source(settle_event_types(own, asked)) == "lower(metric)"  # a user's own is kept
