@@ -10,6 +10,7 @@ from pathlib import Path
 from tests.emulators.aep import AepEmulator
 from tests.emulators.aep.core import ALL_PERMISSIONS
 from tests.emulators.customerio.appapi import CustomerIoEmulator
+from tests.emulators.faults import Fault
 from tests.engine.harness import Stack
 
 
@@ -80,3 +81,44 @@ def test_a_good_stack_previews_cleanly_and_its_no_op_preview_calls_nothing(aep: 
     mark = aep.mark()
     assert set(stack.preview()) == {"same"}
     assert aep.count(since=mark) == 0
+
+
+def test_an_event_name_customerio_does_not_accept_is_refused_at_preview(
+    aep: AepEmulator, cio: CustomerIoEmulator, tmp_path: Path
+) -> None:
+    """Checked against the App API's enum before anything is made (Customer.io would answer 400 at `up`)."""
+    stack = Stack.create_project(
+        tmp_path,
+        aep,
+        {"ingress": "direct", "customerio:appApiKey": cio.app_api_key, "customerio:apiUrl": cio.base_url()},
+    )
+    stack.set_config("events[0]", "email_opened", path=True)
+    stack.set_config("events[1]", "customer_cio_subscription_preferences_changed", path=True)
+    output = preview_fails(stack)
+    one_error_line(
+        output, "Customer.io's App API accepts no event named 'customer_cio_subscription_preferences_changed'"
+    )
+    assert "(the App API calls it 'customer_subscription_preferences_changed')" in output
+    assert cio.count("appapi.create") == 0 and aep.count("*.create") == 0
+
+
+def test_a_refusal_from_customerio_at_up_names_the_webhook_and_its_reason_first(
+    aep: AepEmulator, cio: CustomerIoEmulator, tmp_path: Path
+) -> None:
+    stack = Stack.create_project(
+        tmp_path,
+        aep,
+        {"ingress": "direct", "customerio:appApiKey": cio.app_api_key, "customerio:apiUrl": cio.base_url()},
+    )
+    cio.faults.add(
+        Fault("body", operation="appapi.create", status=400, body={"meta": {"error": "endpoint not allowed"}})
+    )
+    result = stack.up(check=False)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    [first] = [line for line in output.splitlines() if "Customer.io answered create" in line][:1]
+    assert (
+        "ReportingWebhook 'cio-aep → Adobe Experience Platform': Customer.io answered create with HTTP 400: " in first
+    )
+    assert "endpoint not allowed. Customer.io refused the webhook's settings" in first
+    assert output.count('File "') <= 6, output  # the SDK's own frames only: this package's are cut
