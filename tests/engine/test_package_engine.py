@@ -31,7 +31,7 @@ def yaml_program(example: str, tmp: Path, aep: AepEmulator, config: dict[str, st
     the provider's settings as a user sets them."""
     shutil.copytree(ROOT / "provider", tmp / "provider")
     plugin = tmp / "provider" / "PulumiPlugin.yaml"
-    plugin.write_text(plugin.read_text().replace("virtualenv: ../venv", f"virtualenv: {ENGINE_VENV}"))
+    plugin.write_text(plugin.read_text().replace("virtualenv: venv", f"virtualenv: {ENGINE_VENV}"))
     shutil.copytree(source / example, tmp / "program")
     program = tmp / "program" / "Pulumi.yaml"
     program.write_text(program.read_text().replace("customerio-aep: ../../provider", "customerio-aep: ../provider"))

@@ -25,6 +25,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/version"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
+	"github.com/pulumi/pulumi/sdk/v3/python/toolchain"
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/types/known/emptypb"
 )
@@ -93,16 +94,45 @@ func fail(err error) {
 	os.Exit(1)
 }
 
-// python returns the interpreter for a program and the virtualenv it belongs to ("" when none).
-func python(info *pulumirpc.ProgramInfo) (string, string, error) {
-	venv := ""
-	if info != nil && info.Options != nil {
-		if v, ok := info.Options.AsMap()["virtualenv"].(string); ok && v != "" {
-			venv = v
-			if !filepath.IsAbs(venv) {
-				venv = filepath.Join(info.RootDirectory, venv)
-			}
+// options reads the runtime options Pulumi's host reads: the virtualenv (relative to the root directory) and the
+// toolchain (pip unless poetry or uv is named). A plugin without a virtualenv gets `venv`, as in Pulumi's host: a
+// plugin never runs in the ambient Python.
+func options(info *pulumirpc.ProgramInfo, plugin bool) (toolchain.PythonOptions, error) {
+	opts := toolchain.PythonOptions{Toolchain: toolchain.Pip}
+	if info == nil {
+		return opts, nil
+	}
+	opts.Root, opts.ProgramDir = info.RootDirectory, info.ProgramDirectory
+	if info.Options != nil {
+		given := info.Options.AsMap()
+		if v, ok := given["virtualenv"].(string); ok {
+			opts.Virtualenv = v
 		}
+		switch name, _ := given["toolchain"].(string); name {
+		case "", "pip":
+		case "poetry":
+			opts.Toolchain = toolchain.Poetry
+		case "uv":
+			opts.Toolchain = toolchain.Uv
+		default:
+			return opts, fmt.Errorf("unsupported toolchain option %q (pip, poetry or uv)", name)
+		}
+	}
+	if plugin && opts.Toolchain == toolchain.Pip && opts.Virtualenv == "" {
+		opts.Virtualenv = "venv"
+	}
+	return opts, nil
+}
+
+// python returns the interpreter for a program or plugin and the virtualenv it belongs to ("" when none).
+func python(info *pulumirpc.ProgramInfo, plugin bool) (string, string, error) {
+	opts, err := options(info, plugin)
+	if err != nil {
+		return "", "", err
+	}
+	venv := opts.Virtualenv
+	if venv != "" && !filepath.IsAbs(venv) {
+		venv = filepath.Join(opts.Root, venv)
 	}
 	if venv == "" {
 		cmd := os.Getenv("PULUMI_PYTHON_CMD")
@@ -113,10 +143,36 @@ func python(info *pulumirpc.ProgramInfo) (string, string, error) {
 	}
 	bin := filepath.Join(venv, "bin", "python")
 	if _, err := os.Stat(bin); err != nil {
-		return "", "", fmt.Errorf("the virtualenv %q named in Pulumi.yaml does not exist; create it with "+
-			"`python3 -m venv %s && %s/bin/pip install -r requirements.txt`", venv, venv, venv)
+		return "", "", fmt.Errorf("the virtualenv %q does not exist; `pulumi install` makes it", venv)
 	}
 	return bin, venv, nil
+}
+
+// InstallDependencies makes the virtualenv of a program or plugin and installs its requirements, with the code of
+// Pulumi's SDK that Pulumi's own Python host calls for this (github.com/pulumi/pulumi/sdk/v3/python/toolchain).
+func (h *host) InstallDependencies(
+	req *pulumirpc.InstallDependenciesRequest, server pulumirpc.LanguageRuntime_InstallDependenciesServer,
+) error {
+	opts, err := options(req.Info, req.IsPlugin)
+	if err != nil {
+		return err
+	}
+	closer, stdout, stderr, err := rpcutil.MakeInstallDependenciesStreams(server, req.IsTerminal)
+	if err != nil {
+		return err
+	}
+	defer closer.Close()
+	fmt.Fprint(stdout, "Installing dependencies...\n\n")
+	tc, err := toolchain.ResolveToolchain(opts)
+	if err != nil {
+		return err
+	}
+	if err := tc.InstallDependencies(server.Context(), req.Info.GetProgramDirectory(), req.UseLanguageVersionTools,
+		true /*showOutput*/, stdout, stderr); err != nil {
+		return err
+	}
+	fmt.Fprint(stdout, "Finished installing dependencies\n\n")
+	return closer.Close()
 }
 
 func environ(venv string, extra ...string) []string {
@@ -160,7 +216,7 @@ func (h *host) GetRequiredPlugins(
 func (h *host) GetRequiredPackages(
 	ctx context.Context, req *pulumirpc.GetRequiredPackagesRequest,
 ) (*pulumirpc.GetRequiredPackagesResponse, error) {
-	bin, venv, err := python(req.Info)
+	bin, venv, err := python(req.Info, false)
 	if err != nil {
 		return nil, err
 	}
@@ -231,7 +287,7 @@ func pluginManifests(venv string) (found []pluginManifest, complete bool) {
 }
 
 func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.RunResponse, error) {
-	bin, venv, err := python(req.Info)
+	bin, venv, err := python(req.Info, false)
 	if err != nil {
 		return &pulumirpc.RunResponse{Error: err.Error()}, nil
 	}
@@ -301,7 +357,7 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 // RunPlugin runs a plugin written in Python (a folder with PulumiPlugin.yaml and __main__.py) in its virtualenv,
 // streaming its output to the engine, which reads the port a provider prints first.
 func (h *host) RunPlugin(req *pulumirpc.RunPluginRequest, server grpc.ServerStreamingServer[pulumirpc.RunPluginResponse]) error {
-	bin, venv, err := python(req.Info)
+	bin, venv, err := python(req.Info, true)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,73 @@
+"""The provider plugin installs itself as Pulumi documents for a source-based Python plugin: the Python language host
+makes its virtualenv from provider/requirements.txt (InstallDependencies, with Pulumi's own toolchain code), so a
+clean copy of the repository at a commit, with no set-up run in it, answers `pulumi package get-schema`.
+
+Offline here: pip installs from the wheels scripts/setup --dev downloaded (PIP_NO_INDEX, PIP_FIND_LINKS). The plugin's
+requirements name pulumi-aws for the default aws ingress; with it installed the CLI would fetch the AWS provider
+plugin, which this machine cannot reach, so the copy here leaves the aws extra out."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import tarfile
+from io import BytesIO
+from pathlib import Path
+
+from tests.engine.harness import ROOT, cli_bin
+
+WHEELS = ROOT / ".tools" / "wheels"
+
+
+def clean_copy(into: Path) -> Path:
+    """This repository at HEAD, as `git archive` gives it: no venv, nothing a set-up made."""
+    archive = subprocess.run(["git", "archive", "--format=tar", "HEAD"], cwd=ROOT, check=True, capture_output=True)
+    with tarfile.open(fileobj=BytesIO(archive.stdout)) as tar:
+        tar.extractall(into, filter="data")
+    requirements = into / "provider" / "requirements.txt"
+    lines = requirements.read_text().splitlines()
+    assert "pulumi-aws==7.51.1" in lines and "..[aws]" in lines  # what a user's install gets
+    requirements.write_text("\n".join(line.replace("..[aws]", "..") for line in lines if "pulumi-aws" not in line))
+    return into
+
+
+def get_schema(plugin: Path, home: Path) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "PATH": f"{cli_bin()}{os.pathsep}{os.environ['PATH']}",
+        "PULUMI_HOME": str(home),
+        "PULUMI_SKIP_UPDATE_CHECK": "true",
+        "PIP_NO_INDEX": "1",
+        "PIP_FIND_LINKS": str(WHEELS),
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+    }
+    return subprocess.run(
+        ["pulumi", "package", "get-schema", str(plugin)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_a_clean_copy_makes_its_own_virtualenv_and_answers_get_schema(tmp_path: Path) -> None:
+    plugin = clean_copy(tmp_path / "copy") / "provider"
+    assert not (plugin / "venv").exists()
+
+    first = get_schema(plugin, tmp_path / "home")
+    assert first.returncode == 0, first.stderr[-3000:]
+    schema = json.loads(first.stdout)
+    assert schema["name"] == "customerio-aep" and "customerio-aep:index:CustomerIoToAep" in schema["resources"]
+    # The virtualenv named by the runtime option, relative to the plugin's folder, with the package in it.
+    python = plugin / "venv" / "bin" / "python"
+    made = python.resolve().stat().st_ino
+    assert "Creating virtual environment" in first.stderr and "Finished installing dependencies" in first.stderr
+    check = subprocess.run([str(python), "-c", "import customerio_aep.package"], capture_output=True, check=False)
+    assert check.returncode == 0, check.stderr
+
+    again = get_schema(plugin, tmp_path / "home")
+    assert again.returncode == 0 and json.loads(again.stdout) == schema
+    assert "Requirement already satisfied: pulumi==3.260.0" in again.stderr  # the environment is reused
+    assert python.resolve().stat().st_ino == made
