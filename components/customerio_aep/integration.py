@@ -29,6 +29,7 @@ from customerio_aep.customerio.reporting_webhook import ReportingWebhook
 from customerio_aep.failures import InvalidArgsError
 from customerio_aep.identities import DEFAULT_IDENTITIES, IdentityField, identity_problems
 from customerio_aep.ingress.budget import MIN_BUDGET, stack_budget
+from customerio_aep.ingress.guard import InFlightGuard
 from customerio_aep.ingress.lambdas.names import WORKSPACE_FIELD
 from customerio_aep.workspaces import Workspace, workspace_problems
 
@@ -111,6 +112,8 @@ class Parts:
     descriptor: Any = IdentityDescriptor
     profile: Any = ProfileEnablement
     webhook: Any = ReportingWebhook
+    guard: Any = InFlightGuard
+    """The aws ingress's in-flight guard."""
 
 
 class CustomerIoToAep(pulumi.ComponentResource):
@@ -333,6 +336,7 @@ class CustomerIoToAep(pulumi.ComponentResource):
                 },
             ),
             opts=self._child,
+            guard=self._parts.guard,
         )
         endpoint: pulumi.Output[str] = pulumi.Output.secret(ingress.webhook_endpoint)
         parts = (

@@ -196,6 +196,39 @@ def test_the_component_through_the_package_is_the_same_graph_of_the_packages_res
     assert package["-flow"].inputs["mappingId"] == "package-mapping-id"
 
 
+def test_the_package_constructs_the_component_with_the_aws_ingress_as_the_python_one(mocks: RecordingMocks) -> None:
+    """What a TypeScript or Go team's first program gets (the default ingress), made by the package's construct: every
+    AWS resource the Python component makes, with the same inputs, and the AEP parts as the package's resources."""
+    from customerio_aep import CustomerIoToAep, CustomerIoToAepArgs
+    from customerio_aep.package import package_version
+    from tests.mocks import run_awaiting
+
+    run_program(lambda: CustomerIoToAep("python", CustomerIoToAepArgs(signing_key=pulumi.Output.secret("k"))))
+    request = rpc.ConstructRequest(COMPONENT, "package", {"signingKey": PropertyValue("k", is_secret=True)},
+                                   pulumi.ResourceOptions())  # fmt: skip
+    made: list[rpc.ConstructResponse] = []
+    constructing = asyncio.ensure_future(PackageProvider(package_version()).construct(request))
+    response: pulumi.Output[rpc.ConstructResponse] = pulumi.Output.from_input(constructing)
+    run_awaiting(lambda: response.apply(made.append))
+    python = {(r.name.removeprefix("python"), r.typ): r for r in mocks.resources if r.name.startswith("python-")}
+    package = {(r.name.removeprefix("package"), r.typ): r for r in mocks.resources if r.name.startswith("package-")}
+    aws = sorted(key for key in python if key[1].startswith("aws:"))
+    assert len(aws) > 25 and ("-ingress-receiver", "aws:lambda/function:Function") in aws
+
+    def same(inputs: dict[str, Any]) -> str:  # the functions' code archives compare by their contents
+        text = json.dumps(inputs, sort_keys=True, default=lambda o: vars(o) if hasattr(o, "__dict__") else str(o))
+        return text.replace("package-", "python-")
+
+    assert aws == sorted(key for key in package if key[1].startswith("aws:"))
+    for key in aws:
+        assert same(package[key].inputs) == same(python[key].inputs), key
+    # The AEP parts and the in-flight guard: the package's own resources in the place of the dynamic ones.
+    dynamic = {k[0] for k in python if k[1].startswith("pulumi-python:dynamic")}
+    assert {k[0] for k in package if k not in python} == dynamic and "-ingress-guard" in dynamic
+    assert ("-ingress-guard", f"{PACKAGE}:ingress:InFlightGuard") in package
+    assert made and made[0].state["queueName"].value  # the aws ingress's outputs come back to the program
+
+
 def test_component_arguments_and_outputs_cross_as_the_engine_sends_them() -> None:
     from customerio_aep.package.provider import _input, _output
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pulumi
 
 from customerio_aep.failures import InvalidArgsError
@@ -30,7 +32,10 @@ class CustomerIoIngress(pulumi.ComponentResource):
     dashboard_url: pulumi.Output[str]
     """The CloudWatch dashboard of the ingress in the AWS console."""
 
-    def __init__(self, name: str, args: IngressArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self, name: str, args: IngressArgs, opts: pulumi.ResourceOptions | None = None, guard: Any = InFlightGuard
+    ) -> None:
+        """`guard`: the in-flight guard's resource class (the package's own, when the package builds the component)."""
         problems = ingress_problems(args)
         if problems:
             raise InvalidArgsError("ingress_options: " + "; ".join(problems))
@@ -41,7 +46,7 @@ class CustomerIoIngress(pulumi.ComponentResource):
         receiver = build_receiver(part, store)
         forwarder = build_forwarder(part, store)
         monitoring = build_monitoring(part, store, receiver, forwarder)
-        self._guard(name, args, store, opts)
+        self._guard(guard, name, args, store, opts)
 
         endpoints = dict(receiver.endpoints)
         self.webhook_endpoint = endpoints.pop("", pulumi.Output.from_input(""))
@@ -62,11 +67,13 @@ class CustomerIoIngress(pulumi.ComponentResource):
             }
         )
 
-    def _guard(self, name: str, args: IngressArgs, store: Store, opts: pulumi.ResourceOptions | None) -> None:
+    def _guard(
+        self, guard: Any, name: str, args: IngressArgs, store: Store, opts: pulumi.ResourceOptions | None
+    ) -> None:
         """The in-flight guard, beside the ingress rather than in it: it depends on every part of the ingress (a
         dependency on a component is one on all its children), so it is deleted first and keeps them until the
         queue has drained."""
-        InFlightGuard(
+        guard(
             f"{name}-guard",
             queue_url=store.queue.url,
             dlq_url=store.dlq.url,

@@ -53,6 +53,7 @@ IdentityNamespace = _class(f"{PACKAGE}:aep:IdentityNamespace")
 IdentityDescriptor = _class(f"{PACKAGE}:aep:IdentityDescriptor")
 ProfileEnablement = _class(f"{PACKAGE}:aep:ProfileEnablement")
 ReportingWebhook = _class(f"{PACKAGE}:customerio:ReportingWebhook")
+InFlightGuard = _class(f"{PACKAGE}:ingress:InFlightGuard")
 
 
 def _parts() -> Any:
@@ -60,7 +61,8 @@ def _parts() -> Any:
 
     return Parts(schema=XdmSchema, dataset=Dataset, labels=DatasetLabels, source=SourceConnection,
                  target=TargetConnection, mapping=MappingSet, flow=Dataflow, namespace=IdentityNamespace,
-                 descriptor=IdentityDescriptor, profile=ProfileEnablement, webhook=ReportingWebhook)  # fmt: skip
+                 descriptor=IdentityDescriptor, profile=ProfileEnablement, webhook=ReportingWebhook,
+                 guard=InFlightGuard)  # fmt: skip
 
 
 PARTS = _parts()

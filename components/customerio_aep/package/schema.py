@@ -21,6 +21,7 @@ from customerio_aep.aep.profile import ProfileEnablementProvider
 from customerio_aep.aep.schema import XdmSchemaProvider
 from customerio_aep.customerio.events import ALL_EVENTS
 from customerio_aep.customerio.reporting_webhook import ReportingWebhookProvider
+from customerio_aep.ingress.guard import InFlightGuardProvider
 
 PACKAGE = "customerio-aep"
 GO_MODULE = "customerio-aep/sdk/go/customerioaep"
@@ -203,6 +204,18 @@ RESOURCES = (
         ("name", "endpoint"),
         (Prop("webhook_id", INTEGER, "The webhook's id."),
          Prop("live_since", INTEGER, "When it began reporting (unix seconds).")),
+    ),
+    PackageResource(
+        f"{PACKAGE}:ingress:InFlightGuard", InFlightGuardProvider,
+        "Keeps the aws ingress (queues, bucket, functions) until it holds no events, unless `forceDestroy` was "
+        "recorded; creates nothing in AWS.",
+        (Prop("queue_url", STRING, "The ingress's queue."), Prop("dlq_url", STRING, "Its dead-letter queue."),
+         Prop("bucket", STRING, "Its quarantine bucket."), Prop("region", STRING, "Their AWS region."),
+         Prop("aws_profile", STRING, "The AWS profile to read them with (aws:profile)."),
+         Prop("force_destroy", BOOLEAN, "Let destroy remove them with the events they hold.", default=False),
+         Prop("drain_timeout_seconds", INTEGER, "How long a delete waits for the queue to drain.")),
+        ("queue_url", "dlq_url", "bucket", "region"),
+        (),
     ),
 )
 # fmt: on
