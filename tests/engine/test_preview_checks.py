@@ -29,6 +29,12 @@ def one_error_line(output: str, says: str) -> None:
     assert 1 <= len(lines) <= 2, output
 
 
+def customerio_stack(tmp_path: Path, aep: AepEmulator, cio: CustomerIoEmulator, key: str | None = None) -> Stack:
+    """A direct-mode stack whose reporting webhook is managed through the Customer.io emulator (with `key`)."""
+    config = {"ingress": "direct", "customerio:appApiKey": key or cio.app_api_key, "customerio:apiUrl": cio.base_url()}
+    return Stack.create_project(tmp_path, aep, config)
+
+
 def test_a_refused_aep_secret_fails_the_preview_once_and_is_never_shown(aep: AepEmulator, tmp_path: Path) -> None:
     """The providers' check of AEP (every value it refuses: tests/aep/test_preflight.py)."""
     stack = Stack.create_project(tmp_path, aep, {"ingress": "direct", "aep:clientSecret": "wrong-secret"})
@@ -62,11 +68,7 @@ def test_a_project_configuration_problem_is_one_line(aep: AepEmulator, tmp_path:
 def test_a_refused_customerio_app_api_key_fails_the_preview(
     aep: AepEmulator, cio: CustomerIoEmulator, tmp_path: Path
 ) -> None:
-    stack = Stack.create_project(
-        tmp_path,
-        aep,
-        {"ingress": "direct", "customerio:appApiKey": "not-the-key", "customerio:apiUrl": cio.base_url()},
-    )
+    stack = customerio_stack(tmp_path, aep, cio, key="not-the-key")
     output = preview_fails(stack)
     one_error_line(output, "customerio:appApiKey: the Customer.io App API at")
     assert "not-the-key" not in output
@@ -87,11 +89,7 @@ def test_an_event_name_customerio_does_not_accept_is_refused_at_preview(
     aep: AepEmulator, cio: CustomerIoEmulator, tmp_path: Path
 ) -> None:
     """Checked against the App API's enum before anything is made (Customer.io would answer 400 at `up`)."""
-    stack = Stack.create_project(
-        tmp_path,
-        aep,
-        {"ingress": "direct", "customerio:appApiKey": cio.app_api_key, "customerio:apiUrl": cio.base_url()},
-    )
+    stack = customerio_stack(tmp_path, aep, cio)
     stack.set_config("events[0]", "email_opened", path=True)
     stack.set_config("events[1]", "customer_cio_subscription_preferences_changed", path=True)
     output = preview_fails(stack)
@@ -105,11 +103,7 @@ def test_an_event_name_customerio_does_not_accept_is_refused_at_preview(
 def test_a_refusal_from_customerio_at_up_names_the_webhook_and_its_reason_first(
     aep: AepEmulator, cio: CustomerIoEmulator, tmp_path: Path
 ) -> None:
-    stack = Stack.create_project(
-        tmp_path,
-        aep,
-        {"ingress": "direct", "customerio:appApiKey": cio.app_api_key, "customerio:apiUrl": cio.base_url()},
-    )
+    stack = customerio_stack(tmp_path, aep, cio)
     cio.faults.add(
         Fault("body", operation="appapi.create", status=400, body={"meta": {"error": "endpoint not allowed"}})
     )
