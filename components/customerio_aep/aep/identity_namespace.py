@@ -13,14 +13,6 @@ from customerio_aep.aep.provider import AepProvider, Props
 
 IDENTITIES = "/data/core/idnamespace/identities"
 ID_TYPES = ("COOKIE", "CROSS_DEVICE", "DEVICE", "EMAIL", "MOBILE", "NON_PEOPLE", "PHONE")
-
-
-def wire_id_type(id_type: str) -> str:
-    """An identity type as Identity Service's spec and guide write it in a request (`Cross_device`); answers and
-    this package's inputs use any casing (`CROSS_DEVICE`)."""
-    return id_type.capitalize()
-
-
 STANDARD_CODES = ("ECID", "Email", "Phone")
 """Namespaces every org has: use them by code, without an IdentityNamespace resource."""
 _CODE = re.compile(r"^[A-Za-z0-9]+$")
@@ -34,6 +26,12 @@ def is_code(code: str) -> bool:
 def is_standard(code: str) -> bool:
     """Whether a namespace code names one of AEP's standard namespaces (codes match case-insensitively)."""
     return code.lower() in (c.lower() for c in STANDARD_CODES)
+
+
+def wire_id_type(id_type: str) -> str:
+    """An identity type as Identity Service's spec and guide write it in a request (`Cross_device`); answers and
+    this package's inputs use any casing (`CROSS_DEVICE`)."""
+    return id_type.capitalize()
 
 
 class IdentityNamespaceProvider(AepProvider):
