@@ -1,4 +1,5 @@
-"""`python -m customerio_aep status|redrive|backfill`: operate a deployed integration (see `--help`)."""
+"""`python -m customerio_aep status|redrive|backfill|review`: operate a deployed integration, review a change (see
+`--help`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import os
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
 from customerio_aep.operations.stack import CommandError, Deployment, read_stack
@@ -24,6 +26,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run a command; 0 when all is well, 1 when something is failing, 2 when the command could not run."""
     args = _parser().parse_args(argv)
     try:
+        if not args.reads_stack:
+            reviewed: int = args.run(args)
+            return reviewed
         deployment = read_stack(
             args.stack,
             args.cwd,
@@ -70,6 +75,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Operate a deployed Customer.io → AEP integration. Ids come from the stack's outputs "
         "(through the Pulumi CLI, in the project directory) unless given as flags.",
     )
+    parser.set_defaults(reads_stack=True)
     commands = parser.add_subparsers(required=True, metavar="command")
     status = commands.add_parser("status", help="is it flowing? exit 1 when something is failing")
     status.add_argument("--json", action="store_true", help="print JSON instead of the report")
@@ -95,6 +101,15 @@ def _parser() -> argparse.ArgumentParser:
 
     add_arguments(backfill, _positive)
     backfill.set_defaults(run=_backfill)
+    review = commands.add_parser(
+        "review",
+        help="a pull request's review of `pulumi preview --json`, as Markdown",
+        description="Reads `pulumi preview --json` output (a file, or standard input) and prints Markdown for a pull "
+        "request: data at risk first, what changes in words, the streaming budget, data usage labels, and a mapping "
+        "change shown as the records made-up events become before and after. Secrets and payloads never appear.",
+    )
+    review.add_argument("preview_json", nargs="?", help="the file (default: standard input)")
+    review.set_defaults(run=_review, reads_stack=False)
     for command in (status, redrive, backfill):
         command.add_argument("--stack", help="the stack to read (default: the selected one); '-' reads none")
         command.add_argument("--cwd", help="the Pulumi project directory (default: the current one)")
@@ -184,6 +199,21 @@ def _backfill(args: argparse.Namespace, deployment: Deployment) -> int:
     from customerio_aep.history.command import backfill
 
     return backfill(args, deployment, lambda: _aws(deployment))
+
+
+def _review(args: argparse.Namespace) -> int:
+    from customerio_aep.review.preview import PreviewError, read_preview
+    from customerio_aep.review.render import render
+
+    try:
+        text = Path(args.preview_json).read_text() if args.preview_json else sys.stdin.read()
+    except OSError as e:
+        raise CommandError(f"cannot read {args.preview_json}: {e.strerror}") from None
+    try:
+        _write(sys.stdout, render(read_preview(text)))
+    except PreviewError as e:
+        raise CommandError(str(e)) from None
+    return 0
 
 
 def _positive(text: str) -> float:

@@ -50,7 +50,8 @@ DEFAULT_FIELDS: dict[str, str] = {
     "trackedResponse": "string",
 }
 
-_SOURCES = {
+# Where each custom field comes from in the event, field name to attribute path.
+SOURCES: dict[str, str] = {
     "objectType": "object_type",
     "metric": "metric",
     "eventId": "event_id",
@@ -121,7 +122,7 @@ def default_mappings(event_types: str = XDM) -> list[dict[str, str]]:
     ]
     entries += [
         {"sourceType": "ATTRIBUTE", "source": src, "destination": f"{NAMESPACE}.{field}"}
-        for field, src in _SOURCES.items()
+        for field, src in SOURCES.items()
     ]
     return entries
 

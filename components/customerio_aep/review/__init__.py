@@ -1,0 +1,1 @@
+"""`python -m customerio_aep review`: a stack's `pulumi preview --json` as Markdown for a pull request."""

@@ -1,0 +1,137 @@
+"""`python -m customerio_aep review`: what a reviewer reads about a preview, from previews in the shape the CLI's
+`pulumi preview --json` gives (tests/engine/test_review_engine.py runs the real CLI)."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import pytest
+
+from customerio_aep.__main__ import main
+from customerio_aep.aep import build_mappings
+from customerio_aep.review.mapping_change import APPEARS, CHANGED, EMPTIED, mapping_change
+from customerio_aep.review.preview import read_preview
+from customerio_aep.review.render import render
+
+DYNAMIC = "customerio-aep:index:CustomerIoToAep$pulumi-python:dynamic/aep:"
+
+
+def step(op: str, type_: str, name: str, old: dict[str, Any] | None, new: dict[str, Any] | None, **more: Any) -> Any:
+    """One step as `pulumi preview --json` writes it."""
+    urn = f"urn:pulumi:prod::customerio-aep::{type_}::{name}"
+    states = {k: {"urn": urn, "type": type_, "inputs": v} for k, v in (("oldState", old), ("newState", new)) if v}
+    return {"op": op, "urn": urn, **states, **more}
+
+
+def review(*steps: Any, diagnostics: list[Any] | None = None) -> str:
+    return render(read_preview(json.dumps({"steps": list(steps), "diagnostics": diagnostics or []})))
+
+
+def test_switching_the_vocabulary_shows_each_affected_types_record_with_the_event_type_changed() -> None:
+    groups = mapping_change(build_mappings(event_types="xdm"), build_mappings(event_types="customerio"))
+    [group] = groups
+    assert group.event_types[:2] == ("email_sent", "email_delivered") and "whatsapp_clicked" in group.event_types
+    assert not any(t.startswith("customer_") or t == "email_converted" for t in group.event_types)  # same either way
+    changed = {r.field: (r.old, r.new) for r in group.rows if r.mark}
+    assert changed == {"eventType": ('"directMarketing.emailSent"', '"customerio.email.sent"')}
+    unchanged = {r.field: r.old for r in group.rows if not r.mark}
+    assert unchanged["_{tenant}.customerio.recipient"] == '"person@example.com"'
+    assert unchanged["timestamp"] == '"2026-01-01T00:00:00.000Z"'
+
+
+def test_a_field_that_appears_one_that_becomes_empty_and_one_that_changes_are_marked() -> None:
+    old = build_mappings(extra=[{"source": "data.subject", "destination": "_{tenant}.customerio.plan"}])
+    new = build_mappings(
+        extra=[{"source": "upper(data.href)", "destination": "_{tenant}.customerio.href", "sourceType": "EXPRESSION"},
+               {"source": "data.link_id", "destination": "_{tenant}.customerio.tier"}],
+        remove=["_{tenant}.customerio.subject"],
+    )  # fmt: skip
+    [group] = mapping_change(old, new, {"plan": "string", "tier": "string", "href": "string", "subject": "string"})
+    marks = {r.field.rsplit(".", 1)[-1]: (r.old, r.new, r.mark) for r in group.rows if r.mark}
+    assert marks == {
+        "href": ('"sample-href"', '"SAMPLE-HREF"', CHANGED),
+        "tier": ("", '"sample-link-id"', APPEARS),
+        "plan": ('"sample-subject"', "", EMPTIED),
+        "subject": ('"sample-subject"', "", EMPTIED),
+    }
+    assert len(group.event_types) == 68  # every reported type reads those fields
+
+
+def test_a_mapping_whose_records_aep_would_fail_says_so() -> None:
+    broken = build_mappings(
+        extra=[{"source": "to_integer(data.subject)", "destination": "_{tenant}.customerio.eventTimestamp",
+                "sourceType": "EXPRESSION"}]
+    )  # fmt: skip
+    [group] = mapping_change(build_mappings(), broken)
+    [row] = group.rows
+    assert row.old == "a record"
+    assert row.new.startswith("AEP would fail the record: _{tenant}.customerio.eventTimestamp")
+
+
+def test_data_at_risk_comes_first_a_replaced_queue_is_one_change_and_the_budget_shows_its_drain_time() -> None:
+    queue = "aws:sqs/queue:Queue"
+    text = review(
+        step("create-replacement", queue, "cio-aep-events", {"name": "cio-aep-events"}, {"name": "cio-aep-events2"},
+             replaceReasons=["name"]),
+        step("delete-replaced", queue, "cio-aep-events", {"name": "cio-aep-events"}, None),
+        step("delete", "aws:s3/bucketV2:BucketV2", "cio-aep-quarantine", {"bucket": "q"}, None),
+        step("update", "aws:lambda/eventSourceMapping:EventSourceMapping", "cio-aep-forward",
+             {"scalingConfig": {"maximumConcurrency": 80}}, {"scalingConfig": {"maximumConcurrency": 40}}),
+        step("update", "aws:lambda/function:Function", "cio-aep-forwarder",
+             {"environment": {"variables": {"PACE_PER_SECOND": "17", "AEP_TOKEN": "[secret]"}}},
+             {"environment": {"variables": {"PACE_PER_SECOND": "9", "AEP_TOKEN": "[secret]"}}}),
+        step("same", f"{DYNAMIC}Dataset", "cio-aep-dataset", {"name": "x"}, {"name": "x"}),
+    )  # fmt: skip
+    risk, changes, budget = text.split("### ")[1:]
+    assert risk.split("\n")[1:3] == [
+        "- :warning: **S3 bucket `cio-aep-quarantine` is deleted**: any events it holds go with it",
+        "- :warning: **SQS queue `cio-aep-events` is replaced**: any events it holds go with it",
+    ]
+    assert "- Queue `cio-aep-events` replaced (because of `name`)" in changes
+    assert "- Function `cio-aep-forwarder` updated in place: `environment`" in changes
+    assert "cio-aep-dataset" not in text  # unchanged
+    assert budget.splitlines()[1:] == [
+        "- from 1,360 records/s (a 3,000,000-event campaign drains in 37 min)",
+        "- to 360 records/s (a 3,000,000-event campaign drains in 139 min)",
+    ]
+
+
+def test_labels_added_and_removed_and_a_refusal_are_named_and_no_value_of_a_changed_input_is_shown() -> None:
+    text = review(
+        step("update", f"{DYNAMIC}DatasetLabels", "cio-aep-labels", {"labels": ["C2", "I1"]}, {"labels": ["I1", "S1"]}),
+        step("update", f"{DYNAMIC}Dataflow", "cio-aep-flow", {"name": "a", "client_secret": "hunter2-old"},
+             {"name": "a", "client_secret": "hunter2-new"}),
+        diagnostics=[{"severity": "error", "message": "error: XdmSchema 'cio-aep-schema': fields: 'plan' is string\n"},
+                     {"severity": "warning", "message": "a warning"}],
+    )  # fmt: skip
+    assert "- `cio-aep-labels`: added S1; removed C2" in text
+    assert "- :no_entry: the preview refused: XdmSchema 'cio-aep-schema': fields: 'plan' is string" in text
+    assert "Dataflow `cio-aep-flow` updated in place: `client_secret`" in text
+    assert "hunter2" not in text and "a warning" not in text
+
+
+def test_the_command_reads_standard_input_gives_the_same_text_each_time_and_refuses_what_is_not_a_preview(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old, new = build_mappings(event_types="xdm"), build_mappings(event_types="customerio")
+    preview = json.dumps({"steps": [step("update", f"{DYNAMIC}MappingSet", "m", {"mappings": old}, {"mappings": new})]})
+    outputs = []
+    for _ in range(2):
+        monkeypatch.setattr("sys.stdin", io.StringIO(preview))
+        assert main(["review"]) == 0
+        outputs.append(capsys.readouterr().out)
+    assert outputs[0] == outputs[1] and '| **`eventType`** | "directMarketing.emailSent"' in outputs[0]
+    assert "`email_sent`, `email_delivered`" in outputs[0] and "and 33 more: 1 field changes" in outputs[0]
+
+    refused = (
+        ("not json", "not JSON"),
+        ("[1]", "not `pulumi preview --json` output"),
+        ('{"steps": [{"op": "create"}]}', "steps[0] has no resource URN"),
+    )
+    for text, said in refused:
+        monkeypatch.setattr("sys.stdin", io.StringIO(text))
+        assert main(["review"]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"error: {said}") and err.count("\n") == 1
