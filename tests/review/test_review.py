@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import io
 import json
+from contextlib import redirect_stderr, redirect_stdout
 from typing import Any
+from unittest import mock
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from customerio_aep.__main__ import main
+from customerio_aep.__main__ import UNFORESEEN, main
 from customerio_aep.aep import build_mappings
 from customerio_aep.review.mapping_change import APPEARS, CHANGED, EMPTIED, mapping_change
 from customerio_aep.review.preview import read_preview
@@ -135,3 +139,37 @@ def test_the_command_reads_standard_input_gives_the_same_text_each_time_and_refu
         assert main(["review"]) == 2
         err = capsys.readouterr().err
         assert err.startswith(f"error: {said}") and err.count("\n") == 1
+
+
+# Any JSON, and documents shaped like a preview with any value in any place.
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=12,
+)
+URNS = st.sampled_from(
+    ("urn:pulumi:s::p::aws:sqs/queue:Queue::q", f"urn:pulumi:s::p::{DYNAMIC}MappingSet::m", "urn:x", "")
+)
+states = json_values | st.fixed_dictionaries(
+    {"inputs": st.dictionaries(st.sampled_from(("mappings", "labels", "fields", "environment", "scalingConfig")),
+                               json_values | st.just(build_mappings()), max_size=3)}
+)  # fmt: skip
+steps = json_values | st.fixed_dictionaries(
+    {"op": st.sampled_from(("create", "update", "replace", "delete-replaced", "same")) | json_values, "urn": URNS},
+    optional={"oldState": states, "newState": states, "replaceReasons": json_values},
+)
+previews = json_values | st.fixed_dictionaries(
+    {"steps": st.lists(steps, max_size=4)}, optional={"diagnostics": json_values}
+)
+
+
+@given(previews)
+def test_any_input_gives_a_review_or_one_line(document: Any) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    with mock.patch("sys.stdin", io.StringIO(json.dumps(document))), redirect_stdout(out), redirect_stderr(err):
+        code = main(["review"])
+    assert UNFORESEEN not in err.getvalue()
+    if code == 0:
+        assert out.getvalue().startswith("## Customer.io → AEP: review of this change")
+    else:
+        assert code == 2 and err.getvalue().startswith("error: ") and err.getvalue().count("\n") == 1

@@ -85,12 +85,13 @@ def read_preview(text: str) -> Preview:
             by_urn[urn] = _merged(change, known)
         else:
             by_urn[urn] = _merged(known, change)
+    diagnostics = document.get("diagnostics")
     refusals = tuple(
         _one_line(str(d.get("message", "")))
-        for d in document.get("diagnostics") or ()
+        for d in _list(diagnostics)
         if isinstance(d, dict) and d.get("severity") == "error"
     )
-    return Preview(tuple(by_urn[u] for u in sorted(by_urn, key=_order(by_urn))), refusals)
+    return Preview(tuple(sorted(by_urn.values(), key=lambda c: (c.type, c.name))), refusals)
 
 
 def _change(step: Any, index: int) -> Change | None:
@@ -107,8 +108,12 @@ def _change(step: Any, index: int) -> Change | None:
         name=name,
         old=_inputs(step.get("oldState")),
         new=_inputs(step.get("newState")),
-        replace_reasons=tuple(str(r) for r in step.get("replaceReasons") or ()),
+        replace_reasons=tuple(str(r) for r in _list(step.get("replaceReasons"))),
     )
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def _inputs(state: Any) -> dict[str, Any]:
@@ -128,10 +133,6 @@ def _merged(first: Change, other: Change | None) -> Change:
         first.new or other.new,
         first.replace_reasons or other.replace_reasons,
     )
-
-
-def _order(by_urn: dict[str, Change]) -> Any:
-    return lambda urn: (by_urn[urn].type, by_urn[urn].name)
 
 
 def _one_line(message: str) -> str:
