@@ -35,6 +35,7 @@ def _aws_everything() -> object:
         manage_reporting_webhook=True,
         profile=True,
         extra_fields={"plan": "string"},
+        data_usage_labels=["I1", "C2"],
         workspaces={
             "production": Workspace(signing_key="kp", previous_signing_key="kp0", app_api_key="app-p", region="eu"),
             "staging": Workspace(signing_key="ks"),

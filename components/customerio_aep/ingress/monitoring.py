@@ -98,7 +98,8 @@ def _dashboard(part: Part, store: Store, receiver: Receiver, forwarder: lambda_.
                     ["AWS/ApiGateway", "4xx", *api_dims],
                     ["AWS/ApiGateway", "5xx", *api_dims],
                     [ours, "SignatureRejected"],
-                    # Non-zero while Customer.io still signs with a rotated-out key (README, key rotation).
+                    # Non-zero while Customer.io still signs with a rotated-out key (README, "Operations", rotating a
+                    # signing key).
                     [ours, "SignedWithPreviousKey"],
                 ],
             ),
