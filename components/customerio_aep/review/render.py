@@ -32,7 +32,7 @@ def render(preview: Preview) -> str:
 
 def _data_at_risk(preview: Preview) -> str:
     lines = [
-        f"- :warning: **{EVENT_HOLDERS[c.kind]} `{c.name}` is {OP_WORDS[c.op]}**" + ": any events it holds go with it"
+        f"- :warning: **{EVENT_HOLDERS[c.kind]} `{c.name}` is {OP_WORDS[c.op]}**: any events it holds go with it"
         for c in preview.changes
         if c.kind in EVENT_HOLDERS and c.op in ("replace", "delete")
     ]
@@ -57,7 +57,7 @@ def _what_changes(changes: tuple[Change, ...]) -> str:
 def _budget(changes: tuple[Change, ...]) -> str:
     """The forwarders' records a second (their concurrency times each one's pace) before and after."""
     before, after = _pace(changes, "old"), _pace(changes, "new")
-    if before == after or (before is None and after is None):
+    if before == after:
         return ""
 
     def said(rate: int | None) -> str:
