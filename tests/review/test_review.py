@@ -148,8 +148,11 @@ json_values = st.recursive(
     max_leaves=12,
 )
 URNS = st.sampled_from(
-    ("urn:pulumi:s::p::aws:sqs/queue:Queue::q", f"urn:pulumi:s::p::{DYNAMIC}MappingSet::m", "urn:x", "")
-)
+    [f"urn:pulumi:s::p::{DYNAMIC}{kind}::r" for kind in ("MappingSet", "DatasetLabels", "XdmSchema", "Dataset")]
+    + [f"urn:pulumi:s::p::aws:{t}::r" for t in ("sqs/queue:Queue", "lambda/function:Function",
+                                                 "lambda/eventSourceMapping:EventSourceMapping")]
+    + ["urn:x", ""]
+)  # fmt: skip
 states = json_values | st.fixed_dictionaries(
     {"inputs": st.dictionaries(st.sampled_from(("mappings", "labels", "fields", "environment", "scalingConfig")),
                                json_values | st.just(build_mappings()), max_size=3)}

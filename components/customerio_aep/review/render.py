@@ -96,25 +96,28 @@ def _labels(changes: tuple[Change, ...]) -> str:
     for c in changes:
         if c.kind != "DatasetLabels":
             continue
-        old, new = set(c.old.get("labels") or ()), set(c.new.get("labels") or ())
+        old, new = _labels_of(c.old), _labels_of(c.new)
         if old != new:
             added, removed = sorted(new - old), sorted(old - new)
-            lines.append(
-                f"- `{c.name}`: " + "; ".join(
-                    part for part in (f"added {', '.join(added)}" if added else "",
-                                      f"removed {', '.join(removed)}" if removed else "") if part
-                )
-            )  # fmt: skip
+            said = [f"added {', '.join(added)}"] if added else []
+            said += [f"removed {', '.join(removed)}"] if removed else []
+            lines.append(f"- `{c.name}`: {'; '.join(said)}")
     return "### Data usage labels\n" + "\n".join(lines) if lines else ""
+
+
+def _labels_of(inputs: Mapping[str, Any]) -> set[str]:
+    labels = inputs.get("labels")
+    return {label for label in labels if isinstance(label, str)} if isinstance(labels, list) else set()
 
 
 def _mappings(changes: tuple[Change, ...]) -> str:
     parts = []
-    fields = next((c.new.get("fields") for c in changes if c.kind == "XdmSchema" and c.new.get("fields")), None)
+    schemas = (c.new.get("fields") for c in changes if c.kind == "XdmSchema")
+    fields = next((f for f in schemas if isinstance(f, dict) and f), None)
     for c in changes:
         if c.kind != "MappingSet" or c.op not in ("update", "replace") or "mappings" not in c.changed:
             continue
-        groups = mapping_change(c.old.get("mappings") or [], c.new.get("mappings") or [], fields)
+        groups = mapping_change(_entries(c.old), _entries(c.new), fields)
         parts.append(f"#### `{c.name}`\n" + ("\n\n".join(_group(g) for g in groups) or "No record changes."))
     if not parts:
         return ""
@@ -123,6 +126,11 @@ def _mappings(changes: tuple[Change, ...]) -> str:
         "here as Data Prep would:"
     )
     return "### Mapping change\n" + intro + "\n\n" + "\n\n".join(parts)
+
+
+def _entries(inputs: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    mappings = inputs.get("mappings")
+    return [entry for entry in mappings if isinstance(entry, dict)] if isinstance(mappings, list) else []
 
 
 def _group(group: TypeChange) -> str:
