@@ -27,7 +27,7 @@ lint: setup-dev
 	venv/bin/ruff format --check .
 
 typecheck: setup-dev
-	venv/bin/mypy --strict components tests benchmarks scripts provider
+	venv/bin/mypy --strict components tests benchmarks scripts provider policy
 
 # Lint, types and every test that needs neither the Pulumi CLI nor a large run. Left out (`make test` runs them): the
 # engine tests (the real CLI, the demo, the wheel, the acceptance suite against the emulators) and the tests marked

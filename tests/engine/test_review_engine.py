@@ -14,6 +14,7 @@ import yaml
 from tests.emulators.aep import AepEmulator
 from tests.engine.harness import ENGINE_VENV, ROOT, Stack
 from tests.engine.templates import StackTemplates
+from tests.engine.test_policy_engine import pack
 
 WORKFLOW = ROOT / "examples" / "ci" / "github-actions.yml"
 
@@ -27,10 +28,11 @@ def workflow_step(job: str, name: str) -> str:
 
 def run_step(stack: Stack, job: str, name: str) -> subprocess.CompletedProcess[str]:
     """One step of the CI example run in the stack's project as GitHub's runner runs it (bash, `set -e`), with the
-    project's venv/ the engine tests' virtualenv."""
+    project's venv/ the engine tests' virtualenv and the policy pack's the set-up's."""
     venv = stack.workdir / "venv"
     if not venv.exists():
         venv.symlink_to(ENGINE_VENV)
+        pack(stack.workdir)
     env = {**stack.env(), "STACK": stack.name, "GITHUB_OUTPUT": str(stack.workdir / "github-output")}
     bash = ["bash", "-e", "-c", workflow_step(job, name)]
     return subprocess.run(bash, cwd=stack.workdir, env=env, capture_output=True, text=True, timeout=300, check=False)
@@ -92,7 +94,9 @@ def test_moving_to_another_dataset_puts_the_old_one_at_risk(
     text = review(stack)
     assert text.split("### ")[1].split("\n")[1:3] == [
         "- :warning: **AEP dataset `dataset` is deleted**: any events it holds go with it",
-        "",
+        "- :no_entry: the preview failed, its JSON saying no more: a policy pack's mandatory rule is broken, or the "
+        "preview stopped; its log names the rule and the fix",
     ]
+    assert refused(stack)  # the program carries no data usage labels: the pack's rule fails the job
     assert "- TargetConnection `target` replaced (because of `dataset_id`)" in text
     assert "- Dataset `dataset-2` created" in text

@@ -176,3 +176,8 @@ def test_any_input_gives_a_review_or_one_line(document: Any) -> None:
         assert out.getvalue().startswith("## Customer.io → AEP: review of this change")
     else:
         assert code == 2 and err.getvalue().startswith("error: ") and err.getvalue().count("\n") == 1
+
+
+def test_a_preview_failed_by_a_policy_says_where_the_rule_is_named() -> None:
+    text = review(diagnostics=[{"severity": "error", "message": "error: preview failed\n"}])
+    assert "- :no_entry: the preview failed, its JSON saying no more: a policy pack's mandatory rule is broken" in text

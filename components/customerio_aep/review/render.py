@@ -12,6 +12,12 @@ from customerio_aep.review.preview import OP_WORDS, Change, Preview
 
 EVENT_HOLDERS = {"Dataset": "AEP dataset", "Queue": "SQS queue", "Bucket": "S3 bucket", "BucketV2": "S3 bucket"}
 """The kinds of resource that hold events: replacing or deleting one may lose them."""
+PREVIEW_FAILED = "preview failed"
+"""The one line `pulumi preview --json` gives when a policy pack's mandatory rule is broken (the rule is in its log)."""
+FAILED_WITHOUT_REASON = (
+    "- :no_entry: the preview failed, its JSON saying no more: a policy pack's mandatory rule is broken, or the "
+    "preview stopped; its log names the rule and the fix"
+)
 SHOWN_TYPES = 12
 """Event types named for one group of the mapping change; the rest are counted."""
 CELL = 80
@@ -36,7 +42,10 @@ def _data_at_risk(preview: Preview) -> str:
         for c in preview.changes
         if c.kind in EVENT_HOLDERS and c.op in ("replace", "delete")
     ]
-    lines += [f"- :no_entry: the preview refused: {_cell(r, 400)}" for r in preview.refusals]
+    lines += [
+        f"- :no_entry: the preview refused: {_cell(r, 400)}" if r != PREVIEW_FAILED else FAILED_WITHOUT_REASON
+        for r in preview.refusals
+    ]
     if not lines:
         return "### Data at risk\nNone: no dataset, queue or bucket that holds events is replaced or deleted."
     return "### Data at risk\n" + "\n".join(lines)
