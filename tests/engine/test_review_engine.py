@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -19,11 +20,10 @@ from tests.engine.test_policy_engine import pack
 WORKFLOW = ROOT / "examples" / "ci" / "github-actions.yml"
 
 
-def workflow_step(job: str, name: str) -> str:
-    """The shell script of one step of the CI example."""
-    steps = yaml.safe_load(WORKFLOW.read_text())["jobs"][job]["steps"]
-    script: str = next(step["run"] for step in steps if step.get("name") == name)
-    return script
+def workflow_step(job: str, name: str) -> dict[str, Any]:
+    """One step of the CI example: its `run` script and `env`."""
+    steps: list[dict[str, Any]] = yaml.safe_load(WORKFLOW.read_text())["jobs"][job]["steps"]
+    return next(step for step in steps if step.get("name") == name)
 
 
 def run_step(stack: Stack, job: str, name: str) -> subprocess.CompletedProcess[str]:
@@ -33,8 +33,10 @@ def run_step(stack: Stack, job: str, name: str) -> subprocess.CompletedProcess[s
     if not venv.exists():
         venv.symlink_to(ENGINE_VENV)
         pack(stack.workdir)
-    env = {**stack.env(), "STACK": stack.name, "GITHUB_OUTPUT": str(stack.workdir / "github-output")}
-    bash = ["bash", "-e", "-c", workflow_step(job, name)]
+    step = workflow_step(job, name)
+    github = {"STACK": stack.name, "GITHUB_OUTPUT": str(stack.workdir / "github-output")}
+    env = {**stack.env(), **step.get("env", {}), **github}
+    bash = ["bash", "-e", "-c", step["run"]]
     return subprocess.run(bash, cwd=stack.workdir, env=env, capture_output=True, text=True, timeout=300, check=False)
 
 
@@ -92,11 +94,14 @@ def test_moving_to_another_dataset_puts_the_old_one_at_risk(
     stack = stack_templates.deployed("aep_only", tmp_path)
     stack.set_config("secondDataset", "true")
     text = review(stack)
-    assert text.split("### ")[1].split("\n")[1:3] == [
+    risk, policies = text.split("### ")[1:3]
+    assert risk.split("\n")[1:3] == [
         "- :warning: **AEP dataset `dataset` is deleted**: any events it holds go with it",
-        "- :no_entry: the preview failed, its JSON saying no more: a policy pack's mandatory rule is broken, or the "
-        "preview stopped; its log names the rule and the fix",
+        "- :no_entry: the preview failed: a policy pack's mandatory rule is broken (Policy results)",
     ]
-    assert refused(stack)  # the program carries no data usage labels: the pack's rule fails the job
+    # The program carries no data usage labels: the pack's rule fails the job.
+    assert policies.startswith("Policy results\n- :no_entry: mandatory `datasets-are-labelled` on `the stack`: ")
+    assert "the dataset lacks data usage label I1" in policies
+    assert refused(stack)
     assert "- TargetConnection `target` replaced (because of `dataset_id`)" in text
     assert "- Dataset `dataset-2` created" in text

@@ -181,3 +181,44 @@ def test_any_input_gives_a_review_or_one_line(document: Any) -> None:
 def test_a_preview_failed_by_a_policy_says_where_the_rule_is_named() -> None:
     text = review(diagnostics=[{"severity": "error", "message": "error: preview failed\n"}])
     assert "- :no_entry: the preview failed, its JSON saying no more: a policy pack's mandatory rule is broken" in text
+
+
+def test_a_stream_of_engine_events_gives_the_changes_and_the_policy_results() -> None:
+    dataset = f"urn:pulumi:prod::customerio-aep::{DYNAMIC}Dataset::cio-aep-dataset"
+    events = [
+        {"sequence": 0, "policyLoadEvent": {}},
+        {"sequence": 1, "resourcePreEvent": {"metadata": {"op": "update", "urn": dataset, "type": "x",
+         "old": {"inputs": {"force_destroy": False}}, "new": {"inputs": {"force_destroy": True}}}}},
+        {"sequence": 2, "diagnosticEvent": {"message": "some program output", "severity": "info"}},
+        {"sequence": 3, "policyEvent": {"resourceUrn": dataset, "policyName": "production-never-force-destroys",
+         "enforcementLevel": "mandatory", "message": "Never.\nDataset 'cio-aep-dataset' sets forceDestroy"}},
+        {"sequence": 4, "policyEvent": {"resourceUrn": "urn:pulumi:prod::customerio-aep::pulumi:pulumi:Stack::s",
+         "policyName": "within-streaming-share", "enforcementLevel": "advisory", "message": "Share.\nabove the share"}},
+        {"sequence": 5, "diagnosticEvent": {"message": "error: preview failed\n", "severity": "error"}},
+        {"sequence": 6, "summaryEvent": {"isPreview": True, "result": "failed"}},
+    ]  # fmt: skip
+    text = render(read_preview("\n".join(json.dumps(e) for e in events)))
+    assert text.split("### ")[1:4] == [
+        "Data at risk\n- :no_entry: the preview failed: a policy pack's mandatory rule is broken (Policy results)\n\n",
+        "Policy results\n"
+        "- :no_entry: mandatory `production-never-force-destroys` on `cio-aep-dataset`: Dataset 'cio-aep-dataset' sets "
+        "forceDestroy\n- :warning: advisory `within-streaming-share` on `the stack`: above the share\n\n",
+        "What changes\n- Dataset `cio-aep-dataset` updated in place: `force_destroy`",
+    ]
+
+
+events = st.dictionaries(
+    st.sampled_from(("resourcePreEvent", "diagnosticEvent", "policyEvent", "summaryEvent", "sequence")),
+    json_values | st.fixed_dictionaries({"metadata": steps}) | st.fixed_dictionaries({"message": json_values}),
+    max_size=3,
+)
+
+
+@given(st.lists(events | json_values, max_size=5))
+def test_any_stream_of_events_gives_a_review_or_one_line(stream: list[Any]) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    text = "\n".join(json.dumps(e) for e in stream)
+    with mock.patch("sys.stdin", io.StringIO(text)), redirect_stdout(out), redirect_stderr(err):
+        code = main(["review"])
+    assert UNFORESEEN not in err.getvalue()
+    assert code == 0 or (code == 2 and err.getvalue().startswith("error: ") and err.getvalue().count("\n") == 1)

@@ -57,21 +57,31 @@ class Change:
 
 
 @dataclass(frozen=True)
+class Violation:
+    """A policy pack's rule a resource (or the stack) breaks."""
+
+    level: str
+    """mandatory (it stops the preview) or advisory."""
+    policy: str
+    resource: str
+    message: str
+
+
+@dataclass(frozen=True)
 class Preview:
     """What a preview would do, and what it refused."""
 
     changes: tuple[Change, ...]
     refusals: tuple[str, ...]
     """The preview's error diagnostics, one line each, in the order given."""
+    violations: tuple[Violation, ...] = ()
+    """The policy packs' findings: only a stream of engine events carries them."""
 
 
 def read_preview(text: str) -> Preview:
-    """The changes of `pulumi preview --json` output; PreviewError naming what is wrong with anything else."""
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as e:
-        said = f"not JSON ({e.msg} at line {e.lineno}); give the output of `pulumi preview --json`"
-        raise PreviewError(said) from None
+    """The changes of `pulumi preview --json` output, one document or (with PULUMI_ENABLE_STREAMING_JSON_PREVIEW) a
+    stream of engine events; PreviewError naming what is wrong with anything else."""
+    document = _document(text)
     if not isinstance(document, dict) or not isinstance(document.get("steps", []), list):
         raise PreviewError("not `pulumi preview --json` output (no list of steps); give that command's output")
     by_urn: dict[str, Change] = {}
@@ -91,7 +101,56 @@ def read_preview(text: str) -> Preview:
         for d in _list(diagnostics)
         if isinstance(d, dict) and d.get("severity") == "error"
     )
-    return Preview(tuple(sorted(by_urn.values(), key=lambda c: (c.type, c.name))), refusals)
+    violations = tuple(v for v in map(_violation, _list(document.get("policyEvents"))) if v is not None)
+    return Preview(tuple(sorted(by_urn.values(), key=lambda c: (c.type, c.name))), refusals, violations)
+
+
+def _document(text: str) -> Any:
+    """The preview as one document: `--json`'s, or one gathered from a stream of engine events (a JSON object a
+    line): each resource's step, the error diagnostics and the policy events."""
+    try:
+        document = json.loads(text)
+        if not (isinstance(document, dict) and _EVENT_KEYS & set(document)):
+            return document
+        events = [document]
+    except json.JSONDecodeError as e:
+        try:
+            events = [json.loads(line) for line in text.splitlines() if line.strip()]
+        except json.JSONDecodeError:
+            said = f"not JSON ({e.msg} at line {e.lineno}); give the output of `pulumi preview --json`"
+            raise PreviewError(said) from None
+    gathered: dict[str, list[Any]] = {"steps": [], "diagnostics": [], "policyEvents": []}
+    for event in events:
+        if not isinstance(event, dict):
+            raise PreviewError("not a stream of engine events (a line is not an object); give `pulumi preview --json`")
+        pre = event.get("resourcePreEvent")
+        step = pre.get("metadata") if isinstance(pre, dict) else None
+        if isinstance(step, dict):
+            # An event's `keys` are the inputs that force a replacement (the document's replaceReasons).
+            states = {"oldState": step.get("old"), "newState": step.get("new"), "replaceReasons": step.get("keys")}
+            gathered["steps"].append({**step, **states})
+        if isinstance(event.get("diagnosticEvent"), dict):
+            gathered["diagnostics"].append(event["diagnosticEvent"])
+        if isinstance(event.get("policyEvent"), dict):
+            gathered["policyEvents"].append(event["policyEvent"])
+    return gathered
+
+
+_EVENT_KEYS = {"resourcePreEvent", "diagnosticEvent", "policyEvent", "preludeEvent", "summaryEvent", "policyLoadEvent"}
+
+
+def _violation(event: Any) -> Violation | None:
+    if not isinstance(event, dict):
+        return None
+    urn = str(event.get("resourceUrn") or "")
+    # The message is the rule's description, then what the rule found.
+    lines = [line for line in str(event.get("message") or "").splitlines() if line.strip()]
+    return Violation(
+        level=str(event.get("enforcementLevel") or "advisory"),
+        policy=str(event.get("policyName") or "?"),
+        resource="the stack" if urn.count("::") < 3 or "::pulumi:pulumi:Stack::" in urn else urn.rsplit("::", 1)[-1],
+        message=_one_line(" ".join(lines[1:] or lines)),
+    )
 
 
 def _change(step: Any, index: int) -> Change | None:

@@ -13,11 +13,14 @@ from customerio_aep.review.preview import OP_WORDS, Change, Preview
 EVENT_HOLDERS = {"Dataset": "AEP dataset", "Queue": "SQS queue", "Bucket": "S3 bucket", "BucketV2": "S3 bucket"}
 """The kinds of resource that hold events: replacing or deleting one may lose them."""
 PREVIEW_FAILED = "preview failed"
-"""The one line `pulumi preview --json` gives when a policy pack's mandatory rule is broken (the rule is in its log)."""
+"""The one line `pulumi preview --json` gives when a policy pack's mandatory rule is broken: the rule is in its log,
+or among the policy events of a stream of engine events."""
 FAILED_WITHOUT_REASON = (
     "- :no_entry: the preview failed, its JSON saying no more: a policy pack's mandatory rule is broken, or the "
-    "preview stopped; its log names the rule and the fix"
+    "preview stopped; its log names the rule and the fix (run it with PULUMI_ENABLE_STREAMING_JSON_PREVIEW=true "
+    "and the review names the rule)"
 )
+FAILED_BY_POLICY = "- :no_entry: the preview failed: a policy pack's mandatory rule is broken (Policy results)"
 SHOWN_TYPES = 12
 """Event types named for one group of the mapping change; the rest are counted."""
 CELL = 80
@@ -28,6 +31,7 @@ def render(preview: Preview) -> str:
     """The review of a preview, the same text for the same preview."""
     sections = [
         _data_at_risk(preview),
+        _policies(preview),
         _what_changes(preview.changes),
         _budget(preview.changes),
         _labels(preview.changes),
@@ -42,13 +46,23 @@ def _data_at_risk(preview: Preview) -> str:
         for c in preview.changes
         if c.kind in EVENT_HOLDERS and c.op in ("replace", "delete")
     ]
-    lines += [
-        f"- :no_entry: the preview refused: {_cell(r, 400)}" if r != PREVIEW_FAILED else FAILED_WITHOUT_REASON
-        for r in preview.refusals
-    ]
+    failed = FAILED_BY_POLICY if any(v.level == "mandatory" for v in preview.violations) else FAILED_WITHOUT_REASON
+    for said in preview.refusals:
+        lines.append(failed if said == PREVIEW_FAILED else f"- :no_entry: the preview refused: {_cell(said, 400)}")
     if not lines:
         return "### Data at risk\nNone: no dataset, queue or bucket that holds events is replaced or deleted."
     return "### Data at risk\n" + "\n".join(lines)
+
+
+def _policies(preview: Preview) -> str:
+    if not preview.violations:
+        return ""
+    lines = [
+        f"- {':no_entry:' if v.level == 'mandatory' else ':warning:'} {v.level} `{v.policy}` on `{v.resource}`: "
+        f"{_cell(v.message, 400)}"
+        for v in sorted(preview.violations, key=lambda v: (v.level != "mandatory", v.policy, v.resource))
+    ]
+    return "### Policy results\n" + "\n".join(lines)
 
 
 def _what_changes(changes: tuple[Change, ...]) -> str:
