@@ -32,8 +32,8 @@ def _keep_sandbox(original: Callable[..., Any]) -> Callable[..., Any]:
     # pulumi-policy 1.21.0 reads only the tags of ConfigureStack, though the engine sends the stack's configuration
     # too (pulumi/pulumi#20570): keep the sandbox keys, and nothing else (the configuration holds decrypted secrets).
     def configure_stack(self: Any, request: Any, context: Any) -> Any:
-        config = dict(getattr(request, "config", {}) or {})
-        STACK_CONFIG.update({k: config[k] for k in rules.SANDBOX_KEYS if k in config})
+        config = getattr(request, "config", None) or {}
+        STACK_CONFIG.update({k: str(config[k]) for k in rules.SANDBOX_KEYS if k in config})
         return original(self, request, context)
 
     return configure_stack
