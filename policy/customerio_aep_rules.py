@@ -105,8 +105,9 @@ def within_share(resources: Sequence[Resource], sandbox_name: str | None, config
         return []
     concurrency = next((r.props.get("scalingConfig", {}).get("maximumConcurrency") for r in resources
                         if r.type == "aws:lambda/eventSourceMapping:EventSourceMapping"), None)  # fmt: skip
-    pace = next((r.props.get("environment", {}).get("variables", {}).get("PACE_PER_SECOND") for r in resources
-                 if r.type == "aws:lambda/function:Function" and "forward" in r.name), None)  # fmt: skip
+    paces = (r.props.get("environment", {}).get("variables", {}).get("PACE_PER_SECOND") for r in resources
+             if r.type == "aws:lambda/function:Function")  # fmt: skip
+    pace = next((p for p in paces if p is not None), None)  # the forwarder's: the receiver has no pace
     if concurrency is None or pace is None:
         return []
     rate = int(concurrency) * int(pace)

@@ -71,6 +71,7 @@ def test_the_forwarders_within_the_sandboxs_share() -> None:
     mapping, function = "aws:lambda/eventSourceMapping:EventSourceMapping", "aws:lambda/function:Function"
     forwarders = [
         Resource(mapping, "cio-forward", {"scalingConfig": {"maximumConcurrency": 80}}),
+        Resource(function, "cio-aep-receiver", {"environment": {"variables": {"SIGNING": "k"}}}),
         Resource(function, "cio-forwarder", {"environment": {"variables": {"PACE_PER_SECOND": "17"}}}),
     ]
     [line] = within_share(forwarders, "prod", rule)

@@ -86,6 +86,8 @@ def test_data_at_risk_comes_first_a_replaced_queue_is_one_change_and_the_budget_
         step("update", "aws:lambda/function:Function", "cio-aep-forwarder",
              {"environment": {"variables": {"PACE_PER_SECOND": "17", "AEP_TOKEN": "[secret]"}}},
              {"environment": {"variables": {"PACE_PER_SECOND": "9", "AEP_TOKEN": "[secret]"}}}),
+        step("update", "aws:lambda/function:Function", "cio-aep-receiver",  # no pace: not a forwarder
+             {"environment": {"variables": {"SIGNING": "a"}}}, {"environment": {"variables": {"SIGNING": "b"}}}),
         step("same", f"{DYNAMIC}Dataset", "cio-aep-dataset", {"name": "x"}, {"name": "x"}),
     )  # fmt: skip
     risk, changes, budget = text.split("### ")[1:]

@@ -8,6 +8,8 @@ the posts)."""
 
 from __future__ import annotations
 
+import functools
+
 from customerio_aep.customerio.catalogue import DELIVERY_TYPES, REPORTED_METRICS, SUBSCRIBABLE_EVENTS
 
 __all__ = [
@@ -24,6 +26,7 @@ ALL_EVENTS: tuple[str, ...] = SUBSCRIBABLE_EVENTS
 """The default subscription: every event the App API accepts."""
 
 
+@functools.cache  # history asks it for each metric of each delivery
 def subscription_name(object_type: str, metric: str) -> str | None:
     """The App API's name for the events of this object type and metric, or None when it has none."""
     for name in (f"{object_type}_{metric}", f"{object_type}_{metric.removeprefix('cio_')}"):

@@ -98,8 +98,8 @@ def _pace(changes: tuple[Change, ...], side: str) -> int | None:
         inputs = c.old if side == "old" else c.new
         if c.kind == "EventSourceMapping":
             concurrency = _get(inputs, "scalingConfig", "maximumConcurrency")
-        elif c.kind == "Function":
-            per_second = _get(inputs, "environment", "variables", "PACE_PER_SECOND")
+        elif c.kind == "Function":  # the forwarder is the function with a pace (not the receiver or the guard)
+            per_second = _get(inputs, "environment", "variables", "PACE_PER_SECOND") or per_second
     if concurrency is None or per_second is None:
         return None
     try:
