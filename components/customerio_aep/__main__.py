@@ -104,9 +104,11 @@ def _parser() -> argparse.ArgumentParser:
     review = commands.add_parser(
         "review",
         help="a pull request's review of `pulumi preview --json`, as Markdown",
-        description="Reads `pulumi preview --json` output (a file, or standard input) and prints Markdown for a pull "
-        "request: data at risk first, what changes in words, the streaming budget, data usage labels, and a mapping "
-        "change shown as the records made-up events become before and after. Secrets and payloads never appear.",
+        description="Reads `pulumi preview --json` output (a file, or standard input; with "
+        "PULUMI_ENABLE_STREAMING_JSON_PREVIEW=true its stream of engine events, which carries policy results) and "
+        "prints Markdown for a pull request: data at risk first, policy results, what changes in words, the "
+        "streaming budget, data usage labels, and a mapping change shown as the records made-up events become before "
+        "and after. Secrets and payloads never appear.",
     )
     review.add_argument("preview_json", nargs="?", help="the file (default: standard input)")
     review.set_defaults(run=_review, reads_stack=False)
