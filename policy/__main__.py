@@ -25,22 +25,22 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import customerio_aep_rules as rules
 
 STACK_CONFIG: dict[str, str] = {}
-"""The stack's sandbox keys (rules.SANDBOX_KEYS), as the engine sent them."""
+"""The stack's configuration the rules read (rules.STACK_KEYS), as the engine sent it."""
 
 
-def _keep_sandbox(original: Callable[..., Any]) -> Callable[..., Any]:
+def _keep_stack_keys(original: Callable[..., Any]) -> Callable[..., Any]:
     # pulumi-policy 1.21.0 reads only the tags of ConfigureStack, though the engine sends the stack's configuration
-    # too (pulumi/pulumi#20570): keep the sandbox keys, and nothing else (the configuration holds decrypted secrets).
+    # too (pulumi/pulumi#20570): keep the keys the rules read, nothing else (the configuration holds decrypted secrets).
     def configure_stack(self: Any, request: Any, context: Any) -> Any:
         config = getattr(request, "config", None) or {}
-        STACK_CONFIG.update({k: str(config[k]) for k in rules.SANDBOX_KEYS if k in config})
+        STACK_CONFIG.update({k: str(config[k]) for k in rules.STACK_KEYS if k in config})
         return original(self, request, context)
 
     return configure_stack
 
 
 _servicer = _policy_sdk._PolicyAnalyzerServicer
-_servicer.ConfigureStack = _keep_sandbox(_servicer.ConfigureStack)
+_servicer.ConfigureStack = _keep_stack_keys(_servicer.ConfigureStack)
 
 
 def _resource(r: Any) -> rules.Resource:
@@ -77,16 +77,14 @@ def _schema(name: str) -> PolicyConfigSchema:
 
 def _force_destroy(args: ResourceValidationArgs, report: Callable[..., None]) -> None:
     config = _config("production-never-force-destroys", args)
-    for line in rules.never_force_destroy(_resource(args), rules.sandbox(STACK_CONFIG), config):
+    for line in rules.never_force_destroy(_resource(args), STACK_CONFIG, config):
         report(line)
 
 
-def _stack_rule(name: str, check: Callable[..., list[str]], with_sandbox: bool) -> Callable[..., None]:
+def _stack_rule(name: str, check: Callable[..., list[str]]) -> Callable[..., None]:
     def validate(args: StackValidationArgs, report: Callable[..., None]) -> None:
         resources = [_resource(r) for r in args.resources]
-        config = _config(name, args)
-        found = check(resources, rules.sandbox(STACK_CONFIG), config) if with_sandbox else check(resources, config)
-        for line in found:
+        for line in check(resources, STACK_CONFIG, _config(name, args)):
             report(line)
 
     return validate
@@ -105,19 +103,19 @@ PolicyPack(
         StackValidationPolicy(
             name="datasets-are-labelled",
             description="The dataset carries the configured data usage labels (its events hold emails and phones).",
-            validate=_stack_rule("datasets-are-labelled", rules.labelled, with_sandbox=False),
+            validate=_stack_rule("datasets-are-labelled", rules.labelled),
             config_schema=_schema("datasets-are-labelled"),
         ),
         StackValidationPolicy(
             name="profile-in-production-is-buffered",
             description="A Profile stack in a production sandbox uses the aws ingress.",
-            validate=_stack_rule("profile-in-production-is-buffered", rules.profile_buffered, with_sandbox=True),
+            validate=_stack_rule("profile-in-production-is-buffered", rules.profile_buffered),
             config_schema=_schema("profile-in-production-is-buffered"),
         ),
         StackValidationPolicy(
             name="within-streaming-share",
-            description="The forwarders stream within the sandbox's share of the org's streaming capacity.",
-            validate=_stack_rule("within-streaming-share", rules.within_share, with_sandbox=True),
+            description="The stack streams within its sandbox's share of the org's streaming capacity.",
+            validate=_stack_rule("within-streaming-share", rules.within_share),
             enforcement_level=EnforcementLevel.ADVISORY,
             config_schema=_schema("within-streaming-share"),
         ),

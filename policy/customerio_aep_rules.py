@@ -18,6 +18,13 @@ UNKNOWN = "<known after up>"
 """An input a preview does not know yet (an id AEP makes at up): a rule that needs it passes until it is known."""
 SANDBOX_KEYS = ("aep:sandbox", "customerio-aep:sandbox")
 """Where a stack names its sandbox: the Python program's `aep` settings, or the package's provider."""
+BUDGET_KEY = "customerio-aep:streamingThroughput"
+"""Where this project's own program takes its streaming budget (another language's program passes the component's
+`streamingThroughput` input, which the rules read from the component)."""
+STACK_KEYS = (*SANDBOX_KEYS, BUDGET_KEY)
+"""The stack configuration the rules read; the pack keeps nothing else (the engine sends secrets decrypted)."""
+DEFAULT_BUDGETS = {"profile": 1_500, "data lake": 4_000}
+"""A stack's budget when it sets none (customerio_aep.ingress.budget; a test holds the two equal)."""
 
 
 @dataclass(frozen=True)
@@ -50,8 +57,9 @@ def sandbox(config: Mapping[str, str]) -> str | None:
     return next((config[k] for k in SANDBOX_KEYS if config.get(k)), None)
 
 
-def never_force_destroy(resource: Resource, sandbox_name: str | None, config: Mapping[str, Any]) -> list[str]:
+def never_force_destroy(resource: Resource, stack: Mapping[str, str], config: Mapping[str, Any]) -> list[str]:
     """A dataset (or the component) in a production sandbox may not set forceDestroy."""
+    sandbox_name = sandbox(stack)
     if (
         not resource.ours
         or sandbox_name not in config["productionSandboxes"]
@@ -65,7 +73,7 @@ def never_force_destroy(resource: Resource, sandbox_name: str | None, config: Ma
     ]
 
 
-def labelled(resources: Sequence[Resource], config: Mapping[str, Any]) -> list[str]:
+def labelled(resources: Sequence[Resource], stack: Mapping[str, str], config: Mapping[str, Any]) -> list[str]:
     """A stack that lands events in a dataset carries the configured data usage labels on it."""
     required = list(config["labels"])
     if not required or not any(r.ours and r.kind in ("Dataset", "TargetConnection") for r in resources):
@@ -84,8 +92,9 @@ def labelled(resources: Sequence[Resource], config: Mapping[str, Any]) -> list[s
     ]
 
 
-def profile_buffered(resources: Sequence[Resource], sandbox_name: str | None, config: Mapping[str, Any]) -> list[str]:
+def profile_buffered(resources: Sequence[Resource], stack: Mapping[str, str], config: Mapping[str, Any]) -> list[str]:
     """A Profile stack in a production sandbox goes through the aws ingress (a queue holds what Profile cannot take)."""
+    sandbox_name = sandbox(stack)
     if sandbox_name not in config["productionSandboxes"]:
         return []
     profile = [r for r in resources if r.ours and r.kind == "Dataset" and r.get("profile_enabled") is True]
@@ -98,25 +107,52 @@ def profile_buffered(resources: Sequence[Resource], sandbox_name: str | None, co
     ]
 
 
-def within_share(resources: Sequence[Resource], sandbox_name: str | None, config: Mapping[str, Any]) -> list[str]:
-    """The forwarders' records a second stay within the sandbox's share of the org's streaming capacity."""
+def within_share(resources: Sequence[Resource], stack: Mapping[str, str], config: Mapping[str, Any]) -> list[str]:
+    """The stack streams within the sandbox's share of the org's streaming capacity: its forwarders' pace when it has
+    them (the aws ingress), else the budget it declares, which history's streaming road and the forwarders keep to."""
+    sandbox_name = sandbox(stack)
     share = config["shares"].get(sandbox_name) if sandbox_name else None
-    if share is None:
+    if share is None or not any(r.ours for r in resources):
         return []
+    found = _forwarders_rate(resources) or _declared_budget(resources, stack)
+    if found is None:
+        return []
+    rate, source = found
+    if rate <= share:
+        return []
+    return [
+        f"{source} {rate:,.0f} records/s, above sandbox '{sandbox_name}''s share of {share:,.0f}: set "
+        f"streamingThroughput to {share:g} or less (pulumi config set streamingThroughput {share:g}; component "
+        "argument streaming_throughput, package input streamingThroughput)"
+    ]
+
+
+def _forwarders_rate(resources: Sequence[Resource]) -> tuple[float, str] | None:
     concurrency = next((r.props.get("scalingConfig", {}).get("maximumConcurrency") for r in resources
                         if r.type == "aws:lambda/eventSourceMapping:EventSourceMapping"), None)  # fmt: skip
     paces = (r.props.get("environment", {}).get("variables", {}).get("PACE_PER_SECOND") for r in resources
              if r.type == "aws:lambda/function:Function")  # fmt: skip
     pace = next((p for p in paces if p is not None), None)  # the forwarder's: the receiver has no pace
-    if concurrency is None or pace is None:
-        return []
-    rate = int(concurrency) * int(pace)
-    if rate <= share:
-        return []
-    return [
-        f"the forwarders stream up to {rate:,} records/s, above sandbox '{sandbox_name}''s share of {share:,}: "
-        f"set streamingThroughput to {share} or less (pulumi config set streamingThroughput {share})"
-    ]
+    if concurrency is None or pace is None or UNKNOWN in (concurrency, pace):
+        return None
+    return float(int(concurrency) * int(pace)), "the forwarders stream up to"
+
+
+def _declared_budget(resources: Sequence[Resource], stack: Mapping[str, str]) -> tuple[float, str] | None:
+    # The package's component carries its inputs; the Python component registers none, its program reads config.
+    inputs = (r.get("streaming_throughput") for r in resources if r.ours and r.kind == "CustomerIoToAep")
+    given = next((v for v in inputs if v is not None), stack.get(BUDGET_KEY))
+    if given == UNKNOWN:
+        return None
+    try:
+        declared = float(given or 0)  # 0, this project's config default, means "the default"
+    except (TypeError, ValueError):
+        return None  # the component refuses it at preview, naming the key
+    if declared:
+        return declared, "the stack's streaming budget (streamingThroughput) is"
+    profile = any(r.ours and r.kind == "Dataset" and r.get("profile_enabled") is True for r in resources)
+    road = "profile" if profile else "data lake"
+    return float(DEFAULT_BUDGETS[road]), f"the stack's streaming budget (the {road} default, no streamingThroughput) is"
 
 
 def _strings(value: Any) -> Iterable[str]:

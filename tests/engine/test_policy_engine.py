@@ -75,6 +75,20 @@ def test_profile_in_production_without_the_aws_ingress(
     assert preview(stack, policy, {"profile-in-production-is-buffered": {"productionSandboxes": ["live"]}})[0] == 0
 
 
+@pytest.mark.xdist_group("direct")
+def test_a_budget_above_the_sandboxs_share_warns(stack_templates: StackTemplates, tmp_path: Path) -> None:
+    stack, policy = stack_templates.deployed("direct", tmp_path), pack(tmp_path)
+    stack.set_config("dataUsageLabels", '["I1"]')
+    shares = {"within-streaming-share": {"shares": {"prod": 1500}}}
+    code, out = preview(stack, policy, shares)
+    assert code == 0 and "[advisory]  within-streaming-share" in out, out  # advisory: a warning, not a refusal
+    assert "the stack's streaming budget (the data lake default, no streamingThroughput) is 4,000 records/s" in out
+    assert "above sandbox 'prod''s share of 1,500: set streamingThroughput to 1500 or less" in out
+    stack.set_config("streamingThroughput", "1500")
+    code, out = preview(stack, policy, shares)
+    assert code == 0 and "within-streaming-share" not in out, out
+
+
 def test_the_yaml_example_is_held_to_the_same_rules(aep: AepEmulator, tmp_path: Path) -> None:
     """The package's component and resources in a YAML program, its sandbox the package provider's setting."""
     stack, policy = yaml_program("yaml-integration", tmp_path / "yaml", aep, {"forceDestroy": "true"}), pack(tmp_path)
@@ -83,4 +97,10 @@ def test_the_yaml_example_is_held_to_the_same_rules(aep: AepEmulator, tmp_path: 
     assert "Dataset 'integration-dataset' sets forceDestroy in production sandbox 'prod'" in out
     stack.set_config("forceDestroy", "false")
     code, out = preview(stack, policy)  # the example's own labels (I1) and no forceDestroy
-    assert code == 0, out
+    assert code == 0 and "within-streaming-share" not in out, out
+    shares = {"within-streaming-share": {"shares": {"prod": 2000}}}
+    code, out = preview(stack, policy, shares)
+    assert code == 0 and "[advisory]  within-streaming-share" in out, out
+    assert "(the data lake default, no streamingThroughput) is 4,000 records/s, above sandbox 'prod''s share" in out
+    code, out = preview(stack, policy, {"within-streaming-share": {"shares": {"prod": 4000}}})
+    assert code == 0 and "within-streaming-share" not in out, out
