@@ -48,8 +48,8 @@ test: lint typecheck
 	venv/bin/coverage report
 	venv/bin/python scripts/coverage_floor.py
 
-# The lifecycle against a real AEP sandbox named by AEP_CLIENT_ID, AEP_CLIENT_SECRET, AEP_ORG_ID, AEP_SANDBOX (README,
-# "Trying it on your own sandbox"); without them it says what to set and exits 0. Not part of `make test`, which runs
+# The lifecycle against a real AEP sandbox named by AEP_CLIENT_ID, AEP_CLIENT_SECRET, AEP_ORG_ID, AEP_SANDBOX (CONTRIBUTING.md,
+# "The acceptance suite"); without them it says what to set and exits 0. Not part of `make test`, which runs
 # the same suite against the emulators (tests/acceptance/test_acceptance.py).
 acceptance: setup-dev
 	venv/bin/python -m tests.acceptance run --report-dir "$${ACCEPTANCE_REPORT_DIR:-.}"

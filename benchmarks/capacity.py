@@ -40,7 +40,7 @@ API_GATEWAY_RPS = 10_000  # HTTP API, account-level throttle, requests/s (burst 
 LAMBDA_ACCOUNT_CONCURRENCY = 1_000  # default concurrent executions per region: AWS Lambda quotas
 LAMBDA_SCALE_PER_10S = 1_000  # each function adds up to 1,000 concurrent executions every 10 s (AWS, 2023-11)
 SQS_ESM_SCALE_PER_MINUTE = 300  # an SQS event source adds up to 300 concurrent pollers a minute (AWS, 2023-11)
-# AEP's streaming capacity (reference aep.md §12). The budget's defaults are ingress/budget.py's PROFILE_BUDGET (1,500
+# AEP's streaming capacity (Adobe's guides below). The budget's defaults are ingress/budget.py's PROFILE_BUDGET (1,500
 # records/s into Profile per org by default: help/landing/license-usage-and-guardrails/capacity.md and
 # help/ingestion/guardrails.md) and DATA_LAKE_BUDGET (4,000-5,000 requests/s into the data lake for streaming sources:
 # help/ingestion/guardrails.md). The 10,000 messages/s of the streaming ingestion overview is the HTTP API's, not the

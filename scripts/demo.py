@@ -6,7 +6,7 @@ stack runs in `direct` mode, because the AWS provider plugin cannot be installed
 as they would in Lambda.
 
 Run by `make demo`. Leaves no process running. Point the same stack at real AEP by setting the aep:* keys
-(see README, "Deploying for real").
+(see docs/deploying-for-real.md).
 """
 
 from __future__ import annotations
@@ -160,8 +160,8 @@ def main() -> int:
         bring_in_history(stack, aep, cio, outputs)
         safe_changes(stack, aep, outputs)
         print(
-            "\nDone. To deploy for real: set the aep:* and customerio:* keys on a stack of this project (README,"
-            " 'Deploying for real'), `pulumi config set ingress aws`, and run `pulumi up` with AWS credentials."
+            "\nDone. To deploy for real: set the aep:* and customerio:* keys on a stack of this project "
+            "(docs/deploying-for-real.md), `pulumi config set ingress aws`, and run `pulumi up` with AWS credentials."
         )
         return 0
     finally:

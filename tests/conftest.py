@@ -37,10 +37,11 @@ _PROPERTIES = settings(
 )
 settings.register_profile("check", _PROPERTIES, max_examples=12)
 settings.register_profile("test", _PROPERTIES, max_examples=60)
-settings.register_profile("search", _PROPERTIES, max_examples=2000)  # by hand, to look harder: README, "Development"
+# By hand, to look harder: CONTRIBUTING.md, "Development".
+settings.register_profile("search", _PROPERTIES, max_examples=2000)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "check"))
 
-# Layers: `make check` runs neither; `make test` runs everything (README, "Development").
+# Layers: `make check` runs neither; `make test` runs everything (CONTRIBUTING.md, "Development").
 ENGINE = ("tests/engine/", "tests/test_demo.py", "tests/reuse/", "tests/acceptance/test_acceptance.py")
 """Tests that run the real Pulumi CLI or build and install the package: marked `engine`."""
 

@@ -109,3 +109,20 @@ def test_the_defaults_are_the_aws_ingress_every_event_and_the_stacks_vocabulary(
     assert (args.ingress, args.name_prefix, args.profile, args.flow_enabled) == ("aws", "cio-aep", False, True)
     assert args.event_types is None and args.streaming_throughput is None and args.workspaces == {}
     assert args.data_usage_labels is None  # labels have policy effects: the org chooses them
+
+
+def test_a_key_renamed_in_0_18_is_still_read_with_one_line_asking_for_the_new_name(
+    stack_config: SetConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    warnings: list[str] = []
+    monkeypatch.setattr(pulumi.log, "warn", lambda message, *args, **kwargs: warnings.append(message))
+    stack_config({"ingress": "direct", "adoptWebhookId": "42"})
+    assert args_from_config().adopt_reporting_webhook_id == "42"
+    assert warnings == [
+        "customerio-aep:adoptWebhookId is now customerio-aep:adoptReportingWebhookId; the old name is read until 1.0: "
+        "`pulumi config set adoptReportingWebhookId $(pulumi config get adoptWebhookId) && pulumi config rm "
+        "adoptWebhookId`"
+    ]
+    warnings.clear()
+    stack_config({"ingress": "direct", "adoptReportingWebhookId": "43", "adoptWebhookId": ""})
+    assert args_from_config().adopt_reporting_webhook_id == "43" and warnings == []

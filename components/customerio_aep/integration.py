@@ -64,7 +64,7 @@ class CustomerIoToAepArgs:
     """The Customer.io webhook signing key (secret) of the single-workspace webhook URL (`webhook_url`); the aws
     ingress needs it or `workspaces`."""
     previous_signing_key: pulumi.Input[str] | None = None
-    """During a key rotation, the key being replaced: both are accepted until it is removed (README)."""
+    """During a key rotation, the key being replaced: both are accepted until it is removed (docs/operations.md)."""
     workspaces: Mapping[str, Workspace] = field(default_factory=dict)
     """More Customer.io workspaces into the same dataset (aws ingress): each gets its own webhook URL and key check,
     its events carry its name in the `workspace` field, and (with its App API key) its own reporting webhook."""
@@ -84,13 +84,13 @@ class CustomerIoToAepArgs:
     adopt_reporting_webhook_id: str | None = None
     """Id of an existing Customer.io reporting webhook for the stack to take over instead of creating one."""
     streaming_throughput: float | None = None
-    """Records per second this stack may stream into AEP (its share of the org's streaming capacity, README "The
-    streaming budget"); the aws ingress's forwarders never exceed it, bursts wait in the queue. None: 1,500 with
+    """Records per second this stack may stream into AEP (its share of the org's streaming capacity,
+    docs/streaming-budget.md); the aws ingress's forwarders never exceed it, bursts wait in the queue. None: 1,500 with
     `profile` (Adobe's default org capacity into Profile), 4,000 without (the data lake's low end). In place."""
     data_usage_labels: Sequence[str] | None = None
     """Data usage labels for the dataset (created, brought or adopted), e.g. ["I1", "C2"]: added and removed in place;
     labels set outside the stack are left alone. None: the stack manages none (and leaves any it set); [] removes the
-    stack's own. README, "Data usage labels"."""
+    stack's own. docs/labels.md."""
     event_types: str | None = None
     """The `eventType` vocabulary: `xdm` (AEP's standard values, e.g. directMarketing.emailOpened) or `customerio`
     (customerio.email.opened). None: a stack that has a mapping keeps its vocabulary, a new one gets `xdm`."""
@@ -315,7 +315,7 @@ class CustomerIoToAep(pulumi.ComponentResource):
                 pulumi.log.warn(
                     f"ingress direct with profile: nothing holds a campaign burst to the streaming budget of "
                     f"{self._streaming_budget():,.0f} records/s, so a large send can exceed the org's Profile "
-                    'capacity; the aws ingress smooths bursts to it (README, "The streaming budget")',
+                    "capacity; the aws ingress smooths bursts to it (docs/streaming-budget.md)",
                     resource=self,
                 )
             return flow.webhook_url, {}, {}

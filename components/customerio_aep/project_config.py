@@ -64,11 +64,23 @@ def args_from_config(config: pulumi.Config | None = None) -> CustomerIoToAepArgs
         flow_enabled=config.get_bool("flowEnabled") is not False,
         profile=config.get_bool("profile") is True,
         adopt_flow_id=config.get("adoptFlowId") or None,
-        adopt_reporting_webhook_id=config.get("adoptWebhookId") or None,
+        adopt_reporting_webhook_id=_renamed(config, "adoptReportingWebhookId", "adoptWebhookId") or None,
         event_types=_event_types(config.get("eventTypes")),
         data_usage_labels=_labels(config.get_object("dataUsageLabels")),
         streaming_throughput=_throughput(config.get("streamingThroughput")),
     )
+
+
+def _renamed(config: pulumi.Config, key: str, old: str) -> str | None:
+    """A key under its name, else under its name before 0.18.0, with one line asking for the rename."""
+    value = config.get(key)
+    if not value and config.get(old):
+        pulumi.log.warn(
+            f"customerio-aep:{old} is now customerio-aep:{key}; the old name is read until 1.0: `pulumi config set "
+            f"{key} $(pulumi config get {old}) && pulumi config rm {old}`"
+        )
+        return config.get(old)
+    return value
 
 
 def _labels(value: Any) -> list[str] | None:
@@ -77,7 +89,7 @@ def _labels(value: Any) -> list[str] | None:
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
         raise ConfigError(
             "customerio-aep:dataUsageLabels must be a list of data usage label names, e.g. "
-            "`pulumi config set --path 'dataUsageLabels[0]' I1` (README, \"Data usage labels\")"
+            "`pulumi config set --path 'dataUsageLabels[0]' I1` (docs/labels.md)"
         )
     return value
 

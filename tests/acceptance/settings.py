@@ -46,7 +46,8 @@ class Settings:
             raise NotConfigured(
                 "acceptance: set AEP_CLIENT_ID, AEP_CLIENT_SECRET, AEP_ORG_ID and AEP_SANDBOX (a development sandbox; "
                 "optional AEP_IMS_URL, AEP_PLATFORM_URL, CUSTOMERIO_APP_API_KEY with CUSTOMERIO_REGION or "
-                "CUSTOMERIO_API_URL) to run it against your org (README, 'Trying it on your own sandbox'); nothing ran"
+                "CUSTOMERIO_API_URL) to run it against your org (CONTRIBUTING.md, 'The acceptance suite'); nothing "
+                "ran"
             )
         missing = [k for k in REQUIRED if not env.get(k)]
         if missing:

@@ -1,8 +1,8 @@
 """Removes what acceptance runs left in an org: every object whose name or title carries a run prefix (and only those),
 dataflows first, then what they used; printing each one.
 
-Mapping sets have no name and AEP keeps them as history (reference aep.md §4), so they are left; identity namespaces
-are never created by the suite. Each listing reads the first 100 objects of its kind."""
+Mapping sets have no name and AEP keeps them as history (help/data-prep/api/mapping-set.md: no delete), so they are
+left; identity namespaces are never created by the suite. Each listing reads the first 100 objects of its kind."""
 
 from __future__ import annotations
 

@@ -18,7 +18,7 @@ from tests.emulators.aep import AepEmulator
 from tests.emulators.customerio.events import every_kind, make_event
 from tests.engine.harness import ROOT
 
-# The README's table, written out: what a segment or a dashboard filters on.
+# docs/events.md's table, written out: what a segment or a dashboard filters on.
 DOCUMENTED = {
     ("email", "sent"): "directMarketing.emailSent",
     ("email", "delivered"): "directMarketing.emailDelivered",
@@ -126,7 +126,7 @@ def _event_type_source(props: dict[str, Any]) -> str:
 
 
 def readme_table() -> str:
-    """The README's table of event types ("Event types: AEP's own vocabulary"), made from the vocabulary itself."""
+    """docs/events.md's table of event types ("Event types: AEP's own vocabulary"), made from the vocabulary."""
     rows = ["| Customer.io `object_type` | metric → `eventType` (`eventTypes: xdm`) |", "|---|---|"]
     for object_type, metrics in METRICS_BY_OBJECT_TYPE.items():
         groups: dict[str, list[str]] = {}
@@ -142,9 +142,9 @@ def readme_table() -> str:
 
 def test_the_readme_table_is_the_vocabulary() -> None:
     """Every object type and metric of the catalogue, with the value it gets: when this fails, paste the table the
-    message shows into the README."""
+    message shows into docs/events.md."""
     table = readme_table()
-    assert table in (ROOT / "README.md").read_text(), "README's event-type table should be:\n" + table
+    assert table in (ROOT / "docs" / "events.md").read_text(), "docs/events.md's event-type table should be:\n" + table
 
 
 def test_an_event_customerio_adds_later_lands_with_its_own_names(

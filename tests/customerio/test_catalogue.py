@@ -16,7 +16,7 @@ def test_the_catalogue_is_what_customerios_files_say() -> None:
 
 
 def test_the_files_agree_on_what_we_rely_on() -> None:
-    """Where the two files differ, the difference is known and handled (README, "Events")."""
+    """Where the two files differ, the difference is known and handled (docs/events.md)."""
     reported = {(ot, m) for ot, ms in reported_metrics().items() for m in ms}
     assert len(reported) == 68 and len(subscribable_events()) == 72
     named = {subscription_name(ot, m) for ot, m in reported}

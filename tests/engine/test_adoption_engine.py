@@ -1,5 +1,5 @@
 """This project through the real CLI takes over a setup made by hand (AEP objects and the Customer.io reporting
-webhook) with `adoptFlowId` / `adoptWebhookId`: the first up creates nothing and keeps the webhook URL, the
+webhook) with `adoptFlowId` / `adoptReportingWebhookId`: the first up creates nothing and keeps the webhook URL, the
 records and the ids; after it (and after a refresh) the preview is clean; `status` reads the stack; a later rename
 is in place."""
 
@@ -38,7 +38,7 @@ def test_a_hand_made_setup_is_adopted_without_creating_anything(
         {
             "ingress": "direct",
             "adoptFlowId": made.flow_id,
-            "adoptWebhookId": str(webhook["id"]),
+            "adoptReportingWebhookId": str(webhook["id"]),
             "customerio:appApiKey": cio.app_api_key,
             "customerio:apiUrl": cio.base_url(),
         },

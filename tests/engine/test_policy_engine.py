@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -28,7 +29,7 @@ def pack(tmp_path: Path) -> Path:
     return copy
 
 
-def preview(stack: Stack, policy: Path, config: dict[str, object] | None = None) -> tuple[int, str]:
+def preview(stack: Stack, policy: Path, config: Mapping[str, object] | None = None) -> tuple[int, str]:
     """`pulumi preview --policy-pack` (and `--policy-pack-config`): exit code and output."""
     args = ["preview", "--policy-pack", str(policy)]
     if config is not None:

@@ -56,7 +56,7 @@ def test_a_missing_permission_is_named(tmp_path: Path) -> None:
 
 def test_a_project_configuration_problem_is_one_line(aep: AepEmulator, tmp_path: Path) -> None:
     """The program's check of this project's keys (every message: tests/test_project_config.py), here on a key set
-    with `--path` and `--secret`, as the README has users set workspaces."""
+    with `--path` and `--secret`, as docs/workspaces.md has users set workspaces."""
     stack = Stack.create_project(tmp_path, aep, {"ingress": "aws"})
     stack.run("config", "set", "--path", "--secret", "workspaces.Prod.signingKey", "k")
     output = preview_fails(stack)

@@ -72,7 +72,7 @@ def test_a_timed_out_post_is_retried_and_is_the_one_way_to_land_twice(
     ingress: Ingress, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """AEP took the first post but answered after our 1 s timeout: the retry lands it again. This is the bound on
-    duplicates (README, "How the AWS ingress keeps every event"); Profile dedupes on _id, the data lake does not."""
+    duplicates (docs/ingress.md); Profile dedupes on _id, the data lake does not."""
     monkeypatch.setenv("INLET_TIMEOUT_SECONDS", "1")
     ingress.emulator.faults.add(Fault("latency", operation=INLET, seconds=1.5, times=1))
     event = make_event("email", "sent", 3)

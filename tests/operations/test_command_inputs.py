@@ -1,5 +1,5 @@
 """Property tests of what an operator may type: any value of any flag of `status`, `redrive` and `backfill` either
-runs the command or stops it with one line naming the value, exit 1 or 2, and no traceback (README, "Operations")."""
+runs the command or stops it with one line naming the value, exit 1 or 2, and no traceback (docs/operations.md)."""
 
 from __future__ import annotations
 

@@ -58,8 +58,8 @@ def test_each_command_policy_follows_iam_grammar(command: str) -> None:
     assert grammar_problems(permissions.policy(command, command_arns())) == []
 
 
-def test_the_readme_lists_what_each_command_needs() -> None:
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+def test_the_operations_guide_lists_what_each_command_needs() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "docs" / "operations.md").read_text()
     for command, needs in permissions.NEEDS.items():
         [row] = [line for line in readme.splitlines() if line.strip().startswith(f"| `{command}` |")]
         assert all(f"`{action}` on {target if target != '*' else 'any'}" in row for action, target in needs), command

@@ -1,4 +1,5 @@
-"""AEP's bulk road (reference aep.md §11): the Batch Ingestion API and the Catalog batch that follows it."""
+"""AEP's bulk road (Adobe's guide help/ingestion/batch-ingestion/api-overview.md): the Batch Ingestion API and the
+Catalog batch that follows it."""
 
 from __future__ import annotations
 

@@ -83,7 +83,8 @@ class DataflowProvider(AepProvider):
         return CreateResult(flow_id, self._outs(props, flow_id, etag, state, live["options"]["inletUrl"]))
 
     def _wait_for_inlet(self, label: str, flow_id: str) -> dict[str, Any]:
-        # The inlet URL can be missing for a moment right after creation (reference/aep.md §3).
+        # The inlet URL can be missing for a moment right after creation
+        # (help/sources/tutorials/api/create/marketing-automation/customerio-webhook.md).
         deadline, delay = time.monotonic() + INLET_WAIT_SECONDS, 0.25
         while True:
             live = get_item(self.client, label, "flows", flow_id)

@@ -43,7 +43,8 @@ class StoredData:
 
 
 def stored_data(client: AepClient, label: str, dataset_id: str) -> StoredData:
-    """Sum the records written by the dataset's batches (GET /batches?dataSet=, reference/aep.md §9)."""
+    """Sum the records written by the dataset's batches (GET /batches?dataSet=, Catalog's file
+    tests/contracts/aep/catalog.yaml)."""
     batches = client.call(
         label,
         "list the dataset's batches",

@@ -90,7 +90,9 @@ SOURCES: dict[str, str] = {
     "trackedResponse": "data.tracked_response",
 }
 
-# Fields the AEP Customer.io source insists are mapped (reference/aep.md §8) and the XDM record needs (§6).
+# Fields the AEP Customer.io source insists are mapped
+# (help/sources/tutorials/api/create/marketing-automation/customerio-webhook.md) and the XDM ExperienceEvent class
+# requires (help/xdm/classes/experienceevent.md).
 REQUIRED_SOURCES = (
     "object_type",
     "data.identifiers.id",

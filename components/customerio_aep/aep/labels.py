@@ -1,4 +1,5 @@
-"""Data usage labels on the stack's dataset (reference aep.md §13), through the Dataset Service API.
+"""Data usage labels on the stack's dataset (Adobe's guide help/data-governance/labels/dataset-api.md), through the
+Dataset Service API.
 
 The stack owns the labels its config names, and no others: a label a person set in the UI stays untouched unless the
 config names it too (then the stack owns it). Removing a label from the config removes it from the dataset; destroying

@@ -113,7 +113,8 @@ class AepProvider(ResourceProvider):
             raise DataSafetyError(
                 f"{self.label(news)}: changing {', '.join(replaces)} replaces the adopted object {id_}, and the "
                 "replacement would adopt that same object again before deleting it. Nothing was changed: remove "
-                "the adoption (config keys adoptFlowId / adoptWebhookId) with a `pulumi up` first, then make the change"
+                "the adoption (config keys adoptFlowId / adoptReportingWebhookId) with a `pulumi up` first, then make "
+                "the change"
             )
         return DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=False)
 

@@ -1,4 +1,5 @@
-"""How the Customer.io fields of a schema may change once data has been ingested (reference/aep.md §9).
+"""How the Customer.io fields of a schema may change once data has been ingested (Adobe's guide
+help/xdm/schema/composition.md, "Schema evolution").
 
 AEP allows only additive changes then: a field may be added or deprecated, never removed, retyped or moved. So a
 field that leaves the inputs is deprecated in place (its data stays), one that comes back with its old type is

@@ -1,4 +1,5 @@
-"""Adobe's fixed ids for the Customer.io source and the data-lake target (reference/aep.md §3)."""
+"""Adobe's fixed ids for the Customer.io source and the data-lake target
+(help/sources/tutorials/api/create/marketing-automation/customerio-webhook.md)."""
 
 CUSTOMERIO_PROVIDER_ID = "521eee4d-8cbe-4906-bb48-fb6bd4450033"
 CUSTOMERIO_SOURCE_SPEC = "96479064-7b8a-4d69-b9ed-21c5683837ea"

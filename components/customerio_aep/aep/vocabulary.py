@@ -1,4 +1,5 @@
-"""Which `eventType` a Customer.io event gets in AEP: the standard XDM vocabulary (reference/aep.md §10), or this
+"""Which `eventType` a Customer.io event gets in AEP: the standard XDM vocabulary (help/xdm/classes/experienceevent.md),
+or this
 project's own `customerio.<object_type>.<metric>` (releases before 0.13, and stacks that keep it)."""
 
 from __future__ import annotations

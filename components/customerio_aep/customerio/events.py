@@ -71,7 +71,7 @@ def events_problem(events: object) -> str | None:
     named = ", ".join(repr(e) + _hint(e) for e in unknown)
     return (
         f"Customer.io's App API accepts no event named {named}; its names are <object_type>_<metric> of its "
-        'reporting webhooks, e.g. email_opened, sms_replied, whatsapp_delivered (README, "Events")'
+        "reporting webhooks, e.g. email_opened, sms_replied, whatsapp_delivered (docs/events.md)"
     )
 
 

@@ -1,4 +1,5 @@
-"""The Customer.io reporting webhook, managed through the App API (reference/customerio.md §3)."""
+"""The Customer.io reporting webhook, managed through the App API (docs.customer.io
+integrations/api/app/tag/reporting-webhooks; tests/contracts/customerio/)."""
 
 from __future__ import annotations
 
@@ -36,8 +37,8 @@ class CustomerIoApiError(RuntimeError):
 
     def __init__(self, name: str, operation: str, status: int, detail: str) -> None:
         hint = {
-            400: "Customer.io refused the webhook's settings: check `events` against its App API's names (README, "
-            '"Events") and that `endpoint` is a URL',
+            400: "Customer.io refused the webhook's settings: check `events` against its App API's names "
+            "(docs/events.md) and that `endpoint` is a URL",
             401: "Check customerio:appApiKey and that customerio:region matches the workspace (us or eu); for one "
             "of `workspaces`, its appApiKey and region",
             404: "The webhook is gone; run `pulumi refresh`",
@@ -196,8 +197,8 @@ class ReportingWebhookProvider(ResourceProvider):
         live = self.read(webhook_id, props)
         if not live.id or live.outs is None:
             raise ValueError(
-                f"adoptWebhookId {webhook_id!r}: no such reporting webhook in this Customer.io workspace (see Data "
-                "& Integrations > Reporting webhooks; check customerio:region)"
+                f"adoptReportingWebhookId {webhook_id!r}: no such reporting webhook in this Customer.io workspace (see "
+                "Data & Integrations > Reporting webhooks; check customerio:region)"
             )
         # Since when a hand-made webhook has reported is unknown: a backfill asks for --until instead of guessing.
         outs = {**live.outs, "live_since": None}

@@ -1,4 +1,4 @@
-"""Customer.io's history brought into AEP, exactly once beside the live stream (README, "Bringing in history").
+"""Customer.io's history brought into AEP, exactly once beside the live stream (docs/history.md).
 
 The parts: `run` (the command's loop over App API pages, the cut, the report), `road` (what a road is), the two roads
 `batch_road` (AEP's Batch Ingestion API, the default) and `stream_road` (the live events' road), `local_mapping` and

@@ -1,4 +1,5 @@
-"""The bulk road: history as XDM records in batches through AEP's Batch Ingestion API (reference aep.md §11).
+"""The bulk road: history as XDM records in batches through AEP's Batch Ingestion API
+(help/ingestion/batch-ingestion/api-overview.md).
 
 Adobe's advice for data that needs no real-time processing; it leaves the org's streaming capacity to live events.
 Each event becomes its record here, by the dataflow's own mapping set version (local_mapping.py, checked against AEP's

@@ -1,5 +1,6 @@
 """The fidelity guard: before a batch is uploaded, AEP's own Data Prep maps a sample of its events
-(`POST /mappingSets/preview`, reference aep.md §11) and each local record must equal AEP's, field for field."""
+(`POST /mappingSets/preview`, help/data-prep/api/mapping-set.md) and each local record must equal AEP's, field for
+field."""
 
 from __future__ import annotations
 

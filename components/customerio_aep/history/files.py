@@ -1,8 +1,9 @@
 """The files of a history batch: Parquet when pyarrow is installed (the `history` extra), else JSON lines.
 
-Both are formats the Batch Ingestion API takes (reference aep.md §11). Parquet is the default because the bulk road's
-limit is bytes (20 GB an hour into the data lake): columnar and compressed, a history record takes several times less
-room than its JSON line (`python -m benchmarks.history` measures both), so the upload stops being the bottleneck."""
+Both are formats the Batch Ingestion API takes (help/ingestion/batch-ingestion/api-overview.md). Parquet is the default
+because the bulk road's limit is bytes (20 GB an hour into the data lake): columnar and compressed, a history record
+takes several times less room than its JSON line (`python -m benchmarks.history` measures both), so the upload stops
+being the bottleneck."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """A range read by several cursors at once: the App API answers a page in about a second but allows ten a second
-(reference customerio.md §7), so one cursor reads at a tenth of the limit. The range is cut into time slices, each
-paged with its own cursor by one of the reader threads, all sharing the reader's pace; each page read is handed to
-the page processes at once and to the run in the order its slice read it."""
+(docs.customer.io integrations/api/app/, "Rate limits"), so one cursor reads at a tenth of the limit. The range is cut
+into time slices, each paged with its own cursor by one of the reader threads, all sharing the reader's pace; each page
+read is handed to the page processes at once and to the run in the order its slice read it."""
 
 from __future__ import annotations
 

@@ -1,9 +1,10 @@
 """A Data Prep mapping set applied here, to history: the same records AEP's Data Prep makes of live events.
 
-A batch goes straight into the dataset with no mapping applied (reference aep.md §11), so the batch road applies the
-dataflow's own mapping set version itself. This evaluator covers attribute copies and the expressions the default
-mapping and documented `mappingExtra` use; anything else raises `UnsupportedMapping` naming the function, never a
-guess. The fidelity guard (fidelity.py) checks it against AEP's `mappingSets/preview` before anything is uploaded."""
+A batch goes straight into the dataset with no mapping applied (help/ingestion/batch-ingestion/api-overview.md), so the
+batch road applies the dataflow's own mapping set version itself. This evaluator covers attribute copies and the
+expressions the default mapping and documented `mappingExtra` use; anything else raises `UnsupportedMapping` naming the
+function, never a guess. The fidelity guard (fidelity.py) checks it against AEP's `mappingSets/preview` before anything
+is uploaded."""
 
 from __future__ import annotations
 

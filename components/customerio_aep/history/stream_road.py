@@ -1,7 +1,7 @@
 """The stream road: history by the live events' road, the ingress queue (aws) or the inlet (direct), paced.
 
 For small ranges and for a mapping the batch road cannot evaluate: AEP's Data Prep maps each event as it does live
-ones. Every event counts against the org's streaming capacity (reference aep.md §12), hence the pace."""
+ones. Every event counts against the org's streaming capacity (help/ingestion/guardrails.md), hence the pace."""
 
 from __future__ import annotations
 

@@ -44,7 +44,7 @@ class IngressArgs:
     timestamp_tolerance_seconds: int = 300
     throttling_rate_limit: float | None = None
     """Requests/s the stage accepts; None: no stage limit, only the account's API Gateway limits. A limit below a
-    campaign's peak answers 429, and Customer.io then holds back every later event for an hour (README)."""
+    campaign's peak answers 429, and Customer.io then holds back every later event for an hour (docs/ingress.md)."""
     throttling_burst_limit: int | None = None
     """Burst the stage accepts, with `throttling_rate_limit`."""
     log_retention_days: int = 30

@@ -1,4 +1,5 @@
-"""The stack's streaming budget (records/s into AEP, reference aep.md §12) shared out among the forwarders.
+"""The stack's streaming budget (records/s into AEP, help/landing/license-usage-and-guardrails/capacity.md) shared out
+among the forwarders.
 
 Mechanism: at most `concurrency` forwarders run at once (the SQS event source's maximum concurrency, so a backlog
 waits in the queue, unreceived, instead of being received and returned), and each posts at most `per_invocation`
@@ -19,7 +20,7 @@ DATA_LAKE_BUDGET = 4_000
 """Records/s: the low end of 4,000-5,000 requests/s the streaming sources take into the data lake
 (`help/ingestion/guardrails.md`, "Guardrails for streaming sources")."""
 PLANNING_CAMPAIGN_EVENTS = 3_000_000
-"""The campaign the defaults are planned for (README): 1,000,000 recipients, 3 events each at send."""
+"""The campaign the defaults are planned for (docs/ingress.md): 1,000,000 recipients, 3 events each at send."""
 DEFAULT_MAX_CONCURRENCY = 80
 """IngressArgs.forwarder_max_concurrency's default."""
 MIN_CONCURRENCY = 2

@@ -98,7 +98,7 @@ def _dashboard(part: Part, store: Store, receiver: Receiver, forwarder: lambda_.
                     ["AWS/ApiGateway", "4xx", *api_dims],
                     ["AWS/ApiGateway", "5xx", *api_dims],
                     [ours, "SignatureRejected"],
-                    # Non-zero while Customer.io still signs with a rotated-out key (README, "Operations", rotating a
+                    # Non-zero while Customer.io still signs with a rotated-out key (docs/operations.md, rotating a
                     # signing key).
                     [ours, "SignedWithPreviousKey"],
                 ],

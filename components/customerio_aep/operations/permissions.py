@@ -1,5 +1,5 @@
-"""The AWS permissions each operator command needs on the aws ingress, and nothing more (README, "Operating the
-integration"; tests/operations/test_permissions.py checks them against the calls the commands make)."""
+"""The AWS permissions each operator command needs on the aws ingress, and nothing more (docs/operations.md;
+tests/operations/test_permissions.py checks them against the calls the commands make)."""
 
 from __future__ import annotations
 

@@ -25,7 +25,8 @@ from customerio_aep.ingress.guard import InFlightGuardProvider
 
 PACKAGE = "customerio-aep"
 GO_MODULE = "customerio-aep/sdk/go/customerioaep"
-"""The generated Go SDK's module path (a local one: the SDK is generated where it is used, README "Other languages")."""
+"""The generated Go SDK's module path (a local one: the SDK is generated where it is used,
+docs/installation-configuration.md)."""
 
 STRING: dict[str, Any] = {"type": "string"}
 INTEGER: dict[str, Any] = {"type": "integer"}

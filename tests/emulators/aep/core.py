@@ -1,9 +1,8 @@
 """What every AEP API of the emulator shares: the org's state, IMS tokens, the headers every call needs.
 
-Follows ../shared/reference/aep.md. Where the reference is silent the stricter reading is taken and marked
-"strict:" with the section it extends. Each API lives in a module of its own (flow_service, data_prep, catalog,
-schema_registry, inlet) as a mixin over this core; emulator.py puts them together.
-"""
+Follows Adobe's files (tests/contracts/aep/) and guides (tests/contracts/adobe.py). Where they are silent the stricter
+reading is taken and marked "strict:" with the section it extends. Each API lives in a module of its own (flow_service,
+data_prep, catalog, schema_registry, inlet) as a mixin over this core; emulator.py puts them together."""
 
 from __future__ import annotations
 

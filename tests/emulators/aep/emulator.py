@@ -18,7 +18,7 @@ from tests.emulators.aep.schema_registry import SchemaRegistryApi
 class AepEmulator(
     BatchIngestionApi, GovernanceApi, DataPrepApi, SchemaRegistryApi, IdentityServiceApi, SandboxManagementApi
 ):
-    """A strict, in-memory AEP for one org with one API client (reference: ../shared/reference/aep.md)."""
+    """A strict, in-memory AEP for one org with one API client (Adobe's files in tests/contracts/aep/)."""
 
     def _register_routes(self) -> None:
         self._flow_service_routes()

@@ -1,4 +1,4 @@
-"""Error bodies in the shapes AEP answers with (reference/aep.md §1, §2)."""
+"""Error bodies in the shapes AEP answers with (Adobe's guide help/landing/troubleshooting.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The Customer.io App API's reporting-webhook (reference/customerio.md §3) and history (§6) endpoints, for both
+"""The Customer.io App API's reporting-webhook (tests/contracts/customerio/) and history (docs.customer.io
+integrations/api/app/tag/messages) endpoints, for both
 regions: 10 requests per second per workspace (429 beyond), cursor paging, the six-month window on creation time,
 30 days of activities (subscription changes as attribute changes: the reference's [L] reading of their shape).
 

@@ -136,7 +136,7 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
         common.log("rejected", reason=problem, workspace=workspace)
         return _response(401, {"error": "invalid signature"})
     if signed_with > 0:
-        # Customer.io still signs with the previous key: the rotation is not over (README, "Operations", rotating a
+        # Customer.io still signs with the previous key: the rotation is not over (docs/operations.md, rotating a
         # signing key).
         common.metric("SignedWithPreviousKey", workspace=workspace)
 
