@@ -270,7 +270,7 @@ def test_a_workspace_brings_in_its_own_history_tagged_with_its_name(
     from customerio_aep.aep.default_mapping import DEFAULT_FIELDS, NAMESPACE, build_mappings
     from tests.aep.chain import build_chain
 
-    # A stack with workspaces maps the `workspace` field (integration.py does the same).
+    # A stack with workspaces maps the `workspace` field (integration/args.py does the same).
     chain = build_chain(
         configured,
         fields={**DEFAULT_FIELDS, "workspace": "string"},

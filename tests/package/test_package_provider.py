@@ -265,3 +265,30 @@ def test_component_arguments_keep_a_workspaces_keys_secret_and_build_identities(
     assert secret and args.workspaces["eu"].region == "eu"  # the key stays a secret inside the workspace
     assert args.identities == (IdentityField("id", "CustomerIO", primary=True),)
     assert args.streaming_throughput == 1500
+
+
+def test_the_schema_declares_the_components_arguments_and_outputs_exactly() -> None:
+    """The package schema is the component's one declaration for other languages and the docs: a Python argument or
+    output it lacks (or has too many) would be unreachable, or undocumented, there."""
+    import dataclasses
+
+    from customerio_aep import CustomerIoToAep, CustomerIoToAepArgs
+    from customerio_aep.package.schema import COMPONENT_INPUTS, COMPONENT_OUTPUTS
+
+    assert sorted(f.name for f in dataclasses.fields(CustomerIoToAepArgs)) == sorted(p.name for p in COMPONENT_INPUTS)
+    outputs = [name for name in CustomerIoToAep.__annotations__ if not name.startswith("_")]
+    assert sorted(outputs) == sorted(p.name for p in COMPONENT_OUTPUTS)
+
+
+def test_a_resources_required_inputs_are_its_providers_less_what_its_class_defaults() -> None:
+    """One declaration: the schema requires what the provider refuses to go without (`required_fields`)."""
+    from customerio_aep.aep.provider import AepProvider
+    from customerio_aep.package.schema import RESOURCES
+
+    for resource in RESOURCES:
+        if issubclass(resource.provider, AepProvider):
+            defaulted = {p.name for p in resource.inputs if p.default is not None}
+            assert set(resource.required) == set(resource.provider.required_fields) - defaulted, resource.token
+        assert set(resource.required) <= {p.name for p in resource.inputs}, resource.token
+    dataflow = next(r for r in RESOURCES if r.token.endswith(":Dataflow"))
+    assert "mapping_version" in dataflow.required  # a flow without a mapping version cannot be made

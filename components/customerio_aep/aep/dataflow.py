@@ -29,7 +29,7 @@ class DataflowProvider(AepProvider):
     kind = "Dataflow"
     update_fields = ("name", "description", "mapping_id", "mapping_version", "enabled")
     replace_fields = ("source_connection_id", "target_connection_id")
-    required_fields = ("name", "source_connection_id", "target_connection_id", "mapping_id")
+    required_fields = ("name", "source_connection_id", "target_connection_id", "mapping_id", "mapping_version")
 
     def validate(self, news: Props) -> list[tuple[str, str]]:
         """mapping_version is a non-negative integer; enabled is a boolean."""

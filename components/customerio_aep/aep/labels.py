@@ -43,7 +43,7 @@ class DatasetLabelsProvider(AepProvider):
     kind = "Dataset labels"
     update_fields = ("labels",)
     replace_fields = ("dataset_id",)
-    required_fields = ("dataset_id",)
+    required_fields = ("dataset_id", "labels")
 
     def label(self, props: Mapping[str, Any]) -> str:
         """Errors name the dataset the labels are on."""
@@ -52,6 +52,8 @@ class DatasetLabelsProvider(AepProvider):
     def validate(self, news: Props) -> list[tuple[str, str]]:
         """A list of label names (e.g. ["I1", "C2"])."""
         labels = news.get("labels")
+        if labels is None:
+            return []  # required: the base check names it
         if not isinstance(labels, list) or not all(isinstance(n, str) and LABEL_NAME.match(n) for n in labels):
             return [("labels", 'must be a list of label names such as ["I1", "C2"] (config key dataUsageLabels)')]
         return []

@@ -59,10 +59,14 @@ InFlightGuard = _class(f"{PACKAGE}:ingress:InFlightGuard")
 def _parts() -> Any:
     from customerio_aep.integration import Parts
 
-    return Parts(schema=XdmSchema, dataset=Dataset, labels=DatasetLabels, source=SourceConnection,
-                 target=TargetConnection, mapping=MappingSet, flow=Dataflow, namespace=IdentityNamespace,
-                 descriptor=IdentityDescriptor, profile=ProfileEnablement, webhook=ReportingWebhook,
-                 guard=InFlightGuard)  # fmt: skip
+    # Typed Any: the classes' outputs come from the schema at runtime, not from attributes mypy can see.
+    classes: dict[str, Any] = {
+        "schema": XdmSchema, "dataset": Dataset, "labels": DatasetLabels, "source": SourceConnection,
+        "target": TargetConnection, "mapping": MappingSet, "flow": Dataflow, "namespace": IdentityNamespace,
+        "descriptor": IdentityDescriptor, "profile": ProfileEnablement, "webhook": ReportingWebhook,
+        "guard": InFlightGuard,
+    }  # fmt: skip
+    return Parts(**classes)
 
 
 PARTS = _parts()

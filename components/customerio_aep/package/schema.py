@@ -18,6 +18,7 @@ from customerio_aep.aep.identity_namespace import IdentityNamespaceProvider
 from customerio_aep.aep.labels import DatasetLabelsProvider
 from customerio_aep.aep.mapping_set import MappingSetProvider
 from customerio_aep.aep.profile import ProfileEnablementProvider
+from customerio_aep.aep.provider import AepProvider
 from customerio_aep.aep.schema import XdmSchemaProvider
 from customerio_aep.customerio.events import ALL_EVENTS
 from customerio_aep.customerio.reporting_webhook import ReportingWebhookProvider
@@ -69,8 +70,18 @@ class PackageResource:
     provider: type[ResourceProvider]
     description: str
     inputs: tuple[Prop, ...]
-    required: tuple[str, ...]
     outputs: tuple[Prop, ...]
+    own_required: tuple[str, ...] | None = None
+    """The required inputs of a provider that declares none (`required_fields`) itself."""
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        """The inputs a program must give: those its provider requires, less those the resource class defaults."""
+        if self.own_required is not None:
+            return self.own_required
+        defaulted = {p.name for p in self.inputs if p.default is not None}
+        assert issubclass(self.provider, AepProvider), f"{self.token}: give own_required"
+        return tuple(f for f in self.provider.required_fields if f not in defaulted)
 
     @functools.cached_property
     def to_camel(self) -> dict[str, str]:
@@ -110,7 +121,6 @@ RESOURCES = (
         "deprecated (never removed) when dropped; a type change is refused at preview.",
         (Prop("title", STRING, "The schema's title."), Prop("fields", STRING_MAP, "Field name to XDM type."),
          DESCRIPTION, *ADOPT),
-        ("title", "fields"),
         (SCHEMA_ID, Prop("alt_id", STRING, "The schema's meta:altId."),
          Prop("fieldgroup_id", STRING, "The field group's `$id`."), Prop("tenant_id", STRING, "The org's tenant id."),
          Prop("definition", STRING, "The field group as AEP holds it (JSON)."),
@@ -126,21 +136,18 @@ RESOURCES = (
          Prop("profile_enabled", BOOLEAN, "Enable the dataset for Real-Time Customer Profile (cannot be undone).",
               default=False),
          *ADOPT),
-        ("name", "schema_id"),
         (Prop("dataset_id", STRING, "The dataset's id."),),
     ),
     PackageResource(
         f"{PACKAGE}:aep:DatasetLabels", DatasetLabelsProvider,
         "Data usage labels on a dataset, in place; labels set outside the stack are left alone.",
         (Prop("dataset_id", STRING, "The dataset's id."), Prop("labels", STRINGS, "Label names, e.g. [I1, C2].")),
-        ("dataset_id", "labels"),
         (Prop("all_labels", STRINGS, "Every label on the dataset, the stack's and others'."),),
     ),
     PackageResource(
         f"{PACKAGE}:aep:SourceConnection", SourceConnectionProvider,
         "The Customer.io source connection (Flow Service); renamed in place.",
         (Prop("name", STRING, "The connection's name."), DESCRIPTION, *ADOPT),
-        ("name",),
         (Prop("connection_id", STRING, "The connection's id."), ETAG),
     ),
     PackageResource(
@@ -148,7 +155,6 @@ RESOURCES = (
         "The data-lake target connection onto a dataset (Flow Service).",
         (Prop("name", STRING, "The connection's name."), SCHEMA_ID, Prop("dataset_id", STRING, "The dataset's id."),
          DESCRIPTION, *ADOPT),
-        ("name", "schema_id", "dataset_id"),
         (Prop("connection_id", STRING, "The connection's id."), ETAG),
     ),
     PackageResource(
@@ -156,7 +162,6 @@ RESOURCES = (
         "A Data Prep mapping set from Customer.io events to the schema; a change makes a new version.",
         (SCHEMA_ID, Prop("mappings", {"type": "array", "items": ANY}, "Mapping entries {source, destination, "
                                                                         "sourceType?}."), *ADOPT),
-        ("schema_id", "mappings"),
         (Prop("mapping_id", STRING, "The mapping set's id."), Prop("version", INTEGER, "Its current version.")),
     ),
     PackageResource(
@@ -167,7 +172,6 @@ RESOURCES = (
          Prop("mapping_version", INTEGER, "The mapping set's version."),
          Prop("enabled", BOOLEAN, "Whether it runs.", default=True),
          DESCRIPTION, *ADOPT),
-        ("name", "source_connection_id", "target_connection_id", "mapping_id", "mapping_version"),
         (Prop("flow_id", STRING, "The dataflow's id."), ETAG, Prop("state", STRING, "enabled or disabled."),
          Prop("inlet_url", STRING, "The streaming inlet's URL.", secret=True),
          Prop("webhook_url", STRING, "The URL Customer.io posts to.", secret=True)),
@@ -177,7 +181,6 @@ RESOURCES = (
         "An identity namespace; AEP cannot delete one, so destroy leaves it and a later create adopts it by code.",
         (Prop("code", STRING, "The namespace's code."), Prop("name", STRING, "Its display name."),
          Prop("id_type", STRING, "CROSS_DEVICE, EMAIL, PHONE, ...", default="CROSS_DEVICE"), DESCRIPTION),
-        ("code", "name"),
         (Prop("namespace_id", STRING, "The namespace's id."), Prop("adopted", BOOLEAN, "Whether it existed before.")),
     ),
     PackageResource(
@@ -185,13 +188,13 @@ RESOURCES = (
         "Marks a schema field as an identity of a namespace; one primary per schema.",
         (SCHEMA_ID, Prop("field", STRING, "The field's path."), Prop("namespace", STRING, "The namespace's code."),
          Prop("primary", BOOLEAN, "Whether it is the primary identity.", default=False), *ADOPT),
-        ("schema_id", "field", "namespace"),
         (Prop("descriptor_id", STRING, "The descriptor's id."),),
     ),
     PackageResource(
         f"{PACKAGE}:aep:ProfileEnablement", ProfileEnablementProvider,
         "Enables a schema for Real-Time Customer Profile (cannot be undone).",
-        (SCHEMA_ID,), ("schema_id",), (),
+        (SCHEMA_ID,),
+        (),
     ),
     PackageResource(
         f"{PACKAGE}:customerio:ReportingWebhook", ReportingWebhookProvider,
@@ -202,9 +205,9 @@ RESOURCES = (
          Prop("full_resolution", BOOLEAN, "Every event, not a sample.", default=True),
          Prop("with_content", BOOLEAN, "Include message content.", default=False),
          Prop("adopt_id", STRING, "Id of an existing webhook to take over.")),
-        ("name", "endpoint"),
         (Prop("webhook_id", INTEGER, "The webhook's id."),
          Prop("live_since", INTEGER, "When it began reporting (unix seconds).")),
+        own_required=("name", "endpoint"),
     ),
     PackageResource(
         f"{PACKAGE}:ingress:InFlightGuard", InFlightGuardProvider,
@@ -215,8 +218,8 @@ RESOURCES = (
          Prop("aws_profile", STRING, "The AWS profile to read them with (aws:profile)."),
          Prop("force_destroy", BOOLEAN, "Let destroy remove them with the events they hold.", default=False),
          Prop("drain_timeout_seconds", INTEGER, "How long a delete waits for the queue to drain.")),
-        ("queue_url", "dlq_url", "bucket", "region"),
         (),
+        own_required=("queue_url", "dlq_url", "bucket", "region"),
     ),
 )
 # fmt: on

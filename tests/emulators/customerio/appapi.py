@@ -22,7 +22,7 @@ from tests.contracts.customerio import app_api, delivery_types
 from tests.contracts.openapi import Contract, served
 from tests.emulators.http import ApiError, Emulator, Request, Response
 
-RATE_LIMIT = 10  # requests per second (reference §6)
+RATE_LIMIT = 10  # requests per second (docs.customer.io integrations/api/app/, "Rate limits")
 SIX_MONTHS = 183 * 86400
 ACTIVITIES_KEPT = 30 * 86400
 MESSAGE_TYPES = delivery_types()
