@@ -18,6 +18,7 @@ from customerio_aep.history import files, local_mapping
 from customerio_aep.history.checkpoint import Checkpoint, RangeProgress, checkpoint_summary
 from customerio_aep.operations.stack import ENV_KEYS
 from tests.emulators.aep import AepEmulator
+from tests.emulators.aep import mapping as emulated_data_prep
 from tests.emulators.customerio.appapi import CustomerIoEmulator
 from tests.emulators.customerio.history import generate_history
 from tests.emulators.faults import Fault
@@ -229,11 +230,11 @@ def test_the_fidelity_guard_stops_a_local_mapping_that_differs_from_aeps(
 ) -> None:
     cio.now = NOW
     cio.messages = generate_history(200, NOW, days=30)
-    wrong = dict(local_mapping._FUNCTIONS)
-    wrong["dformat"] = lambda args: "1970-01-01T00:00:00.000Z"  # an evaluator that has drifted from Data Prep
-    with mock.patch.dict(local_mapping._FUNCTIONS, wrong):
+    # AEP's Data Prep prints dates otherwise than the local evaluator: the two have drifted apart.
+    with mock.patch.object(emulated_data_prep, "_java_date", lambda _moment, _pattern: "1970-01-01T00:00:00.000Z"):
         code, _, err = run("--flow-id", flow["flow"]["flow_id"], "--since", "25d", "--apply", env=credential(aep))
-    assert code == 2 and "fidelity guard:" in err and "field timestamp is '1970-01-01T00:00:00.000Z' here" in err
+    assert code == 2 and "fidelity guard:" in err and "field timestamp is '" in err
+    assert "here but '1970-01-01T00:00:00.000Z' in AEP's preview of the mapping set" in err
     assert "--via stream" in err
     assert aep.count(BATCH_OPERATIONS) == 0 and aep.count("dataprep.preview") == 1  # nothing was uploaded
 

@@ -2,7 +2,7 @@
 (help/ingestion/batch-ingestion/api-overview.md).
 
 Adobe's advice for data that needs no real-time processing; it leaves the org's streaming capacity to live events.
-Each event becomes its record here, by the dataflow's own mapping set version (local_mapping.py, checked against AEP's
+Each event becomes its record here, by the dataflow's own mapping set version (local_mapping/, checked against AEP's
 preview by fidelity.py), and is staged in the checkpoint's open batch. A full batch is shipped: created with an
 `externalId`, its files uploaded, COMPLETE asked, each step recorded before it is taken; Catalog is then followed
 until `success` (its events are sent) or `failed` (its failed rows are refused and reported, the rest go again in a

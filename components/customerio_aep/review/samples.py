@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from customerio_aep.aep.default_mapping import DEFAULT_FIELDS, SOURCES
 from customerio_aep.customerio.catalogue import REPORTED_METRICS
-from customerio_aep.history.local_mapping import Tree, parse
+from customerio_aep.history.local_mapping import parse, source_paths
 
 SAMPLE_TIME = 1_767_225_600
 """2026-01-01T00:00:00Z: every sample happens at the same moment, so a review is the same each time."""
@@ -37,7 +37,7 @@ def paths_read(mappings: Iterable[Mapping[str, Any]]) -> set[str]:
             paths.add(source)
             continue
         try:
-            _collect(parse(source), paths)
+            paths |= source_paths(parse(source))
         except ValueError:
             continue
     return paths
@@ -72,14 +72,3 @@ def _value(path: str, object_type: str) -> Any:
     if kind == "integer":
         return SAMPLE_TIME
     return f"sample-{path.rsplit('.', 1)[-1].replace('_', '-')}"
-
-
-def _collect(tree: Tree, paths: set[str]) -> None:
-    if tree[0] == "path":
-        paths.add(tree[1])
-        return
-    for part in tree[1:]:
-        children: Sequence[Any] = part if isinstance(part, list) else [part]
-        for child in children:
-            if isinstance(child, tuple):
-                _collect(child, paths)
