@@ -1,5 +1,6 @@
 """The emulator enforces AEP's rules for changing what holds data: additive-only schemas once data is in, field
-deprecation, Catalog batches written by the inlet, and deleting a dataset deletes its records (reference §9)."""
+deprecation, Catalog batches written by the inlet, and deleting a dataset deletes its records
+(help/xdm/schema/composition.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The emulator's Identity Service, identity descriptors, Profile tags and flow runs follow AEP's rules (§9)."""
+"""The emulator's Identity Service, identity descriptors, Profile tags and flow runs follow AEP's rules
+(help/xdm/schema/composition.md)."""
 
 from __future__ import annotations
 

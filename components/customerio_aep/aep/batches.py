@@ -13,10 +13,12 @@ from customerio_aep.aep.dataset import CATALOG
 
 IMPORT = "/data/foundation/import"
 MAX_PUT_BYTES = 256 * 1024 * 1024
-"""The largest file one PUT may carry (§11); larger ones need the large-file upload, which this road never needs."""
+"""The largest file one PUT may carry (help/ingestion/batch-ingestion/api-overview.md); larger ones need the large-file
+upload, which this road never needs."""
 SUCCESS = "success"
 FAILED = ("failed", "failure", "aborted", "abandoned")
-"""Catalog statuses after which a batch lands nothing more (a failed batch lands nothing of itself, §11)."""
+"""Catalog statuses after which a batch lands nothing more (a failed batch lands nothing of itself,
+help/ingestion/batch-ingestion/api-overview.md)."""
 LOADING = "loading"
 MISSING = "missing"
 """What `state` reports for a batch Catalog does not know (404)."""

@@ -16,7 +16,7 @@ from customerio_aep.customerio.errors import error_detail
 from customerio_aep.customerio.reporting_webhook import REGION_URLS
 from customerio_aep.retry import RetryPolicy, send
 
-REQUESTS_PER_SECOND = 10.0  # the App API's documented limit (reference §6); beyond it, 429
+REQUESTS_PER_SECOND = 10.0  # the App API's documented limit (docs.customer.io integrations/api/app/); beyond it, 429
 PACE_HEADROOM = 0.98
 """Requests are spaced a fiftieth wider than the limit: a limiter counting arrivals in any one second sees a request
 that was scheduled exactly a second after another as the eleventh whenever the earlier one was delayed more on its way,

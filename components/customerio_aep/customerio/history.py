@@ -1,4 +1,5 @@
-"""Customer.io history as reporting-webhook events: one event per metric a delivery reached (reference §6).
+"""Customer.io history as reporting-webhook events: one event per metric a delivery reached (docs.customer.io
+integrations/api/app/tag/messages).
 
 A delivery from `GET /v1/messages` carries the time of every metric it reached; each becomes the event the reporting
 webhook would have sent, with a deterministic id so that reruns and overlapping ranges land nothing twice."""
@@ -103,8 +104,9 @@ def delivery_events(
             out.events.append(_tagged(_event(delivery, object_type, metric, timestamp, person, out.workspace), out))
 
 
-# Customer subscription changes are attribute changes in the Activities API (reference §6 marks their shape [L]): the
-# `unsubscribed` attribute (true: unsubscribed, false: subscribed) and the subscription-preferences attribute.
+# Customer subscription changes are attribute changes in the Activities API (docs.customer.io
+# integrations/api/app/tag/activities; their shape is our reading): the `unsubscribed` attribute (true: unsubscribed,
+# false: subscribed) and the subscription-preferences attribute.
 SUBSCRIPTION_ACTIVITY_TYPE = "attribute_change"
 UNSUBSCRIBED_ATTRIBUTE = "unsubscribed"
 PREFERENCES_ATTRIBUTE = "cio_subscription_preferences"

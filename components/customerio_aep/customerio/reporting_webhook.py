@@ -179,7 +179,8 @@ class ReportingWebhookProvider(ResourceProvider):
 
     @staticmethod
     def _object(response: requests.Response) -> dict[str, Any]:
-        body = response.json()  # tolerate a wrapped or a bare object (reference §3 [M])
+        # tolerate a wrapped or a bare object (docs.customer.io integrations/api/app/tag/reporting-webhooks)
+        body = response.json()
         return dict(body.get("reporting_webhook", body)) if isinstance(body, dict) else {}
 
     def create(self, props: dict[str, Any]) -> CreateResult:

@@ -32,9 +32,11 @@ from customerio_aep.history.road import REJECTED, SENT, STAGED, BackfillStopped
 from customerio_aep.history.stream_road import duration
 
 BYTES_PER_HOUR = 20 * 10**9
-"""Adobe's guardrail for this API: up to 20 GB of data an hour into the data lake (§11)."""
+"""Adobe's guardrail for this API: up to 20 GB of data an hour into the data lake
+(help/ingestion/batch-ingestion/api-overview.md)."""
 BATCHES_PER_DAY = 90
-"""At most 90 Profile or ExperienceEvent batches a day per sandbox (soft guardrail, §11)."""
+"""At most 90 Profile or ExperienceEvent batches a day per sandbox (soft guardrail,
+help/ingestion/batch-ingestion/api-overview.md)."""
 FILES_PER_BATCH = 10_000
 """Files per batch Adobe recommends staying under (hard limit 25,000)."""
 BATCH_RECORDS = 5_000_000
@@ -192,7 +194,8 @@ class BatchRoad:
 
     # -- shipping and following ------------------------------------------------------------------------------------
     def _external_id(self, seq: int) -> str:
-        # Unique within the org (§11): the stack and range, the batch's number, and a token of this checkpoint.
+        # Unique within the org (help/ingestion/batch-ingestion/api-overview.md): the stack and range, the batch's
+        # number, and a token of this checkpoint.
         return f"{self._prefix}-{seq}-{random.getrandbits(32):08x}"
 
     def _sample(self, fresh: list[tuple[str, dict[str, Any], dict[str, Any]]]) -> None:
@@ -234,7 +237,8 @@ class BatchRoad:
         if len(content) > 250 * 1024 * 1024 and len(records) > 1:  # under the 256 MB a PUT may carry
             half = len(records) // 2
             return self._upload(batch_id, records[half:], self._upload(batch_id, records[:half], number))
-        # AEP takes up to 20 GB an hour through this API (§11): a file goes once the bytes before it fit the hour.
+        # AEP takes up to 20 GB an hour through this API (help/ingestion/batch-ingestion/api-overview.md): a file goes
+        # once the bytes before it fit the hour.
         ahead = self.uploaded / self.bytes_per_hour * 3600 - (self.clock() - self._started)
         if ahead > 0:
             self.sleep(ahead)

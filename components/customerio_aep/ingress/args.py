@@ -34,8 +34,8 @@ class IngressArgs:
     forwarder_max_concurrency: int = DEFAULT_MAX_CONCURRENCY
     """Caps concurrent forwarders (SQS scaling config); a small streaming budget lowers it (ingress/budget.py)."""
     streaming_throughput: float = DATA_LAKE_BUDGET
-    """Records per second the forwarders together may post to AEP (the stack's streaming budget, reference §12); a
-    burst above it waits in the queue."""
+    """Records per second the forwarders together may post to AEP (the stack's streaming budget,
+    help/ingestion/guardrails.md); a burst above it waits in the queue."""
     queue_retention_seconds: int = 14 * 86400
     """Long enough to outlast an AEP outage (the SQS maximum)."""
     max_receive_count: int = 10

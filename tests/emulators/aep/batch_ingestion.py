@@ -1,4 +1,5 @@
-"""The Batch Ingestion API and its Catalog batches (reference §11), and Data Prep's mapping-set preview.
+"""The Batch Ingestion API and its Catalog batches (help/ingestion/batch-ingestion/api-overview.md), and Data Prep's
+mapping-set preview.
 
 Strict: every record is checked against the dataset's schema when the batch is processed (an unknown field, a value
 of the wrong type, a missing `_id` or `timestamp` fail the batch, naming the row); a failed batch lands nothing; a PUT
@@ -24,7 +25,8 @@ from tests.emulators.http import Request, Response
 
 MAX_PUT_BYTES = 256 * 1024 * 1024
 FORMATS = ("json", "parquet", "csv")
-PROFILE_RECORD_BYTES = 10 * 1024  # an ExperienceEvent record bound for Profile (§11)
+# an ExperienceEvent record bound for Profile (help/ingestion/batch-ingestion/api-overview.md)
+PROFILE_RECORD_BYTES = 10 * 1024
 
 
 class BatchIngestionApi(InletApi, DataPrepApi):
@@ -63,7 +65,8 @@ class BatchIngestionApi(InletApi, DataPrepApi):
             if not isinstance(external_id, str) or not external_id:
                 raise bad_field("externalId", "must be a non-empty string")
             if any(b.get("externalId") == external_id for b in self.batches.values()):
-                # strict: §11 says "expected to be unique within your organization"; a second one is refused
+                # strict: help/ingestion/batch-ingestion/api-overview.md says "expected to be unique within your
+                # organization"; a second one is refused
                 raise bad_field("externalId", f"{external_id!r} is already the externalId of another batch", "1000-400")
         batch_id = uuid.uuid4().hex[:26].upper()
         now = now_ms()
@@ -158,7 +161,7 @@ class BatchIngestionApi(InletApi, DataPrepApi):
         row = len(records)
         batch["metrics"].update(recordsRead=row)
         batch.update(completed=now_ms(), updated=now_ms(), files={})
-        if errors:  # a failed batch lands nothing of itself (§11)
+        if errors:  # a failed batch lands nothing of itself (help/ingestion/batch-ingestion/api-overview.md)
             batch.update(status="failed", errors=errors, failedRecordCount=len(errors), recordCount=row)
             batch["metrics"].update(failedRecordCount=len(errors))
             return

@@ -1,4 +1,4 @@
-"""Catalog (reference §5, §9): datasets, and the batches that streaming ingestion writes into them."""
+"""Catalog (tests/contracts/aep/catalog.yaml): datasets, and the batches that streaming ingestion writes into them."""
 
 from __future__ import annotations
 
@@ -96,7 +96,8 @@ class CatalogApi(AepCore):
         return Response(200, [f"@/dataSets/{ds['id']}"])
 
     def _check_profile_tags(self, before: dict[str, Any], after: Any, schema_id: str) -> None:
-        """Profile (§9): only a dataset on a Profile schema can join; once in, it cannot leave."""
+        """Profile (help/xdm/schema/composition.md): only a dataset on a Profile schema can join; once in, it cannot
+        leave."""
         if not isinstance(after, dict):
             raise bad_field("tags", "must be an object of tag lists")
         for tag in PROFILE_TAGS:
@@ -109,7 +110,8 @@ class CatalogApi(AepCore):
     def _dataset_delete(self, request: Request) -> Response:
         ds = self._dataset(request.params["id"])
         users = [t["id"] for t in self.target_connections.values() if t["params"]["dataSetId"] == ds["id"]]
-        if users:  # strict: §5 is silent; the target connection writing into it must go first
+        # strict: tests/contracts/aep/catalog.yaml is silent; the target connection writing into it must go first
+        if users:
             raise problem(
                 400,
                 "1000-400",
@@ -118,7 +120,7 @@ class CatalogApi(AepCore):
                 "dataSets",
                 ds["id"],
             )
-        # Deleting a dataset deletes its data, for good (§9).
+        # Deleting a dataset deletes its data, for good (tests/contracts/aep/catalog.yaml).
         del self.datasets[ds["id"]]
         self.records.pop(ds["id"], None)
         self.failed_records.pop(ds["id"], None)

@@ -157,7 +157,7 @@ class AepCore(Emulator):
 
     # -- auth ----------------------------------------------------------------------------------------------
     def before(self, request: Request, operation: str) -> None:
-        """Check the headers every Platform call needs (reference §1)."""
+        """Check the headers every Platform call needs (help/landing/platform-apis/api-authentication.md)."""
         if operation.startswith(("ims.", "inlet.")):
             return
         auth = request.headers.get("authorization", "")
@@ -188,7 +188,8 @@ class AepCore(Emulator):
         self._check_permission(request, sandbox)
 
     def _check_permission(self, request: Request, sandbox: str) -> None:
-        """strict: §1 does not give the body of AEP's 403 for a missing permission; this one names it."""
+        """strict: help/landing/platform-apis/api-authentication.md does not give the body of AEP's 403 for a missing
+        permission; this one names it."""
         for prefix, (view, manage) in PERMISSIONS.items():
             if request.path.startswith(prefix):
                 granted = manage in self.permissions or (request.method == "GET" and view in self.permissions)
@@ -242,14 +243,15 @@ class AepCore(Emulator):
         return "enabled:true" in (self.datasets[dataset_id].get("tags") or {}).get("unifiedProfile", [])
 
     def dataset_holds_data(self, dataset_id: str) -> bool:
-        """Whether any batch has written records into the dataset (reference §9)."""
+        """Whether any batch has written records into the dataset (tests/contracts/aep/catalog.yaml)."""
         return any(
             b["relatedObjects"][0]["id"] == dataset_id and b["metrics"]["recordsWritten"] > 0
             for b in self.batches.values()
         )
 
     def schema_holds_data(self, schema_id: str) -> bool:
-        """Whether data has been ingested with this schema: a dataset on it holds records (reference §9)."""
+        """Whether data has been ingested with this schema: a dataset on it holds records
+        (help/xdm/schema/composition.md)."""
         return any(
             d["schemaRef"]["id"] == schema_id and self.dataset_holds_data(d["id"]) for d in self.datasets.values()
         )

@@ -1,4 +1,4 @@
-"""Data Prep (reference §4): versioned mapping sets, validated against their output schema."""
+"""Data Prep (help/data-prep/api/mapping-set.md): versioned mapping sets, validated against their output schema."""
 
 from __future__ import annotations
 
@@ -125,7 +125,8 @@ class DataPrepApi(AepCore):
         return versions
 
     def _mapping_list(self, request: Request) -> Response:
-        """The latest version of each set, newest first; `limit` and `start` are required (reference §4)."""
+        """The latest version of each set, newest first; `limit` and `start` are required
+        (help/data-prep/api/mapping-set.md)."""
         limit, start = request.query.get("limit", ""), request.query.get("start", "")
         if not limit.isdigit() or not start.isdigit():
             raise bad_field("limit", "limit and start are required whole numbers", "1000-400")

@@ -1,4 +1,5 @@
-"""Flow Service (reference §3): source and target connections, dataflows, their etags and actions."""
+"""Flow Service (help/sources/tutorials/api/create/marketing-automation/customerio-webhook.md): source and target
+connections, dataflows, their etags and actions."""
 
 from __future__ import annotations
 
@@ -20,7 +21,9 @@ CUSTOMERIO_FLOW_SPEC = "e77fde5a-22a8-11ed-861d-0242ac120002"
 class FlowServiceApi(AepCore):
     """`/data/foundation/flowservice`: connections and flows, JSON Patch with If-Match, enable/disable."""
 
-    inlet_missing_reads = 0  # how many GETs of a new flow omit options.inletUrl (reference §3 [L])
+    # how many GETs of a new flow omit options.inletUrl
+    # (help/sources/tutorials/api/create/marketing-automation/customerio-webhook.md)
+    inlet_missing_reads = 0
 
     def _flow_service_routes(self) -> None:
         r = self.route
@@ -78,7 +81,9 @@ class FlowServiceApi(AepCore):
             if not isinstance(body, dict):
                 raise bad_field("body", "must be a JSON object", "1000-400")
             unknown = sorted(set(body) - allowed)
-            if unknown:  # strict: §3 lists the fields; anything else is refused
+            # strict: help/sources/tutorials/api/create/marketing-automation/customerio-webhook.md lists the fields;
+            # anything else is refused
+            if unknown:
                 raise bad_field(unknown[0], "is not a field of this object", "1000-400")
             name = require(body, "name")
             obj: dict[str, Any] = {"name": name, "description": body.get("description", "")}
@@ -261,7 +266,9 @@ class FlowServiceApi(AepCore):
             obj = self._get(kind, request.params["id"])
             if kind != "flows":
                 users = [f["id"] for f in self.flows.values() if obj["id"] in f[f"{kind[:-1]}Ids"]]
-                if users:  # strict: a connection that a flow still uses cannot go (delete the flow first, §3)
+                # strict: a connection that a flow still uses cannot go (delete the flow first,
+                # help/sources/tutorials/api/create/marketing-automation/customerio-webhook.md)
+                if users:
                     raise problem(
                         400,
                         "1000-400",
@@ -284,7 +291,7 @@ class FlowServiceApi(AepCore):
         obj["version"] = obj["etag"]
         return Response(200, {"id": obj["id"], "etag": obj["etag"]})
 
-    # -- runs (§9): streaming flows report per window -----------------------------------------------------------
+    # -- runs (tests/contracts/aep/flow-service.yaml): streaming flows report per window -------------------------------
     run_window_seconds = 900.0
 
     def record_run(self, flow_id: str, written: bool, error: tuple[str, str] | None = None) -> None:

@@ -1,4 +1,5 @@
-"""Data governance (reference §13): the Dataset Service's labels of a dataset, and the Policy Service's label names.
+"""Data governance (help/data-governance/labels/dataset-api.md): the Dataset Service's labels of a dataset, and the
+Policy Service's label names.
 
 Strict where the spec is: a dataset's first labels come by POST (a POST on a labelled dataset is 403, "use a PUT"), a
 PUT needs the current etag in `If-Match` (none, or a stale one, is 412), field labels (`optionalLabels`) may no longer

@@ -1,4 +1,5 @@
-"""Identity Service (reference §9): identity namespaces, standard and custom. A namespace is never deleted."""
+"""Identity Service (help/identity-service/api/create-custom-namespace.md): identity namespaces, standard and custom. A
+namespace is never deleted."""
 
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ STANDARD_NAMESPACES = (
 
 
 def _namespace_error(detail: str) -> Exception:
-    # strict: §9 names the 400 `namespacevalidation`; its exact body is not documented
+    # strict: help/identity-service/api/create-custom-namespace.md names the 400 `namespacevalidation`; its exact body
+    # is not documented
     return titled(400, "namespacevalidation", detail)
 
 

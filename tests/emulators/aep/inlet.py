@@ -1,4 +1,5 @@
-"""The streaming inlet (reference §7): accepts Customer.io events for a flow and runs its mapping into the dataset."""
+"""The streaming inlet (help/ingestion/streaming-ingestion/overview.md): accepts Customer.io events for a flow and runs
+its mapping into the dataset."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from tests.emulators.aep.errors import titled
 from tests.emulators.aep.flow_service import FlowServiceApi
 from tests.emulators.http import ApiError, Request, Response
 
-MAX_INLET_BYTES = 1_000_000  # reference §7: keep one event well under 1 MB
+MAX_INLET_BYTES = 1_000_000  # help/ingestion/streaming-ingestion/overview.md: keep one event well under 1 MB
 
 
 class InletApi(CatalogApi, FlowServiceApi):
@@ -97,7 +98,8 @@ class InletApi(CatalogApi, FlowServiceApi):
         }
         primary = identities[0] if identities and identities[0]["xdm:isPrimary"] else None
         if primary is None or not values.get(primary["xdm:namespace"]):
-            # strict: §9 says such records fail Profile ingestion; the code is the emulator's own
+            # strict: help/xdm/schema/composition.md says such records fail Profile ingestion; the code is the
+            # emulator's own
             where = primary["xdm:sourceProperty"] if primary else "(no primary identity descriptor)"
             return ("missing-primary-identity", f"no value for the primary identity {where}; not added to Profile")
         key = (primary["xdm:namespace"], str(values[primary["xdm:namespace"]]))

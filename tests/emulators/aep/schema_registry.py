@@ -1,7 +1,8 @@
-"""Schema Registry (reference §6, §9): field groups and schemas, and AEP's rules for changing them.
+"""Schema Registry (help/xdm/api/schemas.md; help/xdm/schema/composition.md): field groups and schemas, and AEP's rules
+for changing them.
 
 Before a schema has been used to ingest data any change is allowed; after that only additive ones: a field may be
-added or deprecated (`meta:status: deprecated`), never removed, retyped or moved (§9).
+added or deprecated (`meta:status: deprecated`), never removed, retyped or moved (help/xdm/schema/composition.md).
 """
 
 from __future__ import annotations
@@ -148,7 +149,8 @@ class SchemaRegistryApi(AepCore):
         return schema_paths(merged)
 
     def _replace_fieldgroup(self, fg: dict[str, Any], document: dict[str, Any]) -> Response:
-        """Store a changed field group after AEP's checks; schemas using it see the change at once (§9)."""
+        """Store a changed field group after AEP's checks; schemas using it see the change at once
+        (help/xdm/schema/composition.md)."""
         self._check_fieldgroup(document)
         users = [s for s in self.schemas.values() if fg["$id"] in s["fieldGroups"]]
         if any(self.schema_holds_data(s["$id"]) for s in users):
@@ -285,7 +287,8 @@ class SchemaRegistryApi(AepCore):
         return Response(200, self._public_schema(schema))
 
     def _check_union(self, schema: dict[str, Any], op: dict[str, Any], i: int) -> None:
-        """Profile (§9): `union` is added once there is a primary identity, and never taken away."""
+        """Profile (help/xdm/schema/composition.md): `union` is added once there is a primary identity, and never taken
+        away."""
         if op.get("op") not in ("add", "replace") or op.get("value") != UNION:
             raise bad_field(f"[{i}]", 'meta:immutableTags can only be set to ["union"]; Profile cannot be disabled')
         if not any(d["xdm:isPrimary"] for d in self.schema_identities(schema["$id"])):
@@ -295,12 +298,12 @@ class SchemaRegistryApi(AepCore):
         schema = self._lookup(self.schemas, request.params["id"], "schemas")
         if any(d["schemaRef"]["id"] == schema["$id"] for d in self.datasets.values()):
             raise titled(409, "Conflict", "the schema is used by a dataset; delete the dataset first")
-        if self.schema_identities(schema["$id"]):  # strict: §6 is silent; its descriptors go first
+        if self.schema_identities(schema["$id"]):  # strict: help/xdm/api/schemas.md is silent; its descriptors go first
             raise titled(409, "Conflict", "the schema has identity descriptors; delete them first")
         del self.schemas[schema["$id"]]
         return Response(204)
 
-    # -- descriptors (§9) ------------------------------------------------------------------------------------------
+    # -- descriptors (help/xdm/schema/composition.md) ------------------------------------------------------------------
     def _check_descriptor(self, body: Any, replacing: dict[str, Any] | None = None) -> dict[str, Any]:
         if not isinstance(body, dict):
             raise bad_field("body", "must be a JSON object")
@@ -347,7 +350,8 @@ class SchemaRegistryApi(AepCore):
 
     def _refuse_losing_the_primary(self, descriptor: dict[str, Any], replacement: dict[str, Any] | None) -> None:
         """Profile needs its primary identity: while a Profile dataset uses the schema it cannot be removed or
-        changed (strict: §9 says Profile needs it; the API docs are silent on taking it away)."""
+        changed (strict: help/xdm/schema/composition.md says Profile needs it; the API docs are silent on taking it
+        away)."""
         schema_id = descriptor["xdm:sourceSchema"]
         in_use = any(
             d["schemaRef"]["id"] == schema_id and self.dataset_in_profile(d["id"]) for d in self.datasets.values()

@@ -52,7 +52,8 @@ class CustomerIoEmulator(Emulator):
         small (an interrupted history run then needs a few hundred deliveries, not thousands)."""
         self.page_latency = 0.0
         """Seconds each history page (`/v1/messages`, `/v1/activities`) takes to answer: a real page of 1,000
-        deliveries with their metrics is about a megabyte (reference §7). Pages answer concurrently."""
+        deliveries with their metrics is about a megabyte (docs.customer.io integrations/api/app/). Pages answer
+        concurrently."""
         self._by_created: tuple[list[dict[str, Any]], int, list[int], list[dict[str, Any]]] = ([], 0, [], [])
         self._recent: deque[float] = deque()
         self._ids = itertools.count(1)

@@ -1,5 +1,5 @@
 """Customer.io reporting-webhook events as its published file documents them (tests/contracts/customerio.py), one
-person and one delivery each, signed as Customer.io signs them (reference §2)."""
+person and one delivery each, signed as Customer.io signs them (docs.customer.io api/webhooks)."""
 
 from __future__ import annotations
 

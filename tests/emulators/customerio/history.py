@@ -1,4 +1,5 @@
-"""A generated Customer.io history: deliveries over every channel as `GET /v1/messages` lists them (reference §6)."""
+"""A generated Customer.io history: deliveries over every channel as `GET /v1/messages` lists them (docs.customer.io
+integrations/api/app/tag/messages)."""
 
 from __future__ import annotations
 

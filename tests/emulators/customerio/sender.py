@@ -13,7 +13,8 @@ import requests
 
 from tests.emulators.customerio.events import sign
 
-# Statuses after which Customer.io's first retry waits an hour (reference §1); others back off from a minute.
+# Statuses after which Customer.io's first retry waits an hour (docs.customer.io api/webhooks); others back off from a
+# minute.
 HOUR_STATUSES = {400, 401, 402, 403, 404, 405, 410, 429, 500, 502, 521}
 TIMEOUT_SECONDS = 4.0
 GIVE_UP_SECONDS = 7 * 86400
