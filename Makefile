@@ -32,10 +32,11 @@ typecheck: setup-dev
 # Lint, types and every test that needs neither the Pulumi CLI nor a large run. Left out (`make test` runs them): the
 # engine tests (the real CLI, the demo, the wheel, the acceptance suite against the emulators) and the tests marked
 # `slow` (bursts, fault runs, the history's 20,000 deliveries, a backlog drained at a budget). Two workers: the tests
-# hardly wait since the emulators answer without Nagle's 40 ms, and each more worker imports the suite once more.
+# hardly wait since the emulators answer without Nagle's 40 ms, and each more worker imports the suite once more;
+# worksteal: a worker done early takes the other's queued tests (the history tests wait on the App API's pace).
 # HYPOTHESIS_PROFILE: how many examples each property test tries (tests/conftest.py): a few here, more in `make test`.
 check: lint typecheck
-	HYPOTHESIS_PROFILE=check $(PYTEST) -n 2 -q -m "not engine and not slow"
+	HYPOTHESIS_PROFILE=check $(PYTEST) -n 2 --dist worksteal -q -m "not engine and not slow"
 
 # Every test, the engine tests included (they run the CLI that scripts/setup built), with line coverage per module of
 # the processes the tests start, except where measuring finds no line nothing else runs (tests/conftest.py). The

@@ -15,7 +15,16 @@ from typing import Any
 
 import yaml
 
-from customerio_aep.package.schema import COMPONENT_INPUTS, COMPONENT_OUTPUTS, CONFIG, CONFIG_KEYS, PACKAGE, Prop
+from customerio_aep.package.schema import (
+    COMPONENT_INPUTS,
+    COMPONENT_OUTPUTS,
+    CONFIG,
+    CONFIG_KEYS,
+    PACKAGE,
+    RESOURCES,
+    Prop,
+    schema,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGURATION = ROOT / "docs" / "installation-configuration.md"
@@ -136,8 +145,14 @@ def test_every_project_key_is_a_component_argument_of_the_same_type() -> None:
 
 
 def test_every_schema_description_is_written() -> None:
-    """What an IDE and the Registry show for each argument, output and setting."""
-    assert [p.name for p in (*COMPONENT_INPUTS, *COMPONENT_OUTPUTS, *CONFIG) if not p.description.strip()] == []
+    """What an IDE and the Registry show for each resource, property, argument, output, type and setting."""
+    spec = json.loads(schema("0.0.0"))
+    blank = [r.token for r in RESOURCES if not r.description.strip()]
+    blank += [f"{r.token}.{p.name}" for r in RESOURCES for p in (*r.inputs, *r.outputs) if not p.description.strip()]
+    blank += [p.name for p in (*COMPONENT_INPUTS, *COMPONENT_OUTPUTS, *CONFIG) if not p.description.strip()]
+    blank += [f"{name}.{prop}" for name, t in spec["types"].items() for prop, p in t["properties"].items()
+              if not str(p.get("description", "")).strip()]  # fmt: skip
+    assert blank == []
 
 
 def _snake(camel: str) -> str:

@@ -86,6 +86,11 @@ def small_history(cio: CustomerIoEmulator) -> list[dict[str, Any]]:
     return fill_history(cio, 600, 40)
 
 
+READERS = 3
+"""Cursors a test's run reads with: a few, so slices still read at once, but each run asks the App API (ten requests a
+second) for fewer pages than the ten cursors a user's run has. A test of the reading itself gives its own."""
+
+
 @pytest.fixture
 def run(cio: CustomerIoEmulator, tmp_path: Path) -> Callable[..., tuple[int, dict[str, Any], str]]:
     """`python -m customerio_aep backfill ... --json` without a stack; returns exit code, report and stderr."""
@@ -106,7 +111,8 @@ def run(cio: CustomerIoEmulator, tmp_path: Path) -> Callable[..., tuple[int, dic
         ):
             code = main(
                     ["backfill", "--stack", "-", "--flow-id", "flow-1", "--state", str(tmp_path / "sent.sqlite"),
-                     "--until", str(LIVE_SINCE), "--rate", "4000", *([] if human else ["--json"]), *args]
+                     "--until", str(LIVE_SINCE), "--rate", "4000", "--readers", str(READERS),
+                     *([] if human else ["--json"]), *args]
                 )  # fmt: skip
         if human:
             return code, {"summary": out.getvalue()}, err.getvalue()

@@ -22,7 +22,7 @@ from tests.emulators.aep import mapping as emulated_data_prep
 from tests.emulators.customerio.appapi import CustomerIoEmulator
 from tests.emulators.customerio.history import generate_history
 from tests.emulators.faults import Fault
-from tests.history.conftest import LIVE_SINCE, NOW, expected, kill_9_when, landed_kinds
+from tests.history.conftest import LIVE_SINCE, NOW, READERS, expected, kill_9_when, landed_kinds
 from tests.ingress.conftest import moto_ingress
 
 BATCH_OPERATIONS = "batch.*"
@@ -159,7 +159,15 @@ def test_a_profile_stack_puts_history_on_profiles(
     assert len(with_person) > 0 and sum(len(p["events"]) for p in aep.profiles.values()) == len(with_person)
 
 
-@pytest.mark.parametrize("killed_at", ["batch.create", "batch.upload", "batch.action"])
+@pytest.mark.parametrize(
+    "killed_at",
+    # Mid-upload in the fast layer: the step with most to lose; make test kills at each step.
+    [
+        pytest.param("batch.create", marks=pytest.mark.slow),
+        "batch.upload",
+        pytest.param("batch.action", marks=pytest.mark.slow),
+    ],
+)
 def test_kill_9_at_any_step_then_a_rerun_lands_every_record_once(
     killed_at: str,
     run: Callable[..., Any],
@@ -172,7 +180,8 @@ def test_kill_9_at_any_step_then_a_rerun_lands_every_record_once(
     cio.messages = generate_history(1_200, NOW, days=60)
     env = credential(aep)
     args = ["backfill", "--stack", "-", "--flow-id", flow["flow"]["flow_id"], "--state", str(tmp_path / "sent.sqlite"),
-            "--until", str(LIVE_SINCE), "--since", "40d", "--batch-records", "700", "--apply", "--json"]  # fmt: skip
+            "--until", str(LIVE_SINCE), "--since", "40d", "--batch-records", "700", "--readers", str(READERS),
+            "--apply", "--json"]  # fmt: skip
     reached = threading.Event()
     pick = aep.faults.pick
 
