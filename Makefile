@@ -1,6 +1,6 @@
 # The two commands a newcomer runs: `make demo` and `make test`. Both set up what they need first.
 # While editing, `make check` (lint, types, the fast tests) answers in about a minute on two cores.
-.PHONY: setup setup-dev demo check test lint typecheck bench clean acceptance acceptance-sweep
+.PHONY: setup setup-dev setup-demo demo check test lint typecheck bench clean acceptance acceptance-sweep
 
 # Python keeps the bytecode of what it imports in one ignored folder, even where PYTHONDONTWRITEBYTECODE is set (as it
 # is on the machines this project is built on): otherwise every process compiles each module it imports again, half a
@@ -19,7 +19,11 @@ setup:
 setup-dev:
 	scripts/setup --dev
 
-demo: setup-dev
+# The demo needs the program's virtualenv with the emulators and the CLI: no dev tools, no other language host.
+setup-demo:
+	scripts/setup --demo
+
+demo: setup-demo
 	venv/bin/python scripts/demo.py
 
 lint: setup-dev
