@@ -30,8 +30,10 @@ lint: setup-dev
 	venv/bin/ruff check .
 	venv/bin/ruff format --check .
 
+MYPY = venv/bin/mypy --strict components tests benchmarks scripts provider policy
+
 typecheck: setup-dev
-	venv/bin/mypy --strict components tests benchmarks scripts provider policy
+	$(MYPY)
 
 # Lint, types and every test that needs neither the Pulumi CLI nor a large run. Left out (`make test` runs them): the
 # engine tests (the real CLI, the demo, the wheel, the acceptance suite against the emulators) and the tests marked
@@ -39,8 +41,11 @@ typecheck: setup-dev
 # hardly wait since the emulators answer without Nagle's 40 ms, and each more worker imports the suite once more;
 # worksteal: a worker done early takes the other's queued tests (the history tests wait on the App API's pace).
 # HYPOTHESIS_PROFILE: how many examples each property test tries (tests/conftest.py): a few here, more in `make test`.
-check: lint typecheck
-	HYPOTHESIS_PROFILE=check $(PYTEST) -n 2 --dist worksteal -q -m "not engine and not slow"
+# mypy runs beside the tests (they mostly wait on the emulators' paces); either failing fails the check.
+check: lint
+	$(MYPY) & typecheck=$$!; \
+	HYPOTHESIS_PROFILE=check $(PYTEST) -n 2 --dist worksteal -q -m "not engine and not slow"; tests=$$?; \
+	wait $$typecheck && exit $$tests
 
 # Every test, the engine tests included (they run the CLI that scripts/setup built), with line coverage per module of
 # the processes the tests start, except where measuring finds no line nothing else runs (tests/conftest.py). The
