@@ -26,6 +26,7 @@ class CustomerIoToAepArgs:
     """What to build. Defaults give a complete integration: new schema and dataset, AWS ingress, all events."""
 
     name_prefix: str = "cio-aep"
+    """Prefix of every AEP and AWS object's name and title."""
     schema_id: pulumi.Input[str] | None = None
     """$id of an existing tenant ExperienceEvent schema holding the Customer.io fields; None creates one."""
     dataset_id: pulumi.Input[str] | None = None
@@ -54,8 +55,9 @@ class CustomerIoToAepArgs:
     """More Customer.io workspaces into the same dataset (aws ingress): each gets its own webhook URL and key check,
     its events carry its name in the `workspace` field, and (with its App API key) its own reporting webhook."""
     ingress_options: Mapping[str, Any] = field(default_factory=dict)
-    """Overrides of IngressArgs fields (sizes, limits, alarm topic, tags)."""
+    """Overrides of the aws ingress's settings (IngressArgs fields: sizes, limits, alarm topic, tags)."""
     flow_enabled: pulumi.Input[bool] = True
+    """Whether the dataflow runs (turning it off keeps everything, and Customer.io's events wait in the queue)."""
     manage_reporting_webhook: bool | None = None
     """Create the Customer.io reporting webhook; None = when customerio:appApiKey is configured."""
     profile: bool = False

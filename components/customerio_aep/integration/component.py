@@ -14,17 +14,27 @@ class CustomerIoToAep(pulumi.ComponentResource):
     """Streams Customer.io reporting webhooks into an AEP dataset: AEP objects, ingress and the webhook."""
 
     webhook_url: pulumi.Output[str]
+    """Where Customer.io posts (secret): the aws ingress's URL, or the dataflow's inlet (direct)."""
     workspace_webhook_urls: pulumi.Output[dict[str, str]]
     """Each workspace's webhook URL (secret), by name."""
     flow_id: pulumi.Output[str]
+    """The dataflow's id."""
     schema_id: pulumi.Output[str]
+    """The XDM schema's `$id`."""
     dataset_id: pulumi.Output[str]
+    """The dataset's id."""
     source_connection_id: pulumi.Output[str]
+    """The Customer.io source connection's id."""
     target_connection_id: pulumi.Output[str]
+    """The data-lake target connection's id."""
     mapping_id: pulumi.Output[str]
+    """The Data Prep mapping set's id."""
     mapping_version: pulumi.Output[int]
+    """The mapping set's version the dataflow uses."""
     queue_name: pulumi.Output[str | None]
+    """The ingress's SQS queue (aws ingress only)."""
     dlq_name: pulumi.Output[str | None]
+    """Its dead-letter queue (aws ingress only)."""
     dashboard_url: pulumi.Output[str | None]
     """The ingress's CloudWatch dashboard (aws ingress only)."""
     quarantine_bucket: pulumi.Output[str | None]

@@ -23,6 +23,8 @@ from customerio_aep.aep.schema import XdmSchemaProvider
 from customerio_aep.customerio.events import ALL_EVENTS
 from customerio_aep.customerio.reporting_webhook import ReportingWebhookProvider
 from customerio_aep.ingress.guard import InFlightGuardProvider
+from customerio_aep.integration import CustomerIoToAep, CustomerIoToAepArgs
+from customerio_aep.package.attribute_docs import attribute_docs
 
 PACKAGE = "customerio-aep"
 GO_MODULE = "customerio-aep/sdk/go/customerioaep"
@@ -259,68 +261,71 @@ TYPES: dict[str, Any] = {
     },
 }
 """The component's argument types."""
-# The component's arguments (CustomerIoToAepArgs fields) and outputs (its attributes).
+ARGUMENTS = attribute_docs(CustomerIoToAepArgs)
+OUTPUTS = attribute_docs(CustomerIoToAep)
+"""The component's arguments (CustomerIoToAepArgs fields) and outputs (its attributes) are described once, in Python:
+what an IDE shows there is what the schema, the SDKs and the docs say."""
 COMPONENT_INPUTS = (
-    Prop("name_prefix", STRING, "Prefix of every name and title (default cio-aep)."),
-    Prop("schema_id", STRING, "The `$id` of an existing schema with the Customer.io fields; none: one is created."),
-    Prop("dataset_id", STRING, "An existing dataset on `schemaId`; none: one is created."),
-    Prop("force_destroy", BOOLEAN, "Let destroy delete the created dataset although it holds events."),
-    Prop("extra_fields", STRING_MAP, "More schema fields, name to XDM type."),
-    Prop("mapping_extra", {"type": "array", "items": ANY}, "Mapping entries added to the default mapping."),
-    Prop("mapping_remove", STRINGS, "Destinations dropped from the default mapping."),
-    Prop("events", STRINGS, "Customer.io reporting events to send (default: all)."),
-    Prop("ingress", STRING, "aws (default: verified, buffered, deduplicated) or direct."),
-    Prop("signing_key", STRING, "The Customer.io webhook signing key (aws ingress).", secret=True),
-    Prop("previous_signing_key", STRING, "During a key rotation, the key being replaced.", secret=True),
-    Prop("flow_enabled", BOOLEAN, "Whether the dataflow runs (default true)."),
-    Prop("manage_reporting_webhook", BOOLEAN, "Create the Customer.io reporting webhook."),
-    Prop("profile", BOOLEAN, "Put the events on Real-Time Customer Profile (cannot be turned off)."),
-    Prop("adopt_flow_id", STRING, "Id of a hand-made Customer.io dataflow to take over."),
-    Prop("adopt_reporting_webhook_id", STRING, "Id of an existing reporting webhook to take over."),
-    Prop("streaming_throughput", NUMBER, "Records per second this stack may stream into AEP."),
-    Prop("event_types", STRING, "The eventType vocabulary: xdm or customerio."),
-    Prop("data_usage_labels", STRINGS, "Data usage labels for the dataset, e.g. [I1, I2]."),
+    Prop("name_prefix", STRING, ARGUMENTS["name_prefix"]),
+    Prop("schema_id", STRING, ARGUMENTS["schema_id"]),
+    Prop("dataset_id", STRING, ARGUMENTS["dataset_id"]),
+    Prop("force_destroy", BOOLEAN, ARGUMENTS["force_destroy"]),
+    Prop("extra_fields", STRING_MAP, ARGUMENTS["extra_fields"]),
+    Prop("mapping_extra", {"type": "array", "items": ANY}, ARGUMENTS["mapping_extra"]),
+    Prop("mapping_remove", STRINGS, ARGUMENTS["mapping_remove"]),
+    Prop("events", STRINGS, ARGUMENTS["events"]),
+    Prop("ingress", STRING, ARGUMENTS["ingress"]),
+    Prop("signing_key", STRING, ARGUMENTS["signing_key"], secret=True),
+    Prop("previous_signing_key", STRING, ARGUMENTS["previous_signing_key"], secret=True),
+    Prop("flow_enabled", BOOLEAN, ARGUMENTS["flow_enabled"]),
+    Prop("manage_reporting_webhook", BOOLEAN, ARGUMENTS["manage_reporting_webhook"]),
+    Prop("profile", BOOLEAN, ARGUMENTS["profile"]),
+    Prop("adopt_flow_id", STRING, ARGUMENTS["adopt_flow_id"]),
+    Prop("adopt_reporting_webhook_id", STRING, ARGUMENTS["adopt_reporting_webhook_id"]),
+    Prop("streaming_throughput", NUMBER, ARGUMENTS["streaming_throughput"]),
+    Prop("event_types", STRING, ARGUMENTS["event_types"]),
+    Prop("data_usage_labels", STRINGS, ARGUMENTS["data_usage_labels"]),
     Prop(
         "workspaces",
         {"type": "object", "additionalProperties": {"$ref": f"#/types/{WORKSPACE}"}},
-        "More Customer.io workspaces, by name (aws ingress).",
+        ARGUMENTS["workspaces"],
     ),
     Prop(
         "identities",
         {"type": "array", "items": {"$ref": f"#/types/{IDENTITY}"}},
-        "The identity fields when `profile` is on; exactly one primary.",
+        ARGUMENTS["identities"],
     ),
     Prop(
         "ingress_options",
         {"type": "object", "additionalProperties": ANY},
-        "Overrides of the aws ingress's settings (sizes, limits, alarm topic, tags).",
+        ARGUMENTS["ingress_options"],
     ),
 )
 COMPONENT_OUTPUTS = (
-    Prop("webhook_url", STRING, "Where Customer.io posts.", secret=True),
-    Prop("flow_id", STRING, "The dataflow's id."),
-    Prop("schema_id", STRING, "The schema's `$id`."),
-    Prop("dataset_id", STRING, "The dataset's id."),
-    Prop("source_connection_id", STRING, "The source connection."),
-    Prop("target_connection_id", STRING, "The target connection."),
-    Prop("mapping_id", STRING, "The mapping set."),
-    Prop("mapping_version", INTEGER, "The mapping set's version."),
-    Prop("live_stream_started_at", INTEGER, "When the managed reporting webhook began reporting (unix seconds)."),
-    Prop("queue_name", STRING, "The ingress queue (aws ingress)."),
-    Prop("dlq_name", STRING, "Its dead-letter queue."),
-    Prop("dashboard_url", STRING, "The ingress's CloudWatch dashboard."),
-    Prop("quarantine_bucket", STRING, "The bucket keeping authentic but unusable bodies."),
-    Prop("dedupe_table", STRING, "The table recording delivered and rejected events."),
+    Prop("webhook_url", STRING, OUTPUTS["webhook_url"], secret=True),
+    Prop("flow_id", STRING, OUTPUTS["flow_id"]),
+    Prop("schema_id", STRING, OUTPUTS["schema_id"]),
+    Prop("dataset_id", STRING, OUTPUTS["dataset_id"]),
+    Prop("source_connection_id", STRING, OUTPUTS["source_connection_id"]),
+    Prop("target_connection_id", STRING, OUTPUTS["target_connection_id"]),
+    Prop("mapping_id", STRING, OUTPUTS["mapping_id"]),
+    Prop("mapping_version", INTEGER, OUTPUTS["mapping_version"]),
+    Prop("live_stream_started_at", INTEGER, OUTPUTS["live_stream_started_at"]),
+    Prop("queue_name", STRING, OUTPUTS["queue_name"]),
+    Prop("dlq_name", STRING, OUTPUTS["dlq_name"]),
+    Prop("dashboard_url", STRING, OUTPUTS["dashboard_url"]),
+    Prop("quarantine_bucket", STRING, OUTPUTS["quarantine_bucket"]),
+    Prop("dedupe_table", STRING, OUTPUTS["dedupe_table"]),
     Prop(
         "workspace_webhook_urls",
         {"type": "object", "additionalProperties": STRING},
-        "Each workspace's URL.",
+        OUTPUTS["workspace_webhook_urls"],
         secret=True,
     ),
     Prop(
         "workspace_live_stream_started_at",
         {"type": "object", "additionalProperties": INTEGER},
-        "When each workspace's managed reporting webhook began reporting.",
+        OUTPUTS["workspace_live_stream_started_at"],
     ),
 )
 
