@@ -88,6 +88,22 @@ def delivery_types() -> tuple[str, ...]:
     return tuple(next(p for p in parameters if p["name"] == "type")["schema"]["enum"])
 
 
+def event_fields() -> dict[tuple[str, str], tuple[str, ...]]:
+    """(object_type, metric) → every field path its schema declares, in any of its `oneOf` alternatives."""
+    fields: dict[tuple[str, str], tuple[str, ...]] = {}
+    for key in event_schemas():
+        paths = {path for variant in range(6) for path in _leaves(generate_event(*key, variant))}
+        fields[key] = tuple(sorted(paths))
+    return fields
+
+
+def _leaves(doc: dict[str, Any], prefix: str = "") -> list[str]:
+    out: list[str] = []
+    for name, value in doc.items():
+        out += _leaves(value, f"{prefix}{name}.") if isinstance(value, dict) and value else [f"{prefix}{name}"]
+    return out
+
+
 def catalogue_source() -> str:
     """The catalogue module as derived from the files now."""
     reported = reported_metrics()
@@ -109,6 +125,12 @@ def catalogue_source() -> str:
         "",
         "DELIVERY_TYPES: tuple[str, ...] = (" + ", ".join(repr(t) for t in delivery_types()) + ")",
         '"""The channels `GET /v1/messages` gives a delivery (`twilio` is SMS)."""',
+        "",
+        "EVENT_FIELDS: dict[tuple[str, str], tuple[str, ...]] = {",
+        *(f"    {key!r}: ({', '.join(repr(f) for f in fs)},)," for key, fs in event_fields().items()),
+        "}",
+        '"""(object_type, metric) → the field paths the reporting-webhook file declares for that event (in any of its',
+        'alternatives: campaign, broadcast, newsletter, transactional message)."""',
         "",
     ]
     return "\n".join(lines)

@@ -52,15 +52,16 @@ def test_a_field_that_appears_one_that_becomes_empty_and_one_that_changes_are_ma
                {"source": "data.link_id", "destination": "_{tenant}.customerio.tier"}],
         remove=["_{tenant}.customerio.subject"],
     )  # fmt: skip
-    [group] = mapping_change(old, new, {"plan": "string", "tier": "string", "href": "string", "subject": "string"})
-    marks = {r.field.rsplit(".", 1)[-1]: (r.old, r.new, r.mark) for r in group.rows if r.mark}
-    assert marks == {
-        "href": ('"sample-href"', '"SAMPLE-HREF"', CHANGED),
-        "tier": ("", '"sample-link-id"', APPEARS),
-        "plan": ('"sample-subject"', "", EMPTIED),
-        "subject": ('"sample-subject"', "", EMPTIED),
-    }
-    assert len(group.event_types) == 68  # every reported type reads those fields
+    groups = mapping_change(old, new, {"plan": "string", "tier": "string", "href": "string", "subject": "string"})
+    marks = {g.event_types[0]: {r.field.rsplit(".", 1)[-1]: (r.old, r.new, r.mark) for r in g.rows if r.mark}
+             for g in groups}  # fmt: skip
+    subject = {"plan": ('"sample-subject"', "", EMPTIED), "subject": ('"sample-subject"', "", EMPTIED)}
+    link = {"href": ('"sample-href"', '"SAMPLE-HREF"', CHANGED), "tier": ("", '"sample-link-id"', APPEARS)}
+    # Each type shows the fields its events have (Customer.io's webhook file): an email has a subject, a click a link.
+    assert marks == {"email_drafted": subject, "email_clicked": subject | link, "push_clicked": link}
+    by_first = {g.event_types[0]: g.event_types for g in groups}
+    assert "email_opened" in by_first["email_drafted"] and "sms_clicked" in by_first["push_clicked"]
+    assert not any("customer_subscribed" in types for types in by_first.values())  # it has none of them
 
 
 def test_a_mapping_whose_records_aep_would_fail_says_so() -> None:
@@ -68,10 +69,12 @@ def test_a_mapping_whose_records_aep_would_fail_says_so() -> None:
         extra=[{"source": "to_integer(data.subject)", "destination": "_{tenant}.customerio.eventTimestamp",
                 "sourceType": "EXPRESSION"}]
     )  # fmt: skip
-    [group] = mapping_change(build_mappings(), broken)
-    [row] = group.rows
-    assert row.old == "a record"
+    emptied, failed = mapping_change(build_mappings(), broken)
+    [row] = failed.rows  # the types with a subject: it is not a number
+    assert failed.event_types[0] == "email_drafted" and row.old == "a record"
     assert row.new.startswith("AEP would fail the record: _{tenant}.customerio.eventTimestamp")
+    assert "customer_subscribed" in emptied.event_types  # no subject: the field the default mapping filled is empty
+    assert [r.mark for r in emptied.rows if r.mark] == [EMPTIED]
 
 
 def test_data_at_risk_comes_first_a_replaced_queue_is_one_change_and_the_budget_shows_its_drain_time() -> None:

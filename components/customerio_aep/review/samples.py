@@ -1,4 +1,5 @@
-"""Made-up Customer.io events of every reported type, with every field a mapping reads: never a real payload."""
+"""Made-up Customer.io events of every reported type, with each field a mapping reads that the type has (as
+Customer.io's reporting-webhook file declares it): never a real payload."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from customerio_aep.aep.default_mapping import DEFAULT_FIELDS, SOURCES
-from customerio_aep.customerio.catalogue import REPORTED_METRICS
+from customerio_aep.customerio.catalogue import EVENT_FIELDS, REPORTED_METRICS
 from customerio_aep.history.local_mapping import parse, source_paths
 
 SAMPLE_TIME = 1_767_225_600
@@ -44,10 +45,11 @@ def paths_read(mappings: Iterable[Mapping[str, Any]]) -> set[str]:
 
 
 def sample_event(object_type: str, metric: str, paths: Iterable[str]) -> dict[str, Any]:
-    """A made-up event of one type with a plausible value at each path, the same each time."""
+    """A made-up event of one type with a plausible value at each path the type has, the same each time."""
     event: dict[str, Any] = {"object_type": object_type, "metric": metric, "timestamp": SAMPLE_TIME}
+    has = set(EVENT_FIELDS.get((object_type, metric), ()))
     for path in sorted(paths):
-        if path in event:
+        if path in event or path not in has:
             continue
         parts = path.split(".")
         doc = event
