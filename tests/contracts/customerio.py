@@ -107,6 +107,9 @@ def _leaves(doc: dict[str, Any], prefix: str = "") -> list[str]:
 def catalogue_source() -> str:
     """The catalogue module as derived from the files now."""
     reported = reported_metrics()
+    fields = event_fields()
+    common = {ot: tuple(sorted(set.intersection(*(set(fields[(ot, m)]) for m in ms)))) for ot, ms in reported.items()}
+    more = {key: tuple(f for f in fs if f not in common[key[0]]) for key, fs in fields.items()}
     lines = [
         '"""Customer.io\'s event catalogue, derived from its published OpenAPI files (tests/contracts/SOURCES.md).',
         "",
@@ -126,8 +129,18 @@ def catalogue_source() -> str:
         "DELIVERY_TYPES: tuple[str, ...] = (" + ", ".join(repr(t) for t in delivery_types()) + ")",
         '"""The channels `GET /v1/messages` gives a delivery (`twilio` is SMS)."""',
         "",
+        "COMMON_FIELDS: dict[str, tuple[str, ...]] = {",
+        *(f"    {ot!r}: ({', '.join(repr(f) for f in fs)},)," for ot, fs in common.items()),
+        "}",
+        '"""Object type → the field paths every event of that type has."""',
+        "",
+        "MORE_FIELDS: dict[tuple[str, str], tuple[str, ...]] = {",
+        *(f"    {key!r}: ({''.join(repr(f) + ', ' for f in fs)})," for key, fs in more.items()),
+        "}",
+        '"""(object_type, metric) → the field paths that event has besides its type\'s common ones."""',
+        "",
         "EVENT_FIELDS: dict[tuple[str, str], tuple[str, ...]] = {",
-        *(f"    {key!r}: ({', '.join(repr(f) for f in fs)},)," for key, fs in event_fields().items()),
+        "    key: tuple(sorted(COMMON_FIELDS[key[0]] + more)) for key, more in MORE_FIELDS.items()",
         "}",
         '"""(object_type, metric) → the field paths the reporting-webhook file declares for that event (in any of its',
         'alternatives: campaign, broadcast, newsletter, transactional message)."""',
