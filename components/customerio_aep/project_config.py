@@ -73,13 +73,13 @@ def args_from_config(config: pulumi.Config | None = None) -> CustomerIoToAepArgs
 
 def _renamed(config: pulumi.Config, key: str, old: str) -> str | None:
     """A key under its name, else under its name before 0.18.0, with one line asking for the rename."""
-    value = config.get(key)
-    if not value and config.get(old):
+    value, former = config.get(key), config.get(old)
+    if not value and former:
         pulumi.log.warn(
             f"customerio-aep:{old} is now customerio-aep:{key}; the old name is read until 1.0: `pulumi config set "
             f"{key} $(pulumi config get {old}) && pulumi config rm {old}`"
         )
-        return config.get(old)
+        return former
     return value
 
 

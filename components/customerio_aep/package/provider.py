@@ -20,6 +20,8 @@ from pulumi.provider.experimental.property_value import Computed, PropertyValue
 from pulumi.runtime.rpc import UNKNOWN as UNKNOWN_ON_THE_WIRE
 
 from customerio_aep.aep.provider import is_unknown
+from customerio_aep.identities import IdentityField
+from customerio_aep.integration import CustomerIoToAep, CustomerIoToAepArgs
 from customerio_aep.package.schema import (
     BY_TOKEN,
     COMPONENT,
@@ -31,6 +33,7 @@ from customerio_aep.package.schema import (
     PackageResource,
     schema,
 )
+from customerio_aep.workspaces import Workspace
 
 KEPT_IN_PREVIEW = frozenset({"dataset_id", "schema_id", "alt_id", "fieldgroup_id", "tenant_id", "connection_id",
                              "mapping_id", "flow_id", "inlet_url", "webhook_url", "namespace_id", "descriptor_id",
@@ -184,7 +187,6 @@ class PackageProvider(rpc.Provider):
 
     async def construct(self, request: rpc.ConstructRequest) -> rpc.ConstructResponse:
         """The CustomerIoToAep component, made of the package's own resources (which this provider serves)."""
-        from customerio_aep.integration import CustomerIoToAep
         from customerio_aep.package.resources import PARTS
 
         if request.resource_type != COMPONENT:
@@ -202,10 +204,6 @@ class PackageProvider(rpc.Provider):
 def component_args(inputs: Mapping[str, PropertyValue]) -> Any:
     """The component's arguments from the engine's: named as in Python, workspaces and identities as their classes,
     each secret (a workspace's keys too) and each value known only later an Output."""
-    from customerio_aep.identities import IdentityField
-    from customerio_aep.integration import CustomerIoToAepArgs
-    from customerio_aep.workspaces import Workspace
-
     names = {p.schema_name: p.name for p in COMPONENT_INPUTS}
     given = {names[k]: _input(v) for k, v in inputs.items() if k in names and v.value is not None}
     if "workspaces" in given:

@@ -8,6 +8,7 @@ from typing import Any
 
 import pulumi
 
+from customerio_aep.integration import Parts
 from customerio_aep.package.schema import BY_TOKEN, PACKAGE, PackageResource
 
 
@@ -57,8 +58,6 @@ InFlightGuard = _class(f"{PACKAGE}:ingress:InFlightGuard")
 
 
 def _parts() -> Any:
-    from customerio_aep.integration import Parts
-
     # Typed Any: the classes' outputs come from the schema at runtime, not from attributes mypy can see.
     classes: dict[str, Any] = {
         "schema": XdmSchema, "dataset": Dataset, "labels": DatasetLabels, "source": SourceConnection,
