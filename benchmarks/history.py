@@ -15,8 +15,10 @@ import argparse
 import json
 import math
 import multiprocessing
+import os
 import resource
 import tempfile
+import threading
 import time
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -65,7 +67,7 @@ def _customerio(conn: Connection, deliveries: int, now: int, page_latency: float
 
 def _aep(conn: Connection) -> None:
     """The AEP emulator in a process of its own; told a dataset, it answers its records' count and sizes."""
-    from customerio_aep.history.files import encode
+    from customerio_aep.history.files import arrow_schema, encode, json_table
     from customerio_aep.history.local_mapping import leaf_types
     from tests.emulators.aep import AepEmulator
 
@@ -77,9 +79,9 @@ def _aep(conn: Connection) -> None:
         records = aep.records.get(dataset, [])
         sizes = {}
         if records:
-            types = leaf_types(aep.full_properties(next(iter(aep.schemas.values()))))
-            lines = [json.dumps(r, separators=(",", ":")) for r in records[:20_000]]
-            sizes = {f: round(len(encode(lines, f, types)) / len(lines), 1) for f in (PARQUET, JSON)}
+            schema = arrow_schema(leaf_types(aep.full_properties(next(iter(aep.schemas.values())))))
+            table = json_table((json.dumps(r, separators=(",", ":")) for r in records[:20_000]), schema)
+            sizes = {f: round(len(encode(table, f)) / table.num_rows, 1) for f in (PARQUET, JSON)}
         conn.send({"landed": len(records), "ids": len({r["_id"] for r in records}), "sizes": sizes})
     aep.stop()
 
@@ -98,6 +100,7 @@ class _Emulators:
         for process in self._processes:
             process.start()
         self.cio, self.aep_config = self._cio.recv(), self._aep.recv()
+        self.pids = [process.pid for process in self._processes if process.pid is not None]
 
     def landed(self, dataset: str) -> dict[str, Any]:
         """The dataset's records: how many, how many distinct ids, and bytes a record in each format."""
@@ -113,6 +116,45 @@ class _Emulators:
         for process in self._processes:
             process.join(30)
         return calls
+
+
+class _PeakMemory:
+    """The most memory the command and its page processes held at once (their resident sets, summed; Linux's /proc),
+    sampled while it runs; the emulators' processes are not the command's."""
+
+    def __init__(self, others: list[int]) -> None:
+        self.others, self.peak_kb = set(others), 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, name="peak-memory", daemon=True)
+
+    def __enter__(self) -> _PeakMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        me = os.getpid()
+        while not self._stop.wait(0.05):
+            pids = [me] + [c for c in _children(me) if c not in self.others]
+            self.peak_kb = max(self.peak_kb, sum(_rss_kb(pid) for pid in pids))
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _rss_kb(pid: int) -> int:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:  # it ended meanwhile
+        return 0
+    return next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
 
 
 def _cpu() -> tuple[float, float]:
@@ -140,7 +182,8 @@ def measure_road(road_name: str, deliveries: int, page_latency: float, processes
             reader = AppApiReader(emulators.cio["url"], emulators.cio["key"])
             run = Backfill(reader, checkpoint, window, ALL_EVENTS, False, road, processes=processes)
             (own, children), started = _cpu(), time.monotonic()
-            report = run.run(apply=True)
+            with _PeakMemory(emulators.pids) as memory:
+                report = run.run(apply=True)
             wall, (own_after, children_after) = time.monotonic() - started, _cpu()
             checkpoint.close()
         landed = emulators.landed(chain["dataset"]["dataset_id"])
@@ -155,6 +198,7 @@ def measure_road(road_name: str, deliveries: int, page_latency: float, processes
         "seconds": wall,
         "cpu": own_after - own + children_after - children,
         "cpu_pages": children_after - children,
+        "peak_rss_mb": memory.peak_kb / 1024,
         "calls": calls["calls"],
         "throttled": calls["throttled"],
     }
@@ -216,6 +260,7 @@ def main(argv: list[str] | None = None) -> None:
         "command_cpu_s": round(batch["cpu"], 1),
         "page_processes_cpu_s": round(batch["cpu_pages"], 1),
         "processing_events_per_s": round(batch["events"] / batch["cpu"], 1),
+        "peak_rss_mb": round(batch["peak_rss_mb"], 1),
     }
     figures |= model(args.recipients, figures["parquet_bytes_per_record"], figures["processing_events_per_s"],
                      args.processes)  # fmt: skip
@@ -234,7 +279,8 @@ def main(argv: list[str] | None = None) -> None:
         f"{REQUESTS_PER_SECOND:g} a second) is {f['read_floor_s']} s: {f['end_to_end_over_read_floor']}x\n"
         f"  App API: {f['app_api_pages']:,} pages, {f['app_api_calls']:,} calls, {f['app_api_429s']:,} answered 429\n"
         f"  the command's CPU: {f['command_cpu_s']} s ({f['page_processes_cpu_s']} s of it in {f['cores']} page "
-        f"processes), {f['processing_events_per_s']:,.0f} events a CPU second\n"
+        f"processes), {f['processing_events_per_s']:,.0f} events a CPU second; at most {f['peak_rss_mb']:,.0f} MB "
+        f"resident, page processes included\n"
         f"  a record is {f['parquet_bytes_per_record']:,.0f} bytes as Parquet, {f['json_bytes_per_record']:,.0f} "
         f"as JSON lines\n"
         f"  stream road ({f['stream_deliveries']:,} deliveries, unpaced): {f['stream_events']:,} events to the inlet "

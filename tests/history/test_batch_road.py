@@ -132,17 +132,22 @@ def test_status_says_when_history_records_wait_in_batches_not_yet_landed(tmp_pat
     checkpoint = Checkpoint(tmp_path / "sent.sqlite")
     checkpoint.save_progress(NOW - 86400, LIVE_SINCE, RangeProgress("page-2", 1_000, finished=False))
     batch = checkpoint.open_batch(lambda seq: f"run-{seq}")
-    checkpoint.stage(batch.seq, [(f"event-{n}", "email opened", "{}") for n in range(3)])
+    checkpoint.stage(batch.seq, [f"event-{n}" for n in range(3)], b"a part of 3 records", lambda _taken: b"")
     checkpoint.close()
     summary = checkpoint_summary(tmp_path / "sent.sqlite")
     assert summary is not None and "1 range(s) unfinished" in summary
     assert summary.endswith("3 history records wait in batches not yet landed: rerun `backfill --apply`")
 
 
-def test_without_pyarrow_the_files_are_json_lines() -> None:
+def test_without_pyarrow_the_batch_road_says_how_to_have_it(
+    run: Callable[..., Any], flow: dict[str, Any], aep: AepEmulator
+) -> None:
     with mock.patch.dict(sys.modules, {"pyarrow": None}):
-        assert not files.parquet_available() and files.default_format() == files.JSON
-    assert files.default_format() == files.PARQUET  # the dev venv has the `history` extra
+        assert not files.parquet_available()
+        code, _, stderr = run("--flow-id", flow["flow"]["flow_id"], "--apply", env=credential(aep))
+    assert code != 0 and stderr.count("\n") == 1
+    assert "the batch road needs pyarrow, the `history` extra: pip install 'pulumi-customerio-aep[history]'" in stderr
+    assert "--via stream" in stderr
 
 
 def test_a_profile_stack_puts_history_on_profiles(

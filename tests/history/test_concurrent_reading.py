@@ -4,6 +4,7 @@ reads only what was left, and a slow App API is still read at its limit."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import threading
@@ -114,6 +115,7 @@ def test_a_slow_app_api_is_still_read_at_its_limit(
 
 
 def test_ctrl_c_in_the_terminal_leaves_the_run_to_stop_its_page_processes() -> None:
+    from customerio_aep.customerio.app_api import Answer
     from customerio_aep.customerio.events import ALL_EVENTS
     from customerio_aep.customerio.history import Window
     from customerio_aep.history.pages import Pages, PageWork
@@ -126,5 +128,6 @@ def test_ctrl_c_in_the_terminal_leaves_the_run_to_stop_its_page_processes() -> N
         for child in children:  # a terminal's Ctrl-C reaches the whole process group
             os.kill(child, signal.SIGINT)
         time.sleep(0.2)
-        page = pages.submit("messages", deliveries, Window(NOW - 40 * 86400, NOW)).result(timeout=30)
+        answer = Answer(json.dumps({"messages": deliveries}).encode(), None, "/v1/messages", "messages")
+        page = pages.submit(answer, Window(NOW - 40 * 86400, NOW)).result(timeout=30)
     assert page.deliveries == 50 and page.events  # the page processes went on: the run decides when to stop

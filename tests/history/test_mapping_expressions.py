@@ -1,17 +1,20 @@
 """Property tests of the local Data Prep evaluator: any expression a mapping set may hold either compiles or is refused
 with `UnsupportedMapping` (the batch road then points to `--via stream`), and a compiled mapping makes each event a
 record or a `RecordError` for that event alone; never another exception, which would stop a backfill with a
-traceback."""
+traceback. A page of events evaluated a column at a time gets, event by event, the record (or the refusal) one event at
+a time gives."""
 
 from __future__ import annotations
 
 import contextlib
+import json
 from typing import Any
 
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from customerio_aep.customerio.event_columns import EventColumns
 from customerio_aep.history.local_mapping import LocalMapping, RecordError, UnsupportedMapping, parse
 
 TYPES = {"_id": "string", "timestamp": "date-time", "_acme.n": "integer", "_acme.x": "number",
@@ -77,17 +80,21 @@ expressions = st.recursive(
 FIELDS = [d for d in TYPES if "." in d]
 
 
-def _outcome(expression: str, event: dict[str, Any]) -> str:
-    """What a backfill makes of one mapping expression and one event: refused, a record, or a failed event."""
+def _mapping(expression: str) -> LocalMapping:
+    """A mapping set filling every field of TYPES but `_id` and `timestamp` with `expression`."""
     mapping = [
         {"sourceType": "ATTRIBUTE", "source": "delivery_id", "destination": "_id"},
         {"sourceType": "ATTRIBUTE", "source": "timestamp", "destination": "timestamp"},
     ]
+    return LocalMapping(
+        [*mapping, *({"sourceType": "EXPRESSION", "source": expression, "destination": d} for d in FIELDS)], TYPES
+    )
+
+
+def _outcome(expression: str, event: dict[str, Any]) -> str:
+    """What a backfill makes of one mapping expression and one event: refused, a record, or a failed event."""
     try:
-        local = LocalMapping(
-            [*mapping, *({"sourceType": "EXPRESSION", "source": expression, "destination": d} for d in FIELDS)],
-            TYPES,
-        )
+        local = _mapping(expression)
     except UnsupportedMapping:
         return "refused"
     try:
@@ -130,3 +137,40 @@ def test_an_expression_compiles_or_is_refused_and_an_event_records_or_fails(
 def test_a_wrong_call_is_refused_by_name(expression: str, refusal: str) -> None:
     with pytest.raises(UnsupportedMapping, match=refusal.replace("(", r"\(").replace(")", r"\)")):
         parse(expression)
+
+
+same_values = st.lists(st.sampled_from(("opened", "clicked", None, 7, True)), min_size=4, max_size=8)
+"""Few distinct values: the column-wise evaluator then evaluates each once and spreads it."""
+
+
+@given(expressions, st.lists(events, min_size=1, max_size=6) | same_values.map(
+    lambda metrics: [{"metric": m, "timestamp": 1_700_000_000 + i % 2, "data": {"n": i % 3}, "delivery_id": "d"}
+                     for i, m in enumerate(metrics)]
+))  # fmt: skip
+@example('decode(concat(metric, "."), "opened.", "o", "x")', [{"metric": "opened", "timestamp": 1, "data": None}] * 4)
+@example("data.n / 0", [{"metric": "a", "timestamp": 1, "data": {"n": n}, "delivery_id": "d"} for n in (1, None, 2)])
+@example('dformat(timestamp * 1000, "yyyy-MM-dd\'T\'HH:mm:ss.SSSX")', [
+    {"metric": None, "timestamp": t, "data": None, "delivery_id": "d"} for t in (0, 1.5, -1, 2**40, "12", True, None)
+])  # fmt: skip
+@example("metric + 1", [{"metric": m, "timestamp": 1, "data": None, "delivery_id": "d"} for m in (1, 1, True, True)])
+def test_a_page_column_at_a_time_gets_each_events_record_or_refusal(
+    expression: str, page: list[dict[str, Any]]
+) -> None:
+    try:
+        local = _mapping(expression)
+    except UnsupportedMapping:
+        return
+    made = local.columns(EventColumns.of(page))
+    for row, event in enumerate(page):
+        try:
+            record = local.record(event)
+        except RecordError as e:
+            assert made.refused.get(row) == str(e)
+            continue
+        assert row not in made.refused
+        assert _exactly(made.record(row)) == _exactly(record)
+
+
+def _exactly(record: dict[str, Any]) -> str:
+    """A record as text that tells 1 from 1.0 and True, and -0.0 from 0.0, and takes NaN as equal to itself."""
+    return json.dumps(record, sort_keys=True)

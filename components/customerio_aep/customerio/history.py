@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from customerio_aep.customerio.event_columns import EventColumns
 from customerio_aep.customerio.events import DELIVERY_TYPES, METRICS_BY_OBJECT_TYPE, subscription_name
 from customerio_aep.ingress.lambdas.names import WORKSPACE_FIELD
 
@@ -38,6 +39,23 @@ CAMPAIGN_FIELDS = (
     "trigger_event_id",
 )
 FAILURE_METRICS = frozenset({"bounced", "failed", "dropped", "undeliverable"})
+_NO_CAMPAIGN = (None,) * len(CAMPAIGN_FIELDS)
+
+
+_NOT_SENDABLE = "\0"
+_NAMES: dict[tuple[str, str], str] = {}
+"""Each object type and metric met: its subscription name, or why it cannot be sent (after _NOT_SENDABLE)."""
+
+
+def _name(object_type: str, metric: str) -> str:
+    name = subscription_name(object_type, metric)
+    if metric not in METRICS_BY_OBJECT_TYPE[object_type]:
+        name = f"{_NOT_SENDABLE}metric {metric!r} is not a reporting-webhook event of {object_type}"
+    elif name is None:
+        name = f"{_NOT_SENDABLE}{object_type}_{metric}: Customer.io's App API has no subscription to it"
+    if len(_NAMES) < 1000:  # the catalogue's names, not whatever a malformed answer holds
+        _NAMES[object_type, metric] = name
+    return name
 
 
 def history_event_id(delivery_id: str, metric: str, workspace: str = "") -> str:
@@ -59,15 +77,71 @@ class Window:
         return isinstance(timestamp, int | float) and self.since <= timestamp < self.until
 
 
+DATA_FIELDS = ("delivery_id", "identifiers.id", "identifiers.email", "identifiers.cio_id", "customer_id",
+               *CAMPAIGN_FIELDS, "recipient", "email_address", "subject")  # fmt: skip
+"""The `data` attributes an event shares with the other events of its delivery, in the order the webhook writes them
+(a failure's message is its own)."""
+
+
 @dataclass
 class Conversion:
-    """The events of some deliveries, and what could not become one, by reason; with a `workspace`, each event carries
-    its name in the `workspace` field, as the ingress's workspace route tags live ones."""
+    """The events of some deliveries, as columns, and what could not become one, by reason; with a `workspace`, each
+    event carries its name in the `workspace` field, as the ingress's workspace route tags live ones."""
 
     workspace: str = ""
-    events: list[dict[str, Any]] = field(default_factory=list)
     skipped: Counter[str] = field(default_factory=Counter)
     """Events not sent, by reason (metrics outside the window are not counted: they belong to another run)."""
+    _ids: list[str] = field(default_factory=list)
+    _object_types: list[str] = field(default_factory=list)
+    _metrics: list[str] = field(default_factory=list)
+    _timestamps: list[int] = field(default_factory=list)
+    _failures: list[Any] = field(default_factory=list)
+    _owners: list[int] = field(default_factory=list)
+    """Each event's delivery (or activity), by its place in `_shared`."""
+    _shared: list[tuple[Any, ...]] = field(default_factory=list)
+    """Each delivery's (or activity's) DATA_FIELDS, None where it has none."""
+
+    def share(self, data: tuple[Any, ...]) -> int:
+        """The DATA_FIELDS of the events to add next; their owner."""
+        self._shared.append(data)
+        return len(self._shared) - 1
+
+    def add(
+        self, event_id: str, object_type: str, metric: str, timestamp: int, owner: int, failure: Any = None
+    ) -> None:
+        """One more event."""
+        self._ids.append(event_id)
+        self._object_types.append(object_type)
+        self._metrics.append(metric)
+        self._timestamps.append(timestamp)
+        self._failures.append(failure)
+        self._owners.append(owner)
+
+    def columns(self) -> EventColumns:
+        """The events as columns, each attribute as the reporting webhook names it."""
+        count, owners = len(self._ids), self._owners
+        shared = list(zip(*self._shared, strict=True)) if self._shared else [() for _ in DATA_FIELDS]
+
+        def spread(values: tuple[Any, ...]) -> Callable[[], list[Any]]:
+            return lambda: list(map(values.__getitem__, owners))
+
+        leaves: dict[str, Sequence[Any] | Callable[[], Sequence[Any]]] = {
+            "event_id": self._ids,
+            "object_type": self._object_types,
+            "metric": self._metrics,
+            "timestamp": self._timestamps,
+            **{f"data.{name}": spread(values) for name, values in zip(DATA_FIELDS, shared, strict=True)},
+            "data.failure_message": self._failures,
+            SOURCE_FIELD: [SOURCE] * count,
+        }
+        if self.workspace:
+            leaves[WORKSPACE_FIELD] = [self.workspace] * count
+        return EventColumns(count, leaves, always=("data",))
+
+    @property
+    def events(self) -> list[dict[str, Any]]:
+        """The events one by one."""
+        return list(self.columns().rows())
 
 
 def delivery_events(
@@ -81,7 +155,8 @@ def delivery_events(
     if not isinstance(metrics, dict) or not delivery.get("id"):
         out.skipped["delivery without an id or metrics (malformed App API answer)"] += 1
         return
-    in_window = {m: int(t) for m, t in metrics.items() if t in window}
+    since, until = window.since, window.until  # Window.__contains__, spelled out: this runs for every metric read
+    in_window = [(int(t), m) for m, t in metrics.items() if isinstance(t, (int, float)) and since <= t < until]
     if not in_window:
         return
     channel = str(delivery.get("type") or "")
@@ -90,18 +165,22 @@ def delivery_events(
         out.skipped[f"channel {channel or '(none)'!r} has no reporting-webhook object type"] += len(in_window)
         return
     person = _identifiers(delivery)
-    for metric, timestamp in sorted(in_window.items(), key=lambda kv: (kv[1], kv[0])):
-        name = subscription_name(object_type, metric)
-        if metric not in METRICS_BY_OBJECT_TYPE[object_type]:
-            out.skipped[f"metric {metric!r} is not a reporting-webhook event of {object_type}"] += 1
-        elif name is None:
-            out.skipped[f"{object_type}_{metric}: Customer.io's App API has no subscription to it"] += 1
+    delivery_id = str(delivery["id"])
+    owner: int | None = None
+    in_window.sort()
+    for timestamp, metric in in_window:
+        name = _NAMES.get((object_type, metric)) or _name(object_type, metric)
+        if name.startswith(_NOT_SENDABLE):
+            out.skipped[name.removeprefix(_NOT_SENDABLE)] += 1
         elif name not in wanted:
             out.skipped[f"{name} is not among the stack's events"] += 1
         elif needs_person and not person.get("id"):
             out.skipped["no person id (Profile needs one): an anonymous or deleted person"] += 1
         else:
-            out.events.append(_tagged(_event(delivery, object_type, metric, timestamp, person, out.workspace), out))
+            owner = out.share(_data(delivery, object_type, person)) if owner is None else owner
+            failure = delivery.get("failure_message") if metric in FAILURE_METRICS else None
+            out.add(history_event_id(delivery_id, metric, out.workspace), object_type, metric, timestamp, owner,
+                    failure or None)  # fmt: skip
 
 
 # Customer subscription changes are attribute changes in the Activities API (docs.customer.io
@@ -133,20 +212,10 @@ def subscription_events(
     elif needs_person and not person.get("id"):
         out.skipped["no person id (Profile needs one): an anonymous or deleted person"] += 1
     else:
-        data: dict[str, Any] = {"identifiers": person} if person else {}
-        if person.get("id"):
-            data["customer_id"] = person["id"]
-        if person.get("email"):
-            data["email_address"] = person["email"]
-        event = {
-            "event_id": history_event_id(f"activity:{activity['id']}", metric, out.workspace),
-            "object_type": "customer",
-            "metric": metric,
-            "timestamp": int(timestamp),
-            "data": data,
-            SOURCE_FIELD: SOURCE,
-        }
-        out.events.append(_tagged(event, out))
+        email = person.get("email") or None
+        data = (None, person.get("id"), email, person.get("cio_id"), person.get("id"), *_NO_CAMPAIGN, None, email, None)
+        out.add(history_event_id(f"activity:{activity['id']}", metric, out.workspace), "customer", metric,
+                int(timestamp), out.share(data))  # fmt: skip
 
 
 def _subscription_metric(activity: dict[str, Any]) -> str | None:
@@ -171,36 +240,18 @@ def _identifiers(delivery: dict[str, Any]) -> dict[str, str]:
     return person
 
 
-def _tagged(event: dict[str, Any], out: Conversion) -> dict[str, Any]:
-    if out.workspace:
-        event[WORKSPACE_FIELD] = out.workspace
-    return event
-
-
-def _event(
-    delivery: dict[str, Any], object_type: str, metric: str, timestamp: int, person: dict[str, str], workspace: str
-) -> dict[str, Any]:
-    data: dict[str, Any] = {"delivery_id": str(delivery["id"])}
-    if person:
-        data["identifiers"] = person
-    if person.get("id"):
-        data["customer_id"] = person["id"]
-    for name in CAMPAIGN_FIELDS:
-        if delivery.get(name) not in (None, "", 0):
-            data[name] = delivery[name]
-    if delivery.get("recipient"):
-        data["recipient"] = delivery["recipient"]
-        if object_type == "email":
-            data["email_address"] = delivery["recipient"]
-    if object_type == "email" and delivery.get("subject"):
-        data["subject"] = delivery["subject"]
-    if metric in FAILURE_METRICS and delivery.get("failure_message"):
-        data["failure_message"] = delivery["failure_message"]
-    return {
-        "event_id": history_event_id(str(delivery["id"]), metric, workspace),
-        "object_type": object_type,
-        "metric": metric,
-        "timestamp": timestamp,
-        "data": data,
-        SOURCE_FIELD: SOURCE,
-    }
+def _data(delivery: dict[str, Any], object_type: str, person: dict[str, str]) -> tuple[Any, ...]:
+    """The DATA_FIELDS a delivery's events share."""
+    recipient = delivery["recipient"] if delivery.get("recipient") else None
+    email = object_type == "email"
+    return (
+        str(delivery["id"]),
+        person.get("id"),
+        person.get("email"),
+        person.get("cio_id"),
+        person.get("id"),
+        *[value if (value := delivery.get(name)) not in (None, "", 0) else None for name in CAMPAIGN_FIELDS],
+        recipient,
+        recipient if email else None,
+        delivery["subject"] if email and delivery.get("subject") else None,
+    )

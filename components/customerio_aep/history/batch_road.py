@@ -16,20 +16,25 @@ import math
 import random
 import re
 import time
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from itertools import chain, repeat
+from typing import TYPE_CHECKING, Any
 
 from customerio_aep.aep.batches import LOADING, MISSING, SUCCESS, BatchIngestion, BatchState
 from customerio_aep.customerio.app_api import REQUESTS_PER_SECOND
+from customerio_aep.customerio.event_columns import EventColumns
 from customerio_aep.history import checkpoint as states
 from customerio_aep.history.checkpoint import Batch, Checkpoint
 from customerio_aep.history.fidelity import RANDOM_SAMPLE, FidelityGuard
-from customerio_aep.history.files import encode
-from customerio_aep.history.local_mapping import LocalMapping, RecordError
+from customerio_aep.history.files import arrow_schema, encode, json_table, part_ids, read_part, write_part
+from customerio_aep.history.local_mapping import LocalMapping
 from customerio_aep.history.pages import Mapped, map_events
-from customerio_aep.history.road import REJECTED, SENT, STAGED, BackfillStopped
+from customerio_aep.history.road import REJECTED, SENT, STAGED, TAKEN, BackfillStopped
 from customerio_aep.history.stream_road import duration
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 BYTES_PER_HOUR = 20 * 10**9
 """Adobe's guardrail for this API: up to 20 GB of data an hour into the data lake
@@ -66,7 +71,7 @@ def pipeline_seconds(pages: int, events: int, size: float, processes: int) -> di
 class Following:
     """How Catalog is followed after COMPLETE: the first wait, the longest, and when to stop waiting."""
 
-    first_seconds: float = 0.25
+    first_seconds: float = 0.1
     max_seconds: float = 30.0
     give_up_seconds: float = 6 * 3600.0
 
@@ -115,35 +120,39 @@ class BatchRoad:
     def recover(self) -> list[tuple[str, str]]:
         """Settle batches an interrupted run left: abort those still loading (their records go again), follow
         those completed."""
+        schema = arrow_schema(self.types)
+        self.checkpoint.restage_legacy(lambda ids, records: write_part(json_table(records, schema), ids))
         outcomes: list[tuple[str, str]] = []
         for batch in self.checkpoint.unsettled():
             found = self._find(batch)
             if found is None or found.status == LOADING:
                 if found is not None:
                     self.ingestion.abort(found.batch_id)
-                self.checkpoint.settle(batch.seq, "aborted", {}, "left loading by an interrupted run: aborted")
+                self.checkpoint.settle(batch.seq, "aborted", detail="left loading by an interrupted run: aborted")
                 continue
             outcomes += self._follow(batch, found.batch_id)
         return outcomes
 
     def send(self, events: list[dict[str, Any]]) -> list[tuple[str, str]]:
         """Map each event to its record and stage it in the open batch; a full batch is shipped."""
-        return self.stage(map_events(self.mapping, events), ())
+        return self.stage(map_events(self.mapping, EventColumns.of(events)))
 
-    def stage(self, mapped: Mapped, done: Collection[str]) -> list[tuple[str, str]]:
-        """Stage a page's records in the open batch, but those of events in `done`; a full batch is shipped. Each
-        object type and metric is checked against AEP's preview before any record of it is staged."""
-        rows = [row for row in mapped.rows if row[0] not in done]
-        outcomes = [(event_id, f"{REJECTED}{why}") for event_id, why in mapped.refused if event_id not in done]
-        samples = [sample for sample in mapped.samples if sample[1]["event_id"] not in done]
-        self.guard.check(s for s in samples if s[0] not in self.guard.checked)
-        self._sample(samples)
-        if rows:
-            batch = self.checkpoint.open_batch(self._external_id)
-            self.checkpoint.stage(batch.seq, rows)
-            if batch.records + len(rows) >= self.batch_records:
-                self._ship(self.checkpoint.batch(batch.seq))
-        return outcomes + [(row[0], STAGED) for row in rows]
+    def stage(self, mapped: Mapped) -> list[tuple[str, str]]:
+        """Stage a page's records in the open batch, but those of events an earlier run took; a full batch is shipped.
+        Each object type and metric is checked against AEP's preview before any record of it is staged."""
+        self.guard.check(s for s in mapped.samples if s[0] not in self.guard.checked)
+        batch = self.checkpoint.open_batch(self._external_id)
+        taken = self.checkpoint.stage(batch.seq, mapped.event_ids, mapped.part, lambda it: _without(mapped.part, it))
+        taken |= self.checkpoint.done([event_id for event_id, _ in mapped.refused])
+        self._sample([sample for sample in mapped.samples if sample[1]["event_id"] not in taken])
+        staged = [event_id for event_id in mapped.event_ids if event_id not in taken]
+        if batch.records + len(staged) >= self.batch_records:
+            self._ship(self.checkpoint.batch(batch.seq))
+        return [
+            *[(event_id, TAKEN) for event_id in mapped.event_ids if event_id in taken],
+            *[(event_id, TAKEN if event_id in taken else f"{REJECTED}{why}") for event_id, why in mapped.refused],
+            *[(event_id, STAGED) for event_id in staged],
+        ]
 
     def finish(self, progress: Callable[[], None]) -> list[tuple[str, str]]:
         """Ship the open batch, then follow every completed batch until Catalog's last word."""
@@ -167,13 +176,9 @@ class BatchRoad:
 
     def plan(self, events: int, pages: int) -> list[str]:
         """Batches, files, bytes and time at the published limits for `events` records."""
-        records = []
-        for event in self._looked:
-            try:
-                records.append(json.dumps(self.mapping.record(event), separators=(",", ":")))
-            except RecordError:
-                continue
-        per_record = len(encode(records, self.file_format, self.types)) / len(records) if records else 0.0
+        looked = map_events(self.mapping, EventColumns.of(self._looked))
+        records = len(looked.event_ids)
+        per_record = len(encode(read_part(looked.part)[1], self.file_format)) / records if records else 0.0
         batches = math.ceil(events / self.batch_records)
         files = math.ceil(events / self.file_records)
         size = events * per_record
@@ -220,23 +225,41 @@ class BatchRoad:
         self.checkpoint.set_batch(batch.seq, states.SHIPPING)
         batch_id = self.ingestion.create(batch.external_id, self.file_format)
         self.checkpoint.set_batch(batch.seq, states.SHIPPING, batch_id)
-        chunk: list[str] = []
         number = 0
-        for _event_id, _kind, record in self.checkpoint.records(batch.seq):
-            chunk.append(record)
-            if len(chunk) >= self.file_records:
-                number = self._upload(batch_id, chunk, number)
-                chunk = []
-        if chunk:
-            number = self._upload(batch_id, chunk, number)
+        for file in self._files(batch.seq):
+            number = self._upload(batch_id, file, number)
         self.checkpoint.set_batch(batch.seq, states.COMPLETED)
         self.ingestion.complete(batch_id)
 
-    def _upload(self, batch_id: str, records: list[str], number: int) -> int:
-        content = encode(records, self.file_format, self.types)
-        if len(content) > 250 * 1024 * 1024 and len(records) > 1:  # under the 256 MB a PUT may carry
-            half = len(records) // 2
-            return self._upload(batch_id, records[half:], self._upload(batch_id, records[:half], number))
+    def _files(self, seq: int) -> Iterator[pa.Table]:
+        """A batch's records as tables of at most `file_records`, read a part at a time."""
+        import pyarrow as pa
+
+        held: list[pa.Table] = []
+        count = 0
+        for staged in self.checkpoint.parts(seq):
+            table = read_part(staged.path)[1]
+            held.append(table if staged.rows is None else table.take(staged.rows))
+            count += held[-1].num_rows
+            while count >= self.file_records:
+                joined = pa.concat_tables(held)
+                yield joined.slice(0, self.file_records)
+                held, count = [joined.slice(self.file_records)], count - self.file_records
+        if count:
+            yield pa.concat_tables(held)
+
+    def _held(self, seq: int) -> Iterator[tuple[int, list[int], list[str]]]:
+        """A batch's records part by part, in the order of its files: the part, the rows of it sent and their events."""
+        for staged in self.checkpoint.parts(seq):
+            ids = part_ids(staged.path)
+            rows = list(range(len(ids))) if staged.rows is None else staged.rows
+            yield staged.number, rows, ids if staged.rows is None else [ids[row] for row in rows]
+
+    def _upload(self, batch_id: str, table: pa.Table, number: int) -> int:
+        content = encode(table, self.file_format)
+        if len(content) > 250 * 1024 * 1024 and table.num_rows > 1:  # under the 256 MB a PUT may carry
+            half = table.num_rows // 2
+            return self._upload(batch_id, table.slice(half), self._upload(batch_id, table.slice(0, half), number))
         # AEP takes up to 20 GB an hour through this API (help/ingestion/batch-ingestion/api-overview.md): a file goes
         # once the bytes before it fit the hour.
         ahead = self.uploaded / self.bytes_per_hour * 3600 - (self.clock() - self._started)
@@ -282,27 +305,29 @@ class BatchRoad:
         found = self.ingestion.state(batch_id)
         if found.status == LOADING:  # COMPLETE never arrived: nothing of it will land
             self.ingestion.abort(batch_id)
-            self.checkpoint.settle(batch.seq, "aborted", {}, "COMPLETE was not taken: aborted")
+            self.checkpoint.settle(batch.seq, "aborted", detail="COMPLETE was not taken: aborted")
             return []
         if found.status == MISSING:  # Catalog does not know it: nothing of it landed, its records go again
-            self.checkpoint.settle(batch.seq, "aborted", {}, "Catalog does not know the batch")
+            self.checkpoint.settle(batch.seq, "aborted", detail="Catalog does not know the batch")
             return []
         if not found.done:
             return None
         summary = {"id": batch_id, "records": found.records or batch.records, "status": found.status}
         if found.status == SUCCESS:
             self.batches.append(summary)
-            return [(event_id, SENT) for event_id in self.checkpoint.settle(batch.seq, SUCCESS, {})]
+            sent = list(zip(chain.from_iterable(ids for _part, _rows, ids in self._held(batch.seq)), repeat(SENT)))
+            self.checkpoint.settle(batch.seq, SUCCESS)
+            return sent
         self.failed = True
         rejected = self._failed_rows(batch, found)
         summary |= {"failedRecordCount": found.failed_records, "errors": found.errors[:10]}
         self.batches.append(summary)
         self.checkpoint.settle(batch.seq, states.FAILED, rejected, json.dumps(found.errors[:10]))
-        return list(rejected.items())
+        return [(event_id, why) for _part, _row, event_id, why in rejected]
 
-    def _failed_rows(self, batch: Batch, found: BatchState) -> dict[str, str]:
-        """The events of the rows Catalog names in its errors (rows count from 1 across the batch's files, in the
-        order they were uploaded), each with its reason."""
+    def _failed_rows(self, batch: Batch, found: BatchState) -> list[tuple[int, int, str, str]]:
+        """The records Catalog names in its errors (rows count from 1 across the batch's files, in the order they were
+        uploaded) as (part, row in it, event id, reason)."""
         reasons: dict[int, str] = {}
         for error in found.errors:
             reason = f"{REJECTED}batch {found.batch_id}: {error.get('code', '?')} {error.get('description', '')}"
@@ -313,13 +338,21 @@ class BatchRoad:
                 for row in range(max(bounds[0], 1), min(bounds[-1], batch.records) + 1) if bounds else ():
                     reasons.setdefault(row, reason.strip())
         if not reasons:
-            return {}
-        wanted = set(reasons)
-        out = {}
-        for row, (event_id, _kind, _record) in enumerate(self.checkpoint.records(batch.seq), start=1):
-            if row in wanted:
-                out[event_id] = reasons[row]
-        return out
+            return []
+        held = [(part, row, event_id) for part, rows, ids in self._held(batch.seq)
+                for row, event_id in zip(rows, ids, strict=True)]  # fmt: skip
+        return [(*held[row - 1], reason) for row, reason in sorted(reasons.items()) if row <= len(held)]
+
+
+def _without(part: bytes, events: Collection[str]) -> bytes:
+    """A part but the records of `events` (and a record whose event came before in it: a page listed it twice)."""
+    ids, table = read_part(part)
+    seen = set(events)
+    kept = []
+    for event_id in ids:
+        kept.append(event_id not in seen)
+        seen.add(event_id)
+    return write_part(table.filter(kept), [event_id for event_id, keep in zip(ids, kept, strict=True) if keep])
 
 
 def _size(size: float) -> str:

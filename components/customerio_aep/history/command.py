@@ -24,7 +24,7 @@ from customerio_aep.history import run as history
 from customerio_aep.history.batch_road import BATCH_RECORDS, FILE_RECORDS, BatchRoad
 from customerio_aep.history.checkpoint import Checkpoint, default_path
 from customerio_aep.history.fidelity import FidelityError, FidelityGuard
-from customerio_aep.history.files import JSON, PARQUET, default_format, parquet_available
+from customerio_aep.history.files import JSON, PARQUET, parquet_available
 from customerio_aep.history.listing import READERS
 from customerio_aep.history.local_mapping import LocalMapping, UnsupportedMapping, leaf_types
 from customerio_aep.history.pages import default_processes
@@ -71,8 +71,8 @@ def add_arguments(parser: argparse.ArgumentParser, positive: Callable[[str], flo
                         "cannot evaluate)")  # fmt: skip
     parser.add_argument("--rate", type=positive, default=DEFAULT_RATE,
                         help=f"--via stream: events/s (default {DEFAULT_RATE:g})")  # fmt: skip
-    parser.add_argument("--format", choices=(PARQUET, JSON), help="--via batch: the files' format (default parquet "
-                        "with the `history` extra installed, else json)")  # fmt: skip
+    parser.add_argument("--format", choices=(PARQUET, JSON), default=PARQUET,
+                        help="--via batch: the files' format (default parquet)")  # fmt: skip
     parser.add_argument("--batch-records", type=whole, default=BATCH_RECORDS, help=argparse.SUPPRESS)
     parser.add_argument("--file-records", type=whole, default=FILE_RECORDS, help=argparse.SUPPRESS)
     parser.add_argument("--readers", type=at_most(MOST_READERS, "the App API answers ten requests a second"),
@@ -160,16 +160,18 @@ def _road(
                 "batch road"
             )
         return inlet_road(deployment.inlet_url(), args.rate)
-    file_format = args.format or default_format()
-    if file_format == PARQUET and not parquet_available():
-        raise CommandError("--format parquet needs pyarrow: pip install 'pulumi-customerio-aep[history]'")
+    if not parquet_available():
+        raise CommandError(
+            "the batch road needs pyarrow, the `history` extra: pip install 'pulumi-customerio-aep[history]' (or use "
+            "--via stream)"
+        )
     workspace = f"-{args.workspace}" if args.workspace else ""
     return batch_road(
         AepClient(deployment.aep_settings()),
         flow_id,
         checkpoint,
         f"cio-history-{flow_id[:12]}{workspace}-{window.since}-{window.until}",
-        file_format,
+        args.format,
         batch_records=args.batch_records,
         file_records=args.file_records,
         processes=args.processes,

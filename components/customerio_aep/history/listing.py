@@ -121,9 +121,9 @@ class Listing:
         cursor = piece.cursor
         given: set[str | None] = {cursor}
         while not self.stopping.is_set():
-            page = self.reader.messages(piece.start_ts, piece.end_ts, cursor, self.page_limit)
-            following = _new_cursor(page.next, given, "/v1/messages") or ""
-            self._hand(Read(piece, following, self.pages.submit("messages", page.items, self.window)))
+            answer = self.reader.messages_answer(piece.start_ts, piece.end_ts, cursor, self.page_limit)
+            following = _new_cursor(answer.next, given, "/v1/messages") or ""
+            self._hand(Read(piece, following, self.pages.submit(answer, self.window)))
             if not following:
                 return
             cursor = following
@@ -132,9 +132,9 @@ class Listing:
         cursor: str | None = None
         given: set[str | None] = {None}
         while not self.stopping.is_set():
-            page = self.reader.activities(job.type, job.name, cursor, self.page_limit)
-            following = _new_cursor(page.next, given, "/v1/activities")
-            self._hand(Read(None, following or "", self.pages.submit("activities", page.items, job.window)))
+            answer = self.reader.activities_answer(job.type, job.name, cursor, self.page_limit)
+            following = _new_cursor(answer.next, given, "/v1/activities")
+            self._hand(Read(None, following or "", self.pages.submit(answer, job.window)))
             if following is None:
                 return
             cursor = following

@@ -4,7 +4,7 @@ its threads read and the run settles what they return; a short one does it in pl
 
 from __future__ import annotations
 
-import json
+import functools
 import multiprocessing
 import os
 import random
@@ -15,10 +15,16 @@ from collections import Counter
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
+from customerio_aep.customerio.app_api import Answer, page_of
+from customerio_aep.customerio.event_columns import EventColumns
 from customerio_aep.customerio.history import Conversion, Window, delivery_events, subscription_events
-from customerio_aep.history.local_mapping import LocalMapping, RecordError
+from customerio_aep.history.files import arrow_schema, record_table, write_part
+from customerio_aep.history.local_mapping import LocalMapping
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 Source = Literal["messages", "activities"]
 RANDOM_SAMPLE = 3
@@ -40,8 +46,10 @@ class PageWork:
 class Mapped:
     """A page's events as records, ready to stage in a batch."""
 
-    rows: list[tuple[str, str, str]] = field(default_factory=list)
-    """(event_id, `<object_type> <metric>`, the record as JSON), in the page's order."""
+    event_ids: list[str] = field(default_factory=list)
+    """The events of the records, in the order of the part's rows."""
+    part: bytes = b""
+    """The records and their event ids as a part (files.py)."""
     refused: list[tuple[str, str]] = field(default_factory=list)
     """(event_id, why it cannot be a record): AEP would fail it too."""
     samples: list[tuple[str, dict[str, Any], dict[str, Any]]] = field(default_factory=list)
@@ -63,25 +71,26 @@ class PageResult:
     mapped: Mapped | None
 
 
-def map_events(mapping: LocalMapping, events: list[dict[str, Any]], rng: random.Random | None = None) -> Mapped:
-    """Each event's record (or why it cannot have one), with the samples the fidelity guard compares."""
-    out = Mapped()
-    kinds: set[str] = set()
-    made: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
-    for event in events:
-        kind = f"{event['object_type']} {event['metric']}"
-        try:
-            record = mapping.record(event)
-        except RecordError as e:
-            out.refused.append((event["event_id"], str(e)))
-            continue
-        out.rows.append((event["event_id"], kind, json.dumps(record, separators=(",", ":"))))
-        made.append((kind, event, record))
-        if kind not in kinds:
-            kinds.add(kind)
-            out.samples.append(made[-1])
-    out.samples += (rng or random).sample(made, min(RANDOM_SAMPLE, len(made)))
-    return out
+def map_events(mapping: LocalMapping, events: EventColumns, rng: random.Random | None = None) -> Mapped:
+    """Each event's record (or why it cannot have one), a column at a time, with the samples the fidelity guard
+    compares."""
+    records = mapping.columns(events)
+    ids = events.column("event_id")
+    kinds = list(zip(events.column("object_type"), events.column("metric"), strict=True))
+    made = [row for row in range(events.count) if row not in records.refused]
+    first: dict[tuple[Any, Any], int] = {}
+    for row in made:
+        first.setdefault(kinds[row], row)
+    picked = [*first.values(), *(rng or random).sample(made, min(RANDOM_SAMPLE, len(made)))]
+    table = record_table(records.values, _schema(mapping), events.count, records.refused)
+    kept = [ids[row] for row in made]
+    return Mapped(
+        event_ids=kept,
+        part=write_part(table, kept),
+        refused=[(ids[row], why) for row, why in sorted(records.refused.items())],
+        samples=[("{} {}".format(*kinds[row]), event, records.record(row))
+                 for row, event in zip(picked, events.take(picked), strict=True)],
+    )  # fmt: skip
 
 
 def make_page(work: PageWork, source: Source, items: list[dict[str, Any]], window: Window) -> PageResult:
@@ -90,13 +99,20 @@ def make_page(work: PageWork, source: Source, items: list[dict[str, Any]], windo
     convert = delivery_events if source == "messages" else subscription_events
     for item in items:
         convert(item, window, work.wanted, work.needs_person, converted)
-    events = converted.events
-    kinds = Counter(f"{e['object_type']} {e['metric']}" for e in events)
-    ids = [e["event_id"] for e in events]
+    events = converted.columns()
+    pairs = Counter(zip(events.column("object_type"), events.column("metric"), strict=True))
+    kinds = Counter({f"{object_type} {metric}": n for (object_type, metric), n in pairs.items()})
+    ids = list(events.column("event_id"))
     deliveries = len(items) if source == "messages" else 0
     if work.mapping is None:
-        return PageResult(deliveries, kinds, converted.skipped, ids, events, None)
+        return PageResult(deliveries, kinds, converted.skipped, ids, list(events.rows()), None)
     return PageResult(deliveries, kinds, converted.skipped, ids, [], map_events(work.mapping, events))
+
+
+@functools.lru_cache(maxsize=4)
+def _schema(mapping: LocalMapping) -> pa.Schema:
+    """The Arrow schema of a mapping's records (a run has one mapping: made once a process)."""
+    return arrow_schema(mapping.types)
 
 
 _given: dict[str, PageWork] = {}
@@ -119,8 +135,12 @@ def _end_with(parent: int) -> None:
     os._exit(1)
 
 
-def _make(source: Source, items: list[dict[str, Any]], window: Window) -> PageResult:
-    return make_page(_given["work"], source, items, window)
+def _make(answer: Answer, window: Window) -> PageResult:
+    return make_page(_given["work"], _source(answer), page_of(answer).items, window)
+
+
+def _source(answer: Answer) -> Source:
+    return "messages" if answer.key == "messages" else "activities"
 
 
 class Pages:
@@ -151,12 +171,13 @@ class Pages:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
 
-    def submit(self, source: Source, items: list[dict[str, Any]], window: Window) -> Future[PageResult]:
-        """The page's work, made in a page process (or here, with one)."""
+    def submit(self, answer: Answer, window: Window) -> Future[PageResult]:
+        """An App API answer's work, made in a page process (or here, with one): decoding it is most of reading's
+        CPU, so the reader only finds the next page's cursor."""
         if self._pool is not None:
-            return self._pool.submit(_make, source, items, window)
+            return self._pool.submit(_make, answer, window)
         done: Future[PageResult] = Future()
-        done.set_result(make_page(self.work, source, items, window))
+        done.set_result(make_page(self.work, _source(answer), page_of(answer).items, window))
         return done
 
 

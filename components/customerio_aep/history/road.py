@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -15,6 +15,8 @@ STAGED = "staged"
 """The event's record waits in a batch of the checkpoint (batch road): not sent yet, never read again."""
 REJECTED = "rejected: "
 """Prefix of an event refused for good, followed by the reason."""
+TAKEN = "taken"
+"""The event was sent, staged or refused by an earlier run: not taken again (not recorded again either)."""
 
 
 class BackfillStopped(RuntimeError):
@@ -47,8 +49,8 @@ class Road(Protocol):
         when some could not be taken now."""
         ...
 
-    def stage(self, mapped: Mapped, done: Collection[str]) -> list[tuple[str, str]]:
-        """Take a page's records but those of events in `done`; (event_id, outcome) for each."""
+    def stage(self, mapped: Mapped) -> list[tuple[str, str]]:
+        """Take a page's records but those of events an earlier run took; (event_id, outcome) for each event."""
         ...
 
     def landed(self) -> list[tuple[str, str]]:

@@ -25,9 +25,11 @@ from customerio_aep.customerio.history import SUBSCRIPTION_ACTIVITY_TYPE, SUBSCR
 from customerio_aep.history.checkpoint import Checkpoint, RangeProgress, Slice
 from customerio_aep.history.listing import READERS, Activities, Listing, split
 from customerio_aep.history.pages import PageResult, Pages, PageWork
-from customerio_aep.history.road import REJECTED, SENT, STAGED, BackfillStopped, Road
+from customerio_aep.history.road import REJECTED, SENT, STAGED, TAKEN, BackfillStopped, Road
 from customerio_aep.operations.stack import CommandError
 
+_NOT_RECORDED = (STAGED, TAKEN)
+"""Outcomes of events the checkpoint holds already."""
 LOOKBACK_SECONDS = 30 * 86400
 """The App API lists deliveries by creation time; a metric comes after its delivery's creation (an open or click can
 come days later), so deliveries are listed from this long before `since` (a metric reached more than 30 days
@@ -209,12 +211,12 @@ class Backfill:
     def _settle(self, page: PageResult, apply: bool, report: BackfillReport, sent_some: Callable[[], None]) -> None:
         """Give the road the page's events (or records) no run has taken, and record each outcome (telling
         `sent_some` after each chunk: a paced page takes many seconds)."""
-        done = self.checkpoint.done(page.event_ids)
-        report.already_sent += len(done)
-        if page.mapped is not None:
-            self._record(self.road.stage(page.mapped, done), report)
+        if page.mapped is not None:  # the road finds the events taken already as it stages the rest
+            self._record(self.road.stage(page.mapped), report)
             self._count(self.road.landed(), report)
             return
+        done = self.checkpoint.done(page.event_ids)
+        report.already_sent += len(done)
         todo = [e for e in page.events if e["event_id"] not in done]
         if not apply:
             self.road.look(todo)
@@ -231,7 +233,7 @@ class Backfill:
 
     def _record(self, outcomes: list[tuple[str, str]], report: BackfillReport) -> None:
         """Record what the road did not record itself (a staged event is held in the road's batch), and count."""
-        self.checkpoint.record([(event_id, outcome) for event_id, outcome in outcomes if outcome != STAGED])
+        self.checkpoint.record([(event_id, outcome) for event_id, outcome in outcomes if outcome not in _NOT_RECORDED])
         self._count(outcomes, report)
 
     @staticmethod
@@ -241,6 +243,8 @@ class Backfill:
                 report.sent += 1
             elif outcome == STAGED:
                 report.staged += 1
+            elif outcome == TAKEN:
+                report.already_sent += 1
             elif outcome.startswith(REJECTED):
                 reason = outcome.removeprefix(REJECTED)
                 report.rejected[reason] = report.rejected.get(reason, 0) + 1

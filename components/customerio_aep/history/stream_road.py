@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -65,7 +65,7 @@ class StreamRoad:
         """Nothing waits to land: every event went when it was sent."""
         return []
 
-    def stage(self, mapped: Mapped, done: Collection[str]) -> list[tuple[str, str]]:
+    def stage(self, mapped: Mapped) -> list[tuple[str, str]]:
         """Never called: this road has no mapping."""
         raise TypeError("the stream road takes events, not records")
 

@@ -13,6 +13,7 @@ import io
 import json
 import time
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -210,15 +211,39 @@ def _read(content: bytes, file_format: str) -> list[dict[str, Any]]:
         return [json.loads(line) for line in content.decode().splitlines() if line.strip()]
     import pyarrow.parquet as pq
 
-    return [_no_nulls(row) for row in pq.read_table(io.BytesIO(content)).to_pylist()]
+    table = pq.read_table(io.BytesIO(content))
+    while any(str(field.type).startswith("struct") for field in table.schema):
+        table = table.flatten()
+    # The set fields only (a column of nulls is no field of any record), each record built from its row.
+    kept = [
+        (name.split("."), column.to_pylist())
+        for name, column in zip(table.column_names, table.columns, strict=True)
+        if column.null_count < len(column)
+    ]
+    records = []
+    for row in range(table.num_rows):
+        record: dict[str, Any] = {}
+        for path, values in kept:
+            value = values[row]
+            if value is not None:
+                doc = record
+                for part in path[:-1]:
+                    doc = doc.setdefault(part, {})
+                doc[path[-1]] = value
+        records.append(record)
+    return records
 
 
 def _no_nulls(doc: dict[str, Any]) -> dict[str, Any]:
     out = {}
     for key, value in doc.items():
-        kept = _no_nulls(value) if isinstance(value, dict) else value
-        if kept is not None and kept != {}:
-            out[key] = kept
+        if type(value) is dict:
+            value = _no_nulls(value)  # noqa: PLW2901
+            if not value:
+                continue
+        elif value is None:
+            continue
+        out[key] = value
     return out
 
 
@@ -243,21 +268,19 @@ def _check(record: Any, types: dict[str, str], profile: bool) -> tuple[str, str]
         xdm = types.get(path)
         if xdm is None:
             return "UNKNOWN_FIELD", f"{path} is not a field of the dataset's schema"
-        if not _converts(value, xdm):
+        if not (type(value) is str and xdm == "string") and not _converts(value, xdm):  # most leaves: text
             return "TypeCompatibilityException", f"{path}: {type(value).__name__} does not convert to {xdm}"
     if profile and len(json.dumps(record)) > PROFILE_RECORD_BYTES:
         return "RECORD_TOO_LARGE", "an ExperienceEvent record bound for Profile is at most 10 KB"
     return None
 
 
-def _leaves(doc: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
-    out: list[tuple[str, Any]] = []
+def _leaves(doc: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
     for key, value in doc.items():
         if isinstance(value, dict):
-            out += _leaves(value, f"{prefix}{key}.")
+            yield from _leaves(value, f"{prefix}{key}.")
         else:
-            out.append((f"{prefix}{key}", value))
-    return out
+            yield f"{prefix}{key}", value
 
 
 def _converts(value: Any, xdm: str) -> bool:

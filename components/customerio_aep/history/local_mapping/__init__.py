@@ -7,13 +7,14 @@ the function, never a guess. The fidelity guard (fidelity.py) checks it against 
 anything is uploaded.
 
 The parser (parser.py) reads an expression into typed nodes (syntax.py); the compiler (compiler.py) makes them a
-function of the event, over Data Prep's functions (functions.py, java_dates.py); mapping.py applies a mapping set,
-converting values to their XDM types (xdm_types.py)."""
+function of the event, over Data Prep's functions (functions.py, java_dates.py), and columns.py a function of a page of
+events as columns; mapping.py applies a mapping set, converting values to their XDM types (xdm_types.py)."""
 
+from customerio_aep.history.local_mapping.columns import compile_columns, evaluate_columns
 from customerio_aep.history.local_mapping.compiler import Compiled, compile_node, evaluate
 from customerio_aep.history.local_mapping.errors import RecordError, UnsupportedMapping
 from customerio_aep.history.local_mapping.java_dates import java_format
-from customerio_aep.history.local_mapping.mapping import REQUIRED, Entry, LocalMapping
+from customerio_aep.history.local_mapping.mapping import REQUIRED, Entry, LocalMapping, RecordColumns
 from customerio_aep.history.local_mapping.parser import parse
 from customerio_aep.history.local_mapping.syntax import Node, source_paths
 from customerio_aep.history.local_mapping.xdm_types import convert, leaf_types
@@ -24,11 +25,14 @@ __all__ = [
     "Entry",
     "LocalMapping",
     "Node",
+    "RecordColumns",
     "RecordError",
     "UnsupportedMapping",
+    "compile_columns",
     "compile_node",
     "convert",
     "evaluate",
+    "evaluate_columns",
     "java_format",
     "leaf_types",
     "parse",

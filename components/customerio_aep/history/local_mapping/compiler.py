@@ -14,6 +14,7 @@ Compiled = Callable[[Mapping[str, Any]], Any]
 
 _COMPARISONS: dict[str, Callable[[Any, Any], Any]] = {"<": operator.lt, ">": operator.gt, "<=": operator.le,
                                                      ">=": operator.ge}  # fmt: skip
+_INTEGER_ARITHMETIC: dict[str, Callable[[int, int], int]] = {"+": operator.add, "-": operator.sub, "*": operator.mul}
 
 
 def evaluate(node: Node, event: Mapping[str, Any]) -> Any:
@@ -29,22 +30,20 @@ def compile_node(node: Node) -> Compiled:
     if isinstance(node, Path):
         return _path(node.parts)
     if isinstance(node, Unary):
-        operand = compile_node(node.operand)
-        if node.op == "!":
-            return lambda event: not operand(event)
-        return lambda event: None if (value := operand(event)) is None else -value
+        operand, apply = compile_node(node.operand), unary_operator(node.op)
+        return lambda event: apply(operand(event))
     if isinstance(node, Binary):
         return _binary(node.op, compile_node(node.left), compile_node(node.right))
     return _call(node)
 
 
 def _call(node: Call) -> Compiled:
-    function = FUNCTIONS[node.function]
     args = [compile_node(arg) for arg in node.args]
-    if node.function == "decode":
-        table = _decode_table(node.args[1:])
-        if table is not None:
-            return _decode_by_table(args[0], table, args[-1] if len(args) % 2 == 0 else None)
+    lookup = decode_lookup(node)
+    if lookup is not None:
+        key, default = args[0], args[-1] if len(args) % 2 == 0 else None
+        return lambda event: lookup(key(event), None if default is None else default(event))
+    function = FUNCTIONS[node.function]
     return lambda event: function([arg(event) for arg in args])
 
 
@@ -74,23 +73,62 @@ def _lookup(doc: Any, parts: Sequence[str]) -> Any:
 
 
 def _binary(op: str, left: Compiled, right: Compiled) -> Compiled:
+    # && and || do not evaluate their right side when the left decides, as Data Prep's evaluator does not.
     if op == "&&":
         return lambda event: bool(left(event)) and bool(right(event))
     if op == "||":
         return lambda event: bool(left(event)) or bool(right(event))
+    apply = binary_operator(op)
+    return lambda event: apply(left(event), right(event))
+
+
+def unary_operator(op: str) -> Callable[[Any], Any]:
+    """`!x` or `-x` on one value."""
+    if op == "!":
+        return lambda value: not value
+    return lambda value: None if value is None else -value
+
+
+def binary_operator(op: str) -> Callable[[Any, Any], Any]:
+    """`a op b` on two values (both sides evaluated)."""
+    if op == "&&":
+        return lambda a, b: bool(a) and bool(b)
+    if op == "||":
+        return lambda a, b: bool(a) or bool(b)
     if op == "==":
-        return lambda event: left(event) == right(event)
+        return operator.eq
     if op == "!=":
-        return lambda event: left(event) != right(event)
+        return operator.ne
     compare = _COMPARISONS.get(op)
+    if compare is not None:
+        return lambda a, b: None if a is None or b is None else compare(a, b)
+    exact = _INTEGER_ARITHMETIC.get(op)
+    if exact is not None:  # whole numbers, most of what a mapping computes (`timestamp * 1000`): no checks to make
+        return lambda a, b: exact(a, b) if type(a) is int and type(b) is int else _arithmetic(op, a, b)
+    return lambda a, b: _arithmetic(op, a, b)
 
-    def apply(event: Mapping[str, Any]) -> Any:
-        a, b = left(event), right(event)
-        if a is None or b is None:
-            return None
-        return compare(a, b) if compare is not None else arithmetic(op, a, b)
 
-    return apply
+def _arithmetic(op: str, a: Any, b: Any) -> Any:
+    return None if a is None or b is None else arithmetic(op, a, b)
+
+
+def decode_lookup(node: Call) -> Callable[[Any, Any], Any] | None:
+    """decode() with literal keys and values as one lookup of (key, default) instead of a scan, or None when it is not
+    such a decode()."""
+    if node.function != "decode":
+        return None
+    table = _decode_table(node.args[1:])
+    if table is None:
+        return None
+
+    # The vocabulary's eventType expression is decode() over some sixty literal pairs.
+    def lookup(value: Any, fallback: Any) -> Any:
+        try:
+            return table.get(value, fallback)
+        except TypeError:  # an unhashable key (a list or an object from the event) equals no literal
+            return fallback
+
+    return lookup
 
 
 def _decode_table(options: Sequence[Node]) -> dict[Any, Any] | None:
@@ -104,16 +142,3 @@ def _decode_table(options: Sequence[Node]) -> dict[Any, Any] | None:
     for key, value in zip(literals[0::2], literals[1::2], strict=True):
         table.setdefault(key.value, value.value)
     return table
-
-
-def _decode_by_table(key: Compiled, table: dict[Any, Any], default: Compiled | None) -> Compiled:
-    # The vocabulary's eventType expression is decode() over some sixty literal pairs: one lookup instead of a scan.
-    def apply(event: Mapping[str, Any]) -> Any:
-        value = key(event)
-        fallback = None if default is None else default(event)
-        try:
-            return table.get(value, fallback)
-        except TypeError:  # an unhashable key (a list or an object from the event) equals no literal
-            return fallback
-
-    return apply

@@ -4,43 +4,51 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import operator
+import time
 from collections.abc import Callable
 from typing import Any
 
 from customerio_aep.history.local_mapping.errors import UnsupportedMapping
 
-Field = Callable[[dt.datetime, int], str]
-"""A pattern letter's printer: the moment and how many times the letter repeats."""
+Printer = Callable[[tuple[Any, ...]], str]
+"""A pattern made ready: prints a moment given as `_fields` of it."""
 
-_FIELDS: dict[str, Field] = {
-    "y": lambda t, n: f"{t.year % 100:02d}" if n == 2 else f"{t.year:0{n}d}",
-    "u": lambda t, n: f"{t.year % 100:02d}" if n == 2 else f"{t.year:0{n}d}",
-    "M": lambda t, n: f"{t.month:0{n}d}",
-    "d": lambda t, n: f"{t.day:0{n}d}",
-    "H": lambda t, n: f"{t.hour:0{n}d}",
-    "m": lambda t, n: f"{t.minute:0{n}d}",
-    "s": lambda t, n: f"{t.second:0{n}d}",
-    "S": lambda t, n: f"{t.microsecond:06d}"[:n].ljust(n, "0"),
-    "X": lambda _t, _n: "Z",  # UTC: Java prints Z for a zero offset with X, XX, XXX
-    "Z": lambda _t, _n: "+0000",
-}
+_LETTERS: dict[str, int] = {"y": 0, "u": 0, "M": 2, "d": 3, "H": 4, "m": 5, "s": 6, "S": 7}
+"""Each pattern letter's place in `_fields` (a two-letter year takes the next: the year in its century)."""
+_CONSTANTS = {"X": "Z", "Z": "+0000"}  # UTC: Java prints Z for a zero offset with X, XX, XXX
+_EXACT_MILLIS = 2**32 * 1000
+"""Below this (the year 2106), integer milliseconds land on the same microsecond through Java's instant as through a
+float: the faster road gives what the exact one does."""
 
 
 def java_format(moment: dt.datetime, pattern: str) -> str:
     """`moment` (UTC) printed with a Java DateTimeFormatter pattern; UnsupportedMapping for a letter not handled."""
-    return "".join([part if isinstance(part, str) else part[0](moment, part[1]) for part in _pattern(pattern)])
+    return _printer(pattern)(_fields(moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second,
+                                     moment.microsecond))  # fmt: skip
 
 
 def dformat(epoch_millis: Any, pattern: str) -> str:
     """Data Prep's `dformat(millis, pattern)`."""
+    printer = _printer(pattern)
+    if type(epoch_millis) is int and 0 <= epoch_millis < _EXACT_MILLIS:  # what a timestamp * 1000 is: no datetime
+        seconds, millis = divmod(epoch_millis, 1000)
+        year, month, day, hour, minute, second = time.gmtime(seconds)[:6]
+        return printer((year, year % 100, month, day, hour, minute, second, f"{millis:03d}000000000000000"))
     moment = dt.datetime.fromtimestamp(float(epoch_millis) / 1000, tz=dt.UTC)
     return java_format(moment, pattern)
 
 
+def _fields(year: int, month: int, day: int, hour: int, minute: int, second: int, micros: int) -> tuple[Any, ...]:
+    # Fractions of a second are printed by their first digits, padded with zeros past the microsecond's six.
+    return year, year % 100, month, day, hour, minute, second, f"{micros:06d}000000000000"
+
+
 @functools.lru_cache(maxsize=64)
-def _pattern(pattern: str) -> tuple[str | tuple[Field, int], ...]:
-    # A mapping uses one or two patterns for every record: each is read once.
-    out: list[str | tuple[Field, int]] = []
+def _printer(pattern: str) -> Printer:
+    """The pattern as one %-format over the moment's fields (a mapping uses one or two patterns for every record)."""
+    text: list[str] = []
+    places: list[int] = []
     i = 0
     while i < len(pattern):
         c = pattern[i]
@@ -48,16 +56,26 @@ def _pattern(pattern: str) -> tuple[str | tuple[Field, int], ...]:
             end = pattern.find("'", i + 1)
             if end < 0:
                 raise UnsupportedMapping(f"dformat pattern {pattern!r}: an unclosed quote")
-            out.append("'" if end == i + 1 else pattern[i + 1 : end])
+            text.append(("'" if end == i + 1 else pattern[i + 1 : end]).replace("%", "%%"))
             i = end + 1
         elif c.isalpha():
             n = len(pattern[i:]) - len(pattern[i:].lstrip(c))
-            field = _FIELDS.get(c)
-            if field is None:
+            if c in _CONSTANTS:
+                text.append(_CONSTANTS[c])
+            elif c not in _LETTERS:
                 raise UnsupportedMapping(f"dformat pattern letter {c!r} (in {pattern!r}) is not evaluated here")
-            out.append((field, n))
+            else:
+                century = c in "yu" and n == 2
+                text.append(f"%.{n}s" if c == "S" else "%02d" if century else f"%0{n}d")
+                places.append(_LETTERS[c] + century)
             i += n
         else:
-            out.append(c)
+            text.append("%%" if c == "%" else c)
             i += 1
-    return tuple(out)
+    form = "".join(text)
+    if not places:
+        return lambda _fields: form % ()
+    pick = operator.itemgetter(*places)
+    if len(places) == 1:
+        return lambda fields: form % (pick(fields),)
+    return lambda fields: form % pick(fields)

@@ -1,4 +1,5 @@
-"""A mapping set version compiled against its output schema: each event's XDM record, as Data Prep makes it."""
+"""A mapping set version compiled against its output schema: each event's XDM record, as Data Prep makes it, for one
+event or a page of them as columns."""
 
 from __future__ import annotations
 
@@ -7,14 +8,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from customerio_aep.customerio.event_columns import EventColumns
+from customerio_aep.history.local_mapping.columns import ColumnFunction, compile_columns, evaluate_columns
 from customerio_aep.history.local_mapping.compiler import Compiled, compile_node
 from customerio_aep.history.local_mapping.errors import RecordError, UnsupportedMapping
 from customerio_aep.history.local_mapping.parser import parse
-from customerio_aep.history.local_mapping.syntax import Path
+from customerio_aep.history.local_mapping.syntax import Node, Path
 from customerio_aep.history.local_mapping.xdm_types import TEXTUAL, convert
 
 REQUIRED = ("_id", "timestamp")
 """The XDM fields a record cannot go without."""
+_EXACT = 2**53
+"""Integers a float holds exactly: `convert` takes them through one."""
 
 
 @dataclass(frozen=True)
@@ -23,7 +28,11 @@ class Entry:
 
     destination: str
     xdm_type: str
+    node: Node
     value: Compiled
+    """The value for one event."""
+    column: ColumnFunction
+    """The values for events as columns."""
     parts: tuple[str, ...]
     """The destination's path, split."""
 
@@ -42,12 +51,65 @@ class Entry:
         """Whether the destination holds text (a string value is then taken as it is)."""
         return self.xdm_type in TEXTUAL
 
+    def record_value(self, event: Mapping[str, Any]) -> Any:
+        """The value this entry puts in the record of one event (None: none); RecordError when AEP would fail it."""
+        try:
+            raw = self.value(event)
+        except (TypeError, ValueError, ArithmeticError) as e:
+            raise RecordError(f"{self.destination}: {e}") from None
+        if raw is None:
+            return None
+        # A string is taken as it is (most fields are strings); anything else converts as Data Prep converts it.
+        return raw if self.textual and type(raw) is str else convert(raw, self.xdm_type, self.destination)
+
+    def record_values(self, events: EventColumns) -> Sequence[Any]:
+        """`record_value` for each event, a column at a time; raises when some event's cannot be had."""
+        raw = evaluate_columns(self.node, self.column, events)
+        xdm_type, destination = self.xdm_type, self.destination
+        # What `convert` gives, without a call, for what most columns hold: text, and whole numbers a float holds.
+        if self.textual:
+            if set(map(type, raw)) <= {str, type(None)}:
+                return raw
+            return [value if value is None or type(value) is str else str(value) if type(value) is int else
+                    convert(value, xdm_type, destination) for value in raw]  # fmt: skip
+        if xdm_type == "integer":
+            return [value if value is None or (type(value) is int and -_EXACT < value < _EXACT) else
+                    convert(value, xdm_type, destination) for value in raw]  # fmt: skip
+        return [None if value is None else convert(value, xdm_type, destination) for value in raw]
+
+
+@dataclass
+class RecordColumns:
+    """The records of some events as columns: each destination's value for every event (None: not set), and the
+    events that cannot have a record."""
+
+    values: dict[str, Sequence[Any]]
+    refused: dict[int, str]
+    """Event (by its place) → why AEP would fail its record."""
+
+    def record(self, row: int) -> dict[str, Any]:
+        """One event's record, as `LocalMapping.record` gives it."""
+        record: dict[str, Any] = {}
+        for destination, column in self.values.items():
+            value = column[row]
+            if value is None:
+                continue
+            doc = record
+            *parents, leaf = destination.split(".")
+            for part in parents:
+                doc = doc.get(part) or doc.setdefault(part, {})
+            doc[leaf] = value
+        return record
+
 
 class LocalMapping:
-    """A mapping set version compiled against its output schema: `record(event)` is the XDM record Data Prep makes."""
+    """A mapping set version compiled against its output schema: `record(event)` is the XDM record Data Prep makes;
+    `columns(events)` the records of many events at once."""
 
     def __init__(self, mappings: Sequence[Mapping[str, Any]], types: Mapping[str, str]) -> None:
         self._source = (list(mappings), dict(types))
+        self.types = dict(types)
+        """The output schema's leaf fields and their XDM types."""
         entries = []
         for i, raw in enumerate(mappings):
             source = raw.get("source", raw.get("sourceAttribute"))
@@ -60,7 +122,8 @@ class LocalMapping:
                 node = parse(source) if raw.get("sourceType", "ATTRIBUTE") == "EXPRESSION" else Path(source)
             except UnsupportedMapping as e:
                 raise UnsupportedMapping(f"{e} (mapping to {destination})") from None
-            entries.append(Entry(destination, types[destination], compile_node(node), tuple(destination.split("."))))
+            entries.append(Entry(destination, types[destination], node, compile_node(node), compile_columns(node),
+                                 tuple(destination.split("."))))  # fmt: skip
         self.entries = tuple(entries)
 
     def __reduce__(self) -> tuple[type[LocalMapping], tuple[list[Mapping[str, Any]], dict[str, str]]]:
@@ -71,14 +134,9 @@ class LocalMapping:
         """The XDM record of one event; RecordError when AEP would fail it."""
         record: dict[str, Any] = {}
         for entry in self.entries:
-            try:
-                raw = entry.value(event)
-            except (TypeError, ValueError, ArithmeticError) as e:
-                raise RecordError(f"{entry.destination}: {e}") from None
-            if raw is None:
+            value = entry.record_value(event)
+            if value is None:
                 continue
-            # A string is taken as it is (most fields are strings); anything else converts as Data Prep converts it.
-            value = raw if entry.textual and type(raw) is str else convert(raw, entry.xdm_type, entry.destination)
             doc = record
             for part in entry.parents:
                 doc = doc.get(part) or doc.setdefault(part, {})
@@ -87,3 +145,38 @@ class LocalMapping:
             if required not in record:
                 raise RecordError(f"required XDM field {required} is not mapped or empty")
         return record
+
+    def columns(self, events: EventColumns) -> RecordColumns:
+        """The records of `events`, a column at a time; an entry that fails for some event is evaluated one event at a
+        time, so each refused event has the reason `record` would give it."""
+        values: dict[str, Sequence[Any]] = {}
+        refused: dict[int, str] = {}
+        for entry in self.entries:
+            try:
+                column = entry.record_values(events)
+            except (TypeError, ValueError, ArithmeticError):
+                column = _one_at_a_time(entry, events, refused)
+            earlier = values.get(entry.destination)
+            # A later entry for the same destination wins where it gives a value, as it does in `record`.
+            values[entry.destination] = column if earlier is None else [
+                now if now is not None else before for now, before in zip(column, earlier, strict=True)
+            ]  # fmt: skip
+        for required in REQUIRED:
+            given = values.get(required)
+            empty = range(events.count) if given is None else [i for i, value in enumerate(given) if value is None]
+            for row in empty:
+                refused.setdefault(row, f"required XDM field {required} is not mapped or empty")
+        return RecordColumns(values, refused)
+
+
+def _one_at_a_time(entry: Entry, events: EventColumns, refused: dict[int, str]) -> list[Any]:
+    """An entry's values event by event; the events it fails are refused (but for one refused already: an earlier
+    entry's reason is the one `record` gives)."""
+    out: list[Any] = []
+    for row, event in enumerate(events.rows()):
+        try:
+            out.append(entry.record_value(event))
+        except RecordError as e:
+            refused.setdefault(row, str(e))
+            out.append(None)
+    return out
