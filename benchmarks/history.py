@@ -33,7 +33,7 @@ from customerio_aep.history.batch_road import EVENTS_PER_CPU_SECOND, pipeline_se
 from customerio_aep.history.checkpoint import Checkpoint
 from customerio_aep.history.command import batch_road
 from customerio_aep.history.files import JSON, PARQUET
-from customerio_aep.history.pages import default_processes
+from customerio_aep.history.pages import DEFAULT_PROCESSES
 from customerio_aep.history.road import Road
 from customerio_aep.history.run import Backfill
 from customerio_aep.history.stream_road import DEFAULT_RATE, inlet_road
@@ -231,7 +231,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--deliveries", type=int, default=100_000)
     parser.add_argument("--page-latency", type=float, default=0.8, help="seconds an App API page takes (assumed)")
     parser.add_argument("--recipients", type=int, default=1_000_000)
-    parser.add_argument("--processes", type=int, default=default_processes())
+    parser.add_argument("--processes", type=int, default=DEFAULT_PROCESSES, help="page processes (1: in place)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
     batch = measure_road("batch", args.deliveries, args.page_latency, args.processes)

@@ -27,7 +27,7 @@ from customerio_aep.history.fidelity import FidelityError, FidelityGuard
 from customerio_aep.history.files import JSON, PARQUET, parquet_available
 from customerio_aep.history.listing import READERS
 from customerio_aep.history.local_mapping import LocalMapping, UnsupportedMapping, leaf_types
-from customerio_aep.history.pages import default_processes
+from customerio_aep.history.pages import DEFAULT_PROCESSES
 from customerio_aep.history.report import progress_line, render
 from customerio_aep.history.road import BackfillStopped, Road
 from customerio_aep.history.stream_road import DEFAULT_RATE, inlet_road, queue_road
@@ -81,8 +81,9 @@ def add_arguments(parser: argparse.ArgumentParser, positive: Callable[[str], flo
                         "limit when a page takes up to 1.2 s); a range is cut into as many time slices on its first "
                         "run")  # fmt: skip
     parser.add_argument("--processes", type=at_most(MOST_PROCESSES, "more than one a core only adds memory"),
-                        default=default_processes(),
-                        help="processes making events and records (default: one a core)")  # fmt: skip
+                        default=DEFAULT_PROCESSES,
+                        help="processes making events and records (default 1: this one, which keeps pace with three "
+                        "times the App API's limit)")  # fmt: skip
     parser.add_argument("--workspace", default="", help="a workspace of the stack's `workspaces`: its history (its "
                         "App API key, its own live-stream start, its name in the `workspace` field)")  # fmt: skip
     parser.add_argument("--apply", action="store_true", help="send (without it, only count and plan)")

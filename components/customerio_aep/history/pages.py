@@ -67,7 +67,7 @@ class PageResult:
     """Events that cannot be sent, by reason."""
     event_ids: list[str]
     events: list[dict[str, Any]]
-    """The events, when the road takes events (empty when they were mapped)."""
+    """The events and their ids, when the road takes events (empty when they were mapped)."""
     mapped: Mapped | None
 
 
@@ -102,11 +102,11 @@ def make_page(work: PageWork, source: Source, items: list[dict[str, Any]], windo
     events = converted.columns()
     pairs = Counter(zip(events.column("object_type"), events.column("metric"), strict=True))
     kinds = Counter({f"{object_type} {metric}": n for (object_type, metric), n in pairs.items()})
-    ids = list(events.column("event_id"))
     deliveries = len(items) if source == "messages" else 0
     if work.mapping is None:
+        ids = list(events.column("event_id"))
         return PageResult(deliveries, kinds, converted.skipped, ids, list(events.rows()), None)
-    return PageResult(deliveries, kinds, converted.skipped, ids, [], map_events(work.mapping, events))
+    return PageResult(deliveries, kinds, converted.skipped, [], [], map_events(work.mapping, events))
 
 
 @functools.lru_cache(maxsize=4)
@@ -181,6 +181,6 @@ class Pages:
         return done
 
 
-def default_processes() -> int:
-    """One page process a core this process may use."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+DEFAULT_PROCESSES = 1
+"""Pages are made in place by default: one core makes some 50,000 events a CPU second, three times what the App API's
+limit lists, and page processes add memory and their pickling's CPU (`python -m benchmarks.history --processes 2`)."""

@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 from customerio_aep.customerio.app_api import PAGE_LIMIT, SIX_MONTHS_SECONDS, AppApiReader
@@ -238,16 +239,16 @@ class Backfill:
 
     @staticmethod
     def _count(outcomes: list[tuple[str, str]], report: BackfillReport) -> None:
-        for _, outcome in outcomes:
+        for outcome, count in Counter(map(itemgetter(1), outcomes)).items():
             if outcome == SENT:
-                report.sent += 1
+                report.sent += count
             elif outcome == STAGED:
-                report.staged += 1
+                report.staged += count
             elif outcome == TAKEN:
-                report.already_sent += 1
+                report.already_sent += count
             elif outcome.startswith(REJECTED):
                 reason = outcome.removeprefix(REJECTED)
-                report.rejected[reason] = report.rejected.get(reason, 0) + 1
+                report.rejected[reason] = report.rejected.get(reason, 0) + count
 
 
 def _time_left(slices: list[Slice], tally: _Tally) -> float | None:

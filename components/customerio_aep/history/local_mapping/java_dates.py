@@ -6,7 +6,7 @@ import datetime as dt
 import functools
 import operator
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from customerio_aep.history.local_mapping.errors import UnsupportedMapping
@@ -34,9 +34,29 @@ def dformat(epoch_millis: Any, pattern: str) -> str:
     if type(epoch_millis) is int and 0 <= epoch_millis < _EXACT_MILLIS:  # what a timestamp * 1000 is: no datetime
         seconds, millis = divmod(epoch_millis, 1000)
         year, month, day, hour, minute, second = time.gmtime(seconds)[:6]
-        return printer((year, year % 100, month, day, hour, minute, second, f"{millis:03d}000000000000000"))
+        return printer((year, year % 100, month, day, hour, minute, second, _MICROS[millis]))
     moment = dt.datetime.fromtimestamp(float(epoch_millis) / 1000, tz=dt.UTC)
     return java_format(moment, pattern)
+
+
+def dformat_all(values: Iterable[Any], pattern: str) -> list[str | None]:
+    """`dformat(value, pattern)` of each value (None for None): the pattern read once."""
+    printer, since_epoch = _printer(pattern), time.gmtime
+    out: list[str | None] = []
+    for value in values:
+        if value is None:
+            out.append(None)
+        elif type(value) is int and 0 <= value < _EXACT_MILLIS:
+            seconds, millis = divmod(value, 1000)
+            year, month, day, hour, minute, second = since_epoch(seconds)[:6]
+            out.append(printer((year, year % 100, month, day, hour, minute, second, _MICROS[millis])))
+        else:
+            out.append(dformat(value, pattern))
+    return out
+
+
+_MICROS = [f"{millis:03d}000000000000000" for millis in range(1000)]
+"""A whole millisecond's fraction digits, as `_fields` gives them."""
 
 
 def _fields(year: int, month: int, day: int, hour: int, minute: int, second: int, micros: int) -> tuple[Any, ...]:
