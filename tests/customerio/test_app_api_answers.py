@@ -1,6 +1,6 @@
 """Property tests of what the App API may answer: any status and body gives a page or one clear `AppApiError` line
-(never another exception, never the key), and any delivery or activity, however malformed, gives events of the
-window or a count of what was skipped."""
+(never another exception, never the key) and the next page's cursor as decoding the page gives it, and any delivery or
+activity, however malformed, gives events of the window or a count of what was skipped."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from customerio_aep.customerio.app_api import AppApiError, AppApiReader, Page
+from customerio_aep.customerio.app_api import AppApiError, AppApiReader, Page, page_of
 from customerio_aep.customerio.events import METRICS_BY_OBJECT_TYPE
 from customerio_aep.customerio.history import (
     Conversion,
@@ -76,13 +76,15 @@ def test_any_answer_is_a_page_or_one_clear_line(cio: CustomerIoEmulator, body: A
     cio.faults.add(Fault("body", operation="appapi.messages", status=status, body=body))
     reader = AppApiReader(cio.base_url(), KEY, requests_per_second=1000.0, retry=FAST)
     try:
-        page = reader.messages(0, 1)
+        answer = reader.messages_answer(0, 1)
+        page = page_of(answer)
     except AppApiError as e:
         message = str(e)
         assert "\n" not in message and KEY not in message and message.startswith("GET /v1/messages: ")
         return
     assert isinstance(page, Page) and all(isinstance(item, dict) for item in page.items)
     assert page.next is None or (isinstance(page.next, str) and page.next)
+    assert answer.next == page.next  # the cursor read from the answer's end is the one decoding it gives
 
 
 @given(st.lists(deliveries, max_size=5), st.booleans())

@@ -104,17 +104,11 @@ class AppApiReader:
 
     def messages(self, start_ts: int, end_ts: int, cursor: str | None = None, limit: int = PAGE_LIMIT) -> Page:
         """Deliveries created in [start_ts, end_ts), a page at a time from `cursor`."""
-        query: dict[str, Any] = {"start_ts": start_ts, "end_ts": end_ts, "limit": min(limit, PAGE_LIMIT)}
-        if cursor:
-            query["start"] = cursor
-        return self._page("/v1/messages", "messages", query)
+        return page_of(self.messages_answer(start_ts, end_ts, cursor, limit))
 
     def activities(self, type_: str, name: str, cursor: str | None = None, limit: int = PAGE_LIMIT) -> Page:
         """People's activities of one type and name (the Activities API keeps 30 days), a page at a time."""
-        query: dict[str, Any] = {"type": type_, "name": name, "limit": min(limit, PAGE_LIMIT)}
-        if cursor:
-            query["start"] = cursor
-        return self._page("/v1/activities", "activities", query)
+        return page_of(self.activities_answer(type_, name, cursor, limit))
 
     def messages_answer(self, start_ts: int, end_ts: int, cursor: str | None = None, limit: int = PAGE_LIMIT) -> Answer:
         """`messages`, as the App API sent it."""
@@ -137,9 +131,6 @@ class AppApiReader:
             return Answer(content, found[0], path, key)
         # The cursor is elsewhere (or the answer is broken): decoded here, as a whole.
         return Answer(content, page_of(Answer(content, None, path, key)).next, path, key)
-
-    def _page(self, path: str, key: str, query: dict[str, Any]) -> Page:
-        return page_of(Answer(self._get(path, query), None, path, key))
 
     def _get(self, path: str, query: dict[str, Any]) -> bytes:
         def connection_error(e: Exception) -> Exception:
