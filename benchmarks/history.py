@@ -124,6 +124,8 @@ class _PeakMemory:
 
     def __init__(self, others: list[int]) -> None:
         self.others, self.peak_kb = set(others), 0
+        self.cpu_s = 0.0
+        """The sampling's own CPU, which is not the command's."""
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, name="peak-memory", daemon=True)
 
@@ -140,6 +142,7 @@ class _PeakMemory:
         while not self._stop.wait(0.05):
             pids = [me] + [c for c in _children(me) if c not in self.others]
             self.peak_kb = max(self.peak_kb, sum(_rss_kb(pid) for pid in pids))
+        self.cpu_s = time.thread_time()
 
 
 def _children(pid: int) -> list[int]:
@@ -196,7 +199,7 @@ def measure_road(road_name: str, deliveries: int, page_latency: float, processes
         "sizes": landed["sizes"],
         "pages": report.pages,
         "seconds": wall,
-        "cpu": own_after - own + children_after - children,
+        "cpu": own_after - own + children_after - children - memory.cpu_s,
         "cpu_pages": children_after - children,
         "peak_rss_mb": memory.peak_kb / 1024,
         "calls": calls["calls"],
