@@ -39,7 +39,6 @@ CAMPAIGN_FIELDS = (
     "trigger_event_id",
 )
 FAILURE_METRICS = frozenset({"bounced", "failed", "dropped", "undeliverable"})
-_NO_CAMPAIGN = (None,) * len(CAMPAIGN_FIELDS)
 
 
 _NOT_SENDABLE = "\0"
@@ -212,10 +211,11 @@ def subscription_events(
     elif needs_person and not person.get("id"):
         out.skipped["no person id (Profile needs one): an anonymous or deleted person"] += 1
     else:
-        email = person.get("email") or None
-        data = (None, person.get("id"), email, person.get("cio_id"), person.get("id"), *_NO_CAMPAIGN, None, email, None)
+        data: dict[str, str | None] = {f"identifiers.{name}": value for name, value in person.items()}
+        data |= {"customer_id": person.get("id"), "email_address": person.get("email")}
+        shared = out.share(tuple(data.get(name) for name in DATA_FIELDS))
         out.add(history_event_id(f"activity:{activity['id']}", metric, out.workspace), "customer", metric,
-                int(timestamp), out.share(data))  # fmt: skip
+                int(timestamp), shared)  # fmt: skip
 
 
 def _subscription_metric(activity: dict[str, Any]) -> str | None:
@@ -241,7 +241,7 @@ def _identifiers(delivery: dict[str, Any]) -> dict[str, str]:
 
 
 def _data(delivery: dict[str, Any], object_type: str, person: dict[str, str]) -> tuple[Any, ...]:
-    """The DATA_FIELDS a delivery's events share."""
+    """The DATA_FIELDS a delivery's events share, in their order (spelled out: this runs for every delivery)."""
     recipient = delivery["recipient"] if delivery.get("recipient") else None
     email = object_type == "email"
     return (

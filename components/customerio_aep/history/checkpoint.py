@@ -212,14 +212,22 @@ class Checkpoint:
     def done(self, event_ids: Iterable[str]) -> set[str]:
         """Which of these events an earlier run sent, refused for good, or staged in a batch."""
         ids = list(event_ids)
+        tables = ("events", "staged") if self._legacy else ("events",)
+        return set().union(*(self._held_in(table, ids) for table in tables))
+
+    def _held_in(self, table: str, event_ids: Sequence[str], outcome: str | None = None) -> set[str]:
+        """The events `table` holds of these (with `outcome`: those it holds with that outcome)."""
         found: set[str] = set()
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
+        also = "" if outcome is None else " AND outcome = ?"
+        for start in range(0, len(event_ids), 500):
+            chunk = list(event_ids[start : start + 500])
             marks = ",".join("?" * len(chunk))
             # Only placeholders are formatted into the statements; the ids are bound parameters.
-            for table in ("events", "staged") if self._legacy else ("events",):
-                rows = self._db.execute(f"SELECT event_id FROM {table} WHERE event_id IN ({marks})", chunk)  # noqa: S608
-                found.update(r[0] for r in rows)
+            rows = self._db.execute(
+                f"SELECT event_id FROM {table} WHERE event_id IN ({marks}){also}",  # noqa: S608
+                chunk if outcome is None else [*chunk, outcome],
+            )
+            found.update(r[0] for r in rows)
         return found
 
     def record(self, outcomes: Iterable[tuple[str, str]]) -> None:
@@ -261,7 +269,7 @@ class Checkpoint:
             ).rowcount
             taken: set[str] = set()
             if added < len(event_ids):
-                taken = set(event_ids) - self._with_outcome(event_ids, outcome)
+                taken = set(event_ids) - self._held_in("events", event_ids, outcome)
                 part = without(taken)
             if not added:
                 self._db.execute("DELETE FROM parts WHERE part = ?", (number,))
@@ -274,18 +282,6 @@ class Checkpoint:
             self._db.execute("UPDATE parts SET file = ?, records = ? WHERE part = ?", (file, added, number))
             self._db.execute("UPDATE batches SET records = records + ? WHERE seq = ?", (added, seq))
         return taken
-
-    def _with_outcome(self, event_ids: Sequence[str], outcome: str) -> set[str]:
-        found: set[str] = set()
-        for start in range(0, len(event_ids), 500):
-            chunk = event_ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            rows = self._db.execute(
-                f"SELECT event_id FROM events WHERE event_id IN ({marks}) AND outcome = ?",  # noqa: S608
-                [*chunk, outcome],
-            )
-            found.update(r[0] for r in rows)
-        return found
 
     def parts(self, seq: int) -> list[Part]:
         """A batch's parts in the order they were staged (the order of its files)."""

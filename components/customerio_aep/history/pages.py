@@ -15,7 +15,7 @@ from collections import Counter
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from customerio_aep.customerio.app_api import Answer, page_of
 from customerio_aep.customerio.event_columns import EventColumns
@@ -26,7 +26,6 @@ from customerio_aep.history.local_mapping import LocalMapping
 if TYPE_CHECKING:
     import pyarrow as pa
 
-Source = Literal["messages", "activities"]
 RANDOM_SAMPLE = 3
 """Events a page offers the fidelity guard at random, besides the first of each object type and metric."""
 
@@ -93,16 +92,17 @@ def map_events(mapping: LocalMapping, events: EventColumns, rng: random.Random |
     )  # fmt: skip
 
 
-def make_page(work: PageWork, source: Source, items: list[dict[str, Any]], window: Window) -> PageResult:
-    """One page's events (and records, for the batch road)."""
+def make_page(work: PageWork, answer: Answer, window: Window) -> PageResult:
+    """One App API answer's events (and records, for the batch road)."""
+    items = page_of(answer).items
     converted = Conversion(work.workspace)
-    convert = delivery_events if source == "messages" else subscription_events
+    convert = delivery_events if answer.key == "messages" else subscription_events
     for item in items:
         convert(item, window, work.wanted, work.needs_person, converted)
     events = converted.columns()
     pairs = Counter(zip(events.column("object_type"), events.column("metric"), strict=True))
     kinds = Counter({f"{object_type} {metric}": n for (object_type, metric), n in pairs.items()})
-    deliveries = len(items) if source == "messages" else 0
+    deliveries = len(items) if answer.key == "messages" else 0
     if work.mapping is None:
         ids = list(events.column("event_id"))
         return PageResult(deliveries, kinds, converted.skipped, ids, list(events.rows()), None)
@@ -136,11 +136,7 @@ def _end_with(parent: int) -> None:
 
 
 def _make(answer: Answer, window: Window) -> PageResult:
-    return make_page(_given["work"], _source(answer), page_of(answer).items, window)
-
-
-def _source(answer: Answer) -> Source:
-    return "messages" if answer.key == "messages" else "activities"
+    return make_page(_given["work"], answer, window)
 
 
 class Pages:
@@ -177,7 +173,7 @@ class Pages:
         if self._pool is not None:
             return self._pool.submit(_make, answer, window)
         done: Future[PageResult] = Future()
-        done.set_result(make_page(self.work, _source(answer), page_of(answer).items, window))
+        done.set_result(make_page(self.work, answer, window))
         return done
 
 

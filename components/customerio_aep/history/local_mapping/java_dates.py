@@ -24,35 +24,31 @@ float: the faster road gives what the exact one does."""
 
 def java_format(moment: dt.datetime, pattern: str) -> str:
     """`moment` (UTC) printed with a Java DateTimeFormatter pattern; UnsupportedMapping for a letter not handled."""
-    return _printer(pattern)(_fields(moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second,
-                                     moment.microsecond))  # fmt: skip
+    return _print_moment(_printer(pattern), moment)
 
 
 def dformat(epoch_millis: Any, pattern: str) -> str:
     """Data Prep's `dformat(millis, pattern)`."""
-    printer = _printer(pattern)
-    if type(epoch_millis) is int and 0 <= epoch_millis < _EXACT_MILLIS:  # what a timestamp * 1000 is: no datetime
-        seconds, millis = divmod(epoch_millis, 1000)
-        year, month, day, hour, minute, second = time.gmtime(seconds)[:6]
-        return printer((year, year % 100, month, day, hour, minute, second, _MICROS[millis]))
-    moment = dt.datetime.fromtimestamp(float(epoch_millis) / 1000, tz=dt.UTC)
-    return java_format(moment, pattern)
+    return _print(_printer(pattern), epoch_millis)
 
 
 def dformat_all(values: Iterable[Any], pattern: str) -> list[str | None]:
     """`dformat(value, pattern)` of each value (None for None): the pattern read once."""
-    printer, since_epoch = _printer(pattern), time.gmtime
-    out: list[str | None] = []
-    for value in values:
-        if value is None:
-            out.append(None)
-        elif type(value) is int and 0 <= value < _EXACT_MILLIS:
-            seconds, millis = divmod(value, 1000)
-            year, month, day, hour, minute, second = since_epoch(seconds)[:6]
-            out.append(printer((year, year % 100, month, day, hour, minute, second, _MICROS[millis])))
-        else:
-            out.append(dformat(value, pattern))
-    return out
+    printer = _printer(pattern)
+    return [None if value is None else _print(printer, value) for value in values]
+
+
+def _print(printer: Printer, epoch_millis: Any) -> str:
+    if type(epoch_millis) is int and 0 <= epoch_millis < _EXACT_MILLIS:  # what a timestamp * 1000 is: no datetime
+        seconds, millis = divmod(epoch_millis, 1000)
+        year, month, day, hour, minute, second = time.gmtime(seconds)[:6]
+        return printer((year, year % 100, month, day, hour, minute, second, _MICROS[millis]))
+    return _print_moment(printer, dt.datetime.fromtimestamp(float(epoch_millis) / 1000, tz=dt.UTC))
+
+
+def _print_moment(printer: Printer, moment: dt.datetime) -> str:
+    return printer(_fields(moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second,
+                           moment.microsecond))  # fmt: skip
 
 
 _MICROS = [f"{millis:03d}000000000000000" for millis in range(1000)]

@@ -4,7 +4,7 @@ event or a page of them as columns."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,16 +35,6 @@ class Entry:
     """The values for events as columns."""
     parts: tuple[str, ...]
     """The destination's path, split."""
-
-    @functools.cached_property
-    def parents(self) -> tuple[str, ...]:
-        """The objects the destination is in."""
-        return self.parts[:-1]
-
-    @functools.cached_property
-    def leaf(self) -> str:
-        """The destination's own name."""
-        return self.parts[-1]
 
     @functools.cached_property
     def textual(self) -> bool:
@@ -89,17 +79,7 @@ class RecordColumns:
 
     def record(self, row: int) -> dict[str, Any]:
         """One event's record, as `LocalMapping.record` gives it."""
-        record: dict[str, Any] = {}
-        for destination, column in self.values.items():
-            value = column[row]
-            if value is None:
-                continue
-            doc = record
-            *parents, leaf = destination.split(".")
-            for part in parents:
-                doc = doc.get(part) or doc.setdefault(part, {})
-            doc[leaf] = value
-        return record
+        return _nested((destination.split("."), column[row]) for destination, column in self.values.items())
 
 
 class LocalMapping:
@@ -132,15 +112,7 @@ class LocalMapping:
 
     def record(self, event: Mapping[str, Any]) -> dict[str, Any]:
         """The XDM record of one event; RecordError when AEP would fail it."""
-        record: dict[str, Any] = {}
-        for entry in self.entries:
-            value = entry.record_value(event)
-            if value is None:
-                continue
-            doc = record
-            for part in entry.parents:
-                doc = doc.get(part) or doc.setdefault(part, {})
-            doc[entry.leaf] = value
+        record = _nested((entry.parts, entry.record_value(event)) for entry in self.entries)
         for required in REQUIRED:
             if required not in record:
                 raise RecordError(f"required XDM field {required} is not mapped or empty")
@@ -180,3 +152,17 @@ def _one_at_a_time(entry: Entry, events: EventColumns, refused: dict[int, str]) 
             refused.setdefault(row, str(e))
             out.append(None)
     return out
+
+
+def _nested(fields: Iterable[tuple[Sequence[str], Any]]) -> dict[str, Any]:
+    """A record of (destination path split, value) pairs, the objects made as their fields need them; a None value is
+    no field (a later value for a destination replaces an earlier one)."""
+    record: dict[str, Any] = {}
+    for parts, value in fields:
+        if value is None:
+            continue
+        doc = record
+        for part in parts[:-1]:
+            doc = doc.get(part) or doc.setdefault(part, {})
+        doc[parts[-1]] = value
+    return record
