@@ -17,6 +17,20 @@ from tests.emulators.aep import AepEmulator
 ROOT = Path(__file__).resolve().parents[2]
 PROGRAMS = Path(__file__).resolve().parent / "programs"
 ENGINE_VENV = ROOT / ".tools" / "engine-venv"
+WHEELS = ROOT / ".tools" / "wheels"
+OFFLINE = {
+    "PIP_NO_INDEX": "1",
+    "PIP_FIND_LINKS": str(WHEELS),
+    "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+    "npm_config_cache": str(ROOT / ".tools" / "npm-cache"),
+    "npm_config_offline": "true",
+    "npm_config_audit": "false",
+    "npm_config_fund": "false",
+    "npm_config_update_notifier": "false",
+    "GOPROXY": "off",
+}
+"""What keeps the package managers the CLI starts (pip for the plugin, npm, go) on what scripts/setup --dev fetched:
+a test calls nothing but loopback."""
 SECRET_KEYS = ("aep:clientSecret", "customerio:appApiKey", "signingKey")
 _LEAVES_OUTPUTS = frozenset({"preview", "config", "version"})
 """CLI commands that never change a stack's outputs."""
@@ -118,6 +132,8 @@ class Stack:
             PULUMI_STACK=self.name,
             PULUMI_SKIP_UPDATE_CHECK="true",
             PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION="true",
+            **OFFLINE,
+            GOFLAGS=f"{env.get('GOFLAGS', '')} -mod=mod".strip(),  # `go mod tidy` and builds may fill in go.sum
         )
         env.pop("PULUMI_ACCESS_TOKEN", None)
         if Stack.secrets_provider is not None:
@@ -203,3 +219,23 @@ class Stack:
     def preview_ops(self) -> dict[str, str]:
         """`pulumi preview --json`: each planned step's op by resource name, e.g. {'cio-aep-schema': 'update'}."""
         return {s["urn"].rsplit("::", 1)[1]: s["op"] for s in self.preview_steps()}
+
+
+def plugin_copy(into: Path) -> Path:
+    """This checkout's provider plugin with the package's source, copied into `into` without any virtualenv (the Python
+    language host makes one, as for a user) and installable offline (`without_aws`). Returns the plugin's folder."""
+    for name in ("provider", "components"):
+        shutil.copytree(ROOT / name, into / name, ignore=shutil.ignore_patterns("venv", "__pycache__", "*.egg-info"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, into / name)
+    return without_aws(into / "provider")
+
+
+def without_aws(plugin: Path) -> Path:
+    """The plugin's requirements without pulumi-aws: with it, the CLI would fetch the AWS provider plugin, which this
+    machine cannot reach (the README says what that leaves unproven here)."""
+    requirements = plugin / "requirements.txt"
+    lines = requirements.read_text().splitlines()
+    assert "pulumi-aws==7.51.1" in lines and "..[aws]" in lines  # what a user's install gets
+    requirements.write_text("\n".join(line.replace("..[aws]", "..") for line in lines if "pulumi-aws" not in line))
+    return plugin

@@ -15,20 +15,14 @@ import tarfile
 from io import BytesIO
 from pathlib import Path
 
-from tests.engine.harness import ROOT, cli_bin
-
-WHEELS = ROOT / ".tools" / "wheels"
-
+from tests.engine.harness import OFFLINE, ROOT, cli_bin, without_aws
 
 def clean_copy(into: Path) -> Path:
     """This repository at HEAD, as `git archive` gives it: no venv, nothing a set-up made."""
     archive = subprocess.run(["git", "archive", "--format=tar", "HEAD"], cwd=ROOT, check=True, capture_output=True)
     with tarfile.open(fileobj=BytesIO(archive.stdout)) as tar:
         tar.extractall(into, filter="data")
-    requirements = into / "provider" / "requirements.txt"
-    lines = requirements.read_text().splitlines()
-    assert "pulumi-aws==7.51.1" in lines and "..[aws]" in lines  # what a user's install gets
-    requirements.write_text("\n".join(line.replace("..[aws]", "..") for line in lines if "pulumi-aws" not in line))
+    without_aws(into / "provider")
     return into
 
 
@@ -38,9 +32,7 @@ def get_schema(plugin: Path, home: Path) -> subprocess.CompletedProcess[str]:
         "PATH": f"{cli_bin()}{os.pathsep}{os.environ['PATH']}",
         "PULUMI_HOME": str(home),
         "PULUMI_SKIP_UPDATE_CHECK": "true",
-        "PIP_NO_INDEX": "1",
-        "PIP_FIND_LINKS": str(WHEELS),
-        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+        **OFFLINE,
     }
     return subprocess.run(
         ["pulumi", "package", "get-schema", str(plugin)],

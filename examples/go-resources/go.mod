@@ -1,11 +1,8 @@
-// The module the generated Go SDK is built in by the tests (tests/engine/test_package_sdks.py): its go.mod and
-// go.sum, with Pulumi's Go SDK at the version of the CLI. scripts/setup --dev downloads what it needs.
-module customerio-aep/sdk/go/customerioaep
+module customerio-aep-go-resources
 
 go 1.26.6
 
 require (
-	github.com/blang/semver v3.5.1+incompatible
 	github.com/pulumi/pulumi/sdk/v3 v3.260.0
 )
 
@@ -18,6 +15,7 @@ require (
 	github.com/apparentlymart/go-textseg/v13 v13.0.0 // indirect
 	github.com/apparentlymart/go-textseg/v15 v15.0.0 // indirect
 	github.com/aymanbagabas/go-osc52/v2 v2.0.1 // indirect
+	github.com/blang/semver v3.5.1+incompatible // indirect
 	github.com/cenkalti/backoff/v5 v5.0.3 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/charmbracelet/bubbles v1.0.0 // indirect
@@ -120,3 +118,4 @@ require (
 	gopkg.in/yaml.v3 v3.0.1 // indirect
 	lukechampine.com/frand v1.4.2 // indirect
 )
+

@@ -22,13 +22,17 @@ import (
 	"syscall"
 	"time"
 
+	codegen "github.com/pulumi/pulumi/pkg/v3/codegen/python"
+	"github.com/pulumi/pulumi/pkg/v3/codegen/schema"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
-	"github.com/pulumi/pulumi/sdk/v3/go/common/version"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 	"github.com/pulumi/pulumi/sdk/v3/python/toolchain"
 	"google.golang.org/grpc"
-	"google.golang.org/protobuf/types/known/emptypb"
+
+	"local/pulumi-cli/languagehosts/hostkit"
 )
+
+const name = "pulumi-language-python"
 
 // Exit code the exec script uses after it has already shown the user an actionable message.
 const bailExitCode = 32
@@ -52,46 +56,22 @@ print(json.dumps(found))
 `
 
 type host struct {
-	pulumirpc.UnimplementedLanguageRuntimeServer
-	engineAddress string
-	execScript    string
+	hostkit.Base
+	execScript string
 }
 
 func main() {
-	engineAddress := ""
-	for _, arg := range os.Args[1:] {
-		if !strings.HasPrefix(arg, "-") {
-			engineAddress = arg
-			break
-		}
-	}
 	self, err := os.Executable()
 	if err != nil {
-		fail(err)
+		hostkit.Exit(name, err)
 	}
 	execScript := filepath.Join(filepath.Dir(self), "pulumi-language-python-exec")
 	if _, err := os.Stat(execScript); err != nil {
-		fail(fmt.Errorf("%s is missing next to the language host; rerun scripts/setup", execScript))
+		hostkit.Exit(name, fmt.Errorf("%s is missing next to the language host; rerun scripts/setup", execScript))
 	}
-	h := &host{engineAddress: engineAddress, execScript: execScript}
-	handle, err := rpcutil.ServeWithOptions(rpcutil.ServeOptions{
-		Init: func(s *grpc.Server) error {
-			pulumirpc.RegisterLanguageRuntimeServer(s, h)
-			return nil
-		},
+	hostkit.Serve(name, func(engineAddress string) pulumirpc.LanguageRuntimeServer {
+		return &host{Base: hostkit.Base{EngineAddress: engineAddress}, execScript: execScript}
 	})
-	if err != nil {
-		fail(err)
-	}
-	fmt.Printf("%d\n", handle.Port)
-	if err := <-handle.Done; err != nil {
-		fail(err)
-	}
-}
-
-func fail(err error) {
-	fmt.Fprintf(os.Stderr, "pulumi-language-python: %v\n", err)
-	os.Exit(1)
 }
 
 // options reads the runtime options Pulumi's host reads: the virtualenv (relative to the root directory) and the
@@ -182,19 +162,6 @@ func environ(venv string, extra ...string) []string {
 			string(os.PathListSeparator)+os.Getenv("PATH"))
 	}
 	return append(env, extra...)
-}
-
-func (h *host) Handshake(
-	_ context.Context, req *pulumirpc.LanguageHandshakeRequest,
-) (*pulumirpc.LanguageHandshakeResponse, error) {
-	if req.EngineAddress != "" {
-		h.engineAddress = req.EngineAddress
-	}
-	return &pulumirpc.LanguageHandshakeResponse{}, nil
-}
-
-func (h *host) GetPluginInfo(context.Context, *emptypb.Empty) (*pulumirpc.PluginInfo, error) {
-	return &pulumirpc.PluginInfo{Version: version.Version}, nil
 }
 
 func (h *host) GetRequiredPlugins(
@@ -321,7 +288,7 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 	}
 	args := []string{"-u", h.execScript,
 		"--monitor", req.MonitorAddress,
-		"--engine", h.engineAddress,
+		"--engine", h.EngineAddress,
 		"--project", req.Project,
 		"--stack", req.Stack,
 		"--pwd", req.Pwd,
@@ -406,4 +373,50 @@ func (s streamTo) Write(b []byte) (int, error) {
 		return 0, err
 	}
 	return len(b), nil
+}
+
+// GeneratePackage writes a package's Python SDK with Pulumi's generator (`pulumi package gen-sdk --language python`).
+func (h *host) GeneratePackage(
+	_ context.Context, req *pulumirpc.GeneratePackageRequest,
+) (*pulumirpc.GeneratePackageResponse, error) {
+	return hostkit.GeneratePackage(req, func(pkg *schema.Package, loader schema.ReferenceLoader) (map[string][]byte, error) {
+		return codegen.GeneratePackage(name, pkg, req.ExtraFiles, loader)
+	})
+}
+
+// Link installs each generated SDK into the program's environment as its toolchain links a local package (pip: an
+// editable requirement in requirements.txt), as Pulumi's host does, and says how to import it.
+func (h *host) Link(ctx context.Context, req *pulumirpc.LinkRequest) (*pulumirpc.LinkResponse, error) {
+	opts, err := options(req.Info, false)
+	if err != nil {
+		return nil, err
+	}
+	linked, closeLoader, err := hostkit.LinkedPackages(ctx, req, "python", codegen.Importer)
+	if err != nil {
+		return nil, err
+	}
+	defer closeLoader()
+	packages := map[string]string{}
+	for _, dep := range req.Packages {
+		if dep.Package.Name == "pulumi" {
+			packages["pulumi"] = dep.Path
+		}
+	}
+	instructions := "You can import the SDK in your Python code with:\n\n"
+	for _, l := range linked {
+		importName, packageName := strings.ReplaceAll(l.Package.Name, "-", "_"), codegen.PyPack(l.Package.Namespace, l.Package.Name)
+		if info, ok := l.Package.Language["python"].(codegen.PackageInfo); ok && info.PackageName != "" {
+			importName, packageName = info.PackageName, info.PackageName
+		}
+		packages[packageName] = l.Path
+		instructions += fmt.Sprintf("  import %s as %s\n", packageName, importName)
+	}
+	tc, err := toolchain.ResolveToolchain(opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := tc.LinkPackages(ctx, packages); err != nil {
+		return nil, fmt.Errorf("linking packages: %w", err)
+	}
+	return &pulumirpc.LinkResponse{ImportInstructions: instructions}, nil
 }
