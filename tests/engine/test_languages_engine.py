@@ -1,8 +1,8 @@
-"""The package from TypeScript and Go through the real CLI, as a team adopts it: examples/typescript-* and
+"""The package from other languages through the real CLI, as a team adopts it: examples/typescript-* and
 examples/go-* take the plugin with `pulumi package add` (the SDK generated and linked by the language host with
 Pulumi's code generator), `pulumi install`, then run on Pulumi's own SDKs (@pulumi/pulumi from npm, the Go SDK) in
 our Node.js and Go language hosts against the emulator: the component's whole life, the resources one by one, and the
-one-line errors a user sees at preview.
+one-line errors a user sees at preview. A YAML and a Python program take the package the same way.
 
 Offline: the plugin's virtualenv from the wheels, npm from its cache and go from its module cache, which
 scripts/setup --dev filled (harness.OFFLINE)."""
@@ -34,12 +34,29 @@ def plugin(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return plugin_copy(tmp_path_factory.mktemp("plugin"))
 
 
-def program(example: str, tmp: Path, aep: AepEmulator, plugin: Path, config: dict[str, str]) -> Stack:
-    """The example as a team starts it: copied, the package added from the plugin's folder, a stack on the emulator."""
-    shutil.copytree(ROOT / "examples" / example, tmp / "program")
-    stack = Stack(tmp / "program")
+PYTHON_PROGRAM = """import pulumi
+import pulumi_customerio_aep as cio
+
+integration = cio.CustomerIoToAep("integration", ingress="direct", name_prefix="python", force_destroy=True)
+pulumi.export("webhookUrl", integration.webhook_url)
+pulumi.export("datasetId", integration.dataset_id)
+"""
+
+
+PYTHON_PROJECT = "name: python-sdk\nruntime:\n  name: python\n  options:\n    virtualenv: venv\n"
+
+
+def example(name: str, tmp: Path) -> Path:
+    """A copy of examples/<name>, as a team starts from it."""
+    return Path(shutil.copytree(ROOT / "examples" / name, tmp / "program"))
+
+
+def program(workdir: Path, aep: AepEmulator, plugin: Path, config: dict[str, str]) -> Stack:
+    """The program in workdir with the package added from the plugin's folder, and a stack on the emulator."""
+    stack = Stack(workdir)
     added = stack.run("package", "add", str(plugin))
     assert "Added package" in added.stdout + added.stderr
+    assert f"customerio-aep: {plugin}" in (workdir / "Pulumi.yaml").read_text()  # recorded for `pulumi install`
     settings = {f"customerio-aep:{key.split(':')[1]}": value for key, value in aep.stack_config().items()}
     stack.init({**settings, **config}, secret=("customerio-aep:clientSecret",))
     return stack
@@ -58,7 +75,7 @@ def refusal(stack: Stack) -> str:
 def test_a_program_makes_the_whole_integration_with_the_component_and_its_errors_are_one_line(
     language: str, aep: AepEmulator, plugin: Path, tmp_path: Path
 ) -> None:
-    stack = program(f"{language}-integration", tmp_path, aep, plugin, {"profile": "true"})
+    stack = program(example(f"{language}-integration", tmp_path), aep, plugin, {"profile": "true"})
     stack.run("install")
     stack.up()
     outputs = stack.outputs(show_secrets=True)
@@ -113,7 +130,7 @@ def test_a_program_makes_a_dataflow_onto_an_existing_dataset_with_the_resources_
     schema = configured(XdmSchemaProvider()).create({"title": "t", "description": "", "fields": DEFAULT_FIELDS}).outs
     dataset = configured(DatasetProvider()).create({"name": "existing", "schema_id": schema["schema_id"]}).outs
     config = {"schemaId": schema["schema_id"], "datasetId": dataset["dataset_id"]}
-    stack = program(f"{language}-resources", tmp_path, aep, plugin, config)
+    stack = program(example(f"{language}-resources", tmp_path), aep, plugin, config)
 
     stack.up()
     outputs = stack.outputs(show_secrets=True)
@@ -136,3 +153,22 @@ def test_a_program_makes_a_dataflow_onto_an_existing_dataset_with_the_resources_
 
     stack.destroy()
     assert not aep.flows and dataset["dataset_id"] in aep.datasets  # the dataset was not the program's
+
+
+def test_package_add_and_install_make_a_python_program_on_the_generated_sdk_run(
+    aep: AepEmulator, plugin: Path, tmp_path: Path
+) -> None:
+    workdir = tmp_path / "program"
+    workdir.mkdir()
+    (workdir / "Pulumi.yaml").write_text(PYTHON_PROJECT)
+    (workdir / "requirements.txt").write_text("pulumi==3.260.0\n")
+    (workdir / "__main__.py").write_text(PYTHON_PROGRAM)
+    stack = program(workdir, aep, plugin, {})
+    assert "sdks/customerio-aep" in (workdir / "requirements.txt").read_text()  # linked as Pulumi's host links it
+    stack.run("install")
+    stack.up()
+    outputs = stack.outputs(show_secrets=True)
+    assert requests.post(outputs["webhookUrl"], json=every_kind()[0], timeout=10).status_code == 200
+    assert len(aep.records[outputs["datasetId"]]) == 1
+    stack.destroy()
+    assert outputs["datasetId"] not in aep.datasets

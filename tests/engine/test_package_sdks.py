@@ -1,7 +1,6 @@
-"""The package's TypeScript and Go SDKs, generated from its schema by Pulumi's own code generators
-(scripts/pulumi-cli/gensdk: `pulumi package gen-sdk` would need the Node.js and Go language hosts, which cannot be
-built here), compile: the TypeScript SDK and a program using the component with `tsc` against @pulumi/pulumi from
-npm, the Go SDK and a program with `go build` against Pulumi's Go SDK. Offline: scripts/setup --dev fetched both."""
+"""`pulumi package gen-sdk` writes the package's TypeScript, Go and Python SDKs through the language hosts'
+GeneratePackage, with Pulumi's own code generators, and the Python SDK type-checks with a program using it.
+(The TypeScript and Go SDKs compile and run in tests/engine/test_languages_engine.py, the Python one runs there too.)"""
 
 from __future__ import annotations
 
@@ -11,70 +10,45 @@ from pathlib import Path
 
 from customerio_aep.package import package_version
 from customerio_aep.package.schema import schema
-from tests.engine.harness import ROOT
+from tests.engine.harness import OFFLINE, ROOT, cli_bin
 
-CHECK = ROOT / "scripts" / "sdk-check"
-TYPESCRIPT_PROGRAM = """import * as cio from "./index";
+PYTHON_PROGRAM = """import pulumi
+import pulumi_customerio_aep as cio
 
-const integration = new cio.CustomerIoToAep("cio", { ingress: "direct", namePrefix: "team", dataUsageLabels: ["I1"] });
-const dataset = new cio.aep.DatasetLabels("labels", { datasetId: integration.datasetId, labels: ["I2"] });
-export const webhookUrl = integration.webhookUrl;
-export const labels = dataset.allLabels;
-"""
-GO_PROGRAM = """package main
-
-import (
-\t"customerio-aep/sdk/go/customerioaep"
-\t"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-)
-
-func main() {
-\tpulumi.Run(func(ctx *pulumi.Context) error {
-\t\tintegration, err := customerioaep.NewCustomerIoToAep(ctx, "cio", &customerioaep.CustomerIoToAepArgs{
-\t\t\tIngress:    pulumi.StringPtr("direct"),
-\t\t\tNamePrefix: pulumi.StringPtr("team"),
-\t\t})
-\t\tif err != nil {
-\t\t\treturn err
-\t\t}
-\t\tctx.Export("webhookUrl", integration.WebhookUrl)
-\t\treturn nil
-\t})
-}
+integration = cio.CustomerIoToAep("cio", ingress="direct", name_prefix="team", data_usage_labels=["I1"])
+labels = cio.aep.DatasetLabels("labels", dataset_id=integration.dataset_id, labels=["I2"])
+webhook_url: pulumi.Output[str] = integration.webhook_url
+pulumi.export("labels", labels.all_labels)
 """
 
 
-def run(*args: str, cwd: Path, **env: str) -> None:
-    result = subprocess.run(args, cwd=cwd, env={**os.environ, **env}, capture_output=True, text=True, timeout=600,
-                            check=False)  # fmt: skip
+def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PATH": f"{cli_bin()}{os.pathsep}{os.environ['PATH']}", "PULUMI_HOME": str(cwd / "home"),
+           "PULUMI_SKIP_UPDATE_CHECK": "true", **OFFLINE}  # fmt: skip
+    result = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=600, check=False)
     assert result.returncode == 0, f"{' '.join(args)}:\n{result.stdout}\n{result.stderr}"
+    return result
 
 
-def generate(tmp: Path) -> Path:
-    (tmp / "schema.json").write_text(schema(package_version()))
-    offline = {"GOPROXY": "off", "GOFLAGS": "-mod=readonly"}
-    run("go", "build", "-o", str(tmp / "gensdk"), "./gensdk", cwd=ROOT / "scripts" / "pulumi-cli", **offline)
-    run(str(tmp / "gensdk"), str(tmp / "schema.json"), str(tmp / "sdk"), cwd=tmp)
-    return tmp / "sdk"
+def test_gen_sdk_writes_each_languages_sdk_and_the_python_one_type_checks(tmp_path: Path) -> None:
+    (tmp_path / "schema.json").write_text(schema(package_version()))
+    for language in ("nodejs", "go", "python"):
+        run("pulumi", "package", "gen-sdk", "schema.json", "--language", language, "--out", "sdk", cwd=tmp_path)
+    sdk = tmp_path / "sdk"
+    assert (sdk / "nodejs" / "customerIoToAep.ts").exists() and (sdk / "nodejs" / "aep" / "dataflow.ts").exists()
+    assert (sdk / "go" / "customerioaep" / "customerIoToAep.go").exists()
+    assert (sdk / "python" / "pulumi_customerio_aep" / "customer_io_to_aep.py").exists()
+
+    # The program is checked against the SDK's types; the SDK's own modules are Pulumi's generator's, not checked.
+    (tmp_path / "program.py").write_text(PYTHON_PROGRAM)
+    assert mypy(tmp_path, sdk).returncode == 0, mypy(tmp_path, sdk).stdout
+    (tmp_path / "program.py").write_text(PYTHON_PROGRAM.replace("name_prefix=", "name_prefx="))
+    misspelt = mypy(tmp_path, sdk)
+    assert misspelt.returncode != 0 and 'Unexpected keyword argument "name_prefx"' in misspelt.stdout
 
 
-def test_the_typescript_and_go_sdks_and_programs_using_them_compile(tmp_path: Path) -> None:
-    sdk = generate(tmp_path)
-
-    nodejs = sdk / "nodejs"
-    (nodejs / "node_modules").symlink_to(ROOT / ".tools" / "sdk-nodejs" / "node_modules")
-    (nodejs / "program.ts").write_text(TYPESCRIPT_PROGRAM)
-    tsconfig = (nodejs / "tsconfig.json").read_text()
-    (nodejs / "tsconfig.json").write_text(tsconfig.replace('"files": [', '"files": [\n        "program.ts",', 1))
-    run(str(nodejs / "node_modules" / ".bin" / "tsc"), "-p", ".", cwd=nodejs)
-    assert (nodejs / "bin" / "program.js").exists() and (nodejs / "bin" / "customerIoToAep.d.ts").exists()
-
-    module = sdk / "go" / "customerioaep"
-    for name in ("go.mod", "go.sum"):
-        (module / name).write_text((CHECK / "go" / name).read_text())
-    (module / "cmd").mkdir()
-    (module / "cmd" / "main.go").write_text(GO_PROGRAM)
-    offline = {"GOPROXY": "off", "GOFLAGS": "-mod=readonly"}
-    run("go", "vet", "./...", cwd=module, **offline)  # builds every package of the SDK, and checks them
-    run("go", "build", "-o", str(tmp_path / "program"), "./cmd", cwd=module, **offline)
-    assert (tmp_path / "program").exists()
+def mypy(cwd: Path, sdk: Path) -> subprocess.CompletedProcess[str]:
+    command = [str(ROOT / "venv" / "bin" / "mypy"), "--strict", "--no-incremental", "--follow-imports=silent",
+               "--ignore-missing-imports", "program.py"]  # fmt: skip
+    env = {**os.environ, "MYPYPATH": str(sdk / "python")}
+    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)

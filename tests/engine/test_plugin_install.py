@@ -15,7 +15,12 @@ import tarfile
 from io import BytesIO
 from pathlib import Path
 
-from tests.engine.harness import OFFLINE, ROOT, cli_bin, without_aws
+import requests
+
+from tests.emulators.aep import AepEmulator
+from tests.emulators.customerio.events import every_kind
+from tests.engine.harness import OFFLINE, ROOT, Stack, cli_bin, without_aws
+
 
 def clean_copy(into: Path) -> Path:
     """This repository at HEAD, as `git archive` gives it: no venv, nothing a set-up made."""
@@ -63,3 +68,21 @@ def test_a_clean_copy_makes_its_own_virtualenv_and_answers_get_schema(tmp_path: 
     assert again.returncode == 0 and json.loads(again.stdout) == schema
     assert "Requirement already satisfied: pulumi==3.260.0" in again.stderr  # the environment is reused
     assert python.resolve().stat().st_ino == made
+
+
+def test_a_yaml_program_of_a_clean_copy_runs_once_get_schema_made_the_plugins_environment(
+    aep: AepEmulator, tmp_path: Path
+) -> None:
+    """YAML's way: Pulumi's YAML host v1.25.0 has no Link, so `pulumi install` and `package add` stop at linking; the
+    `packages` entry the example carries and one get-schema are the whole set-up (docs/installation-configuration.md,
+    "Other languages")."""
+    copy = clean_copy(tmp_path / "copy")
+    assert get_schema(copy / "provider", tmp_path / "home").returncode == 0
+    stack = Stack(copy / "examples" / "yaml-integration")
+    settings = {f"customerio-aep:{key.split(':')[1]}": value for key, value in aep.stack_config().items()}
+    stack.init({**settings, "forceDestroy": "true"}, secret=("customerio-aep:clientSecret",))
+    stack.up()
+    outputs = stack.outputs(show_secrets=True)
+    assert requests.post(outputs["webhookUrl"], json=every_kind()[0], timeout=10).status_code == 200
+    assert len(aep.records[outputs["datasetId"]]) == 1
+    stack.destroy()
