@@ -15,14 +15,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 
-from customerio_aep.aep import DEFAULT_FIELDS
-from customerio_aep.aep.dataset import DatasetProvider
-from customerio_aep.aep.schema import XdmSchemaProvider
 from tests.emulators.aep import AepEmulator
-from tests.emulators.customerio.events import every_kind
 from tests.engine.harness import ROOT, Stack, plugin_copy
+from tests.engine.package_scenarios import (
+    component_life,
+    existing_dataset,
+    one_line_errors,
+    post_every_kind,
+    resources_life,
+)
 
 # A language's programs share a worker, and with it the plugin's virtualenv.
 LANGUAGES = [pytest.param(language, marks=pytest.mark.xdist_group(language)) for language in ("typescript", "go")]
@@ -62,97 +64,22 @@ def program(workdir: Path, aep: AepEmulator, plugin: Path, config: dict[str, str
     return stack
 
 
-def refusal(stack: Stack) -> str:
-    """`pulumi preview`'s output when it fails (it must); and the program itself printed no trace of its own."""
-    refused = stack.run("preview", check=False)
-    assert refused.returncode != 0
-    output = refused.stdout + refused.stderr
-    assert not any(trace in output for trace in ("    at ", "goroutine ", "unhandled exception", "Traceback")), output
-    return output
-
-
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_a_program_makes_the_whole_integration_with_the_component_and_its_errors_are_one_line(
     language: str, aep: AepEmulator, plugin: Path, tmp_path: Path
 ) -> None:
     stack = program(example(f"{language}-integration", tmp_path), aep, plugin, {"profile": "true"})
     stack.run("install")
-    stack.up()
-    outputs = stack.outputs(show_secrets=True)
-    dataset = outputs["datasetId"]
-    events = every_kind()
-    for event in events:
-        assert requests.post(outputs["webhookUrl"], json=event, timeout=10).status_code == 200
-    assert len(aep.records[dataset]) == len(events)
-    state, flow = stack.state_text(), aep.flows[outputs["flowId"]]
-    assert aep.client_secret not in state and flow["options"]["inletId"] not in state  # secrets only encrypted
-    assert stack.outputs()["webhookUrl"] == "[secret]"
-
-    mark = aep.mark()
-    assert set(stack.preview()) == {"same"} and aep.count(since=mark) == 0  # a no-op preview calls nothing
-    stack.refresh()
-    assert set(stack.preview()) == {"same"}
-
-    stack.set_config("namePrefix", "renamed")
-    assert set(stack.preview_ops().values()) <= {"same", "update"}
-    stack.up()
-    after = stack.outputs(show_secrets=True)
-    assert (after["datasetId"], after["webhookUrl"]) == (dataset, outputs["webhookUrl"])
-    assert aep.datasets[dataset]["name"] == "renamed Customer.io events"
-
-    # Each mistake is one line at preview naming the key, as in YAML and Python.
-    stack.run("config", "set", "--secret", "customerio-aep:clientSecret", "wrong")
-    stack.set_config("namePrefix", "other")  # a change: the preview checks the credential
-    said = refusal(stack)
-    assert "has a problem: customerio-aep:clientSecret: IMS refused the secret for customerio-aep:clientId" in said
-    stack.run("config", "set", "--secret", "customerio-aep:clientSecret", aep.client_secret)
-    stack.set_config("customerio-aep:sandbox", "nope")  # a bad setting
-    assert "problem: customerio-aep:sandbox: " in refusal(stack)
-    stack.set_config("customerio-aep:sandbox", "prod")
-    stack.set_config("profile", "false")  # a change AEP cannot make
-    assert "profile_enabled: a dataset enabled for Real-Time Customer Profile cannot leave it" in refusal(stack)
-    stack.set_config("profile", "true")
-    stack.set_config("namePrefix", "renamed")
-
-    refused = stack.run("destroy", "--yes", "--skip-preview", check=False)
-    assert refused.returncode != 0 and f"(id {dataset}) holds {len(events)} records" in refused.stdout
-    assert dataset in aep.datasets
-    stack.set_config("forceDestroy", "true")
-    stack.up()
-    stack.destroy()
-    assert dataset not in aep.datasets
+    component_life(stack, aep, before_destroy=lambda: one_line_errors(stack, aep))
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_a_program_makes_a_dataflow_onto_an_existing_dataset_with_the_resources_and_changes_it_in_place(
     language: str, aep: AepEmulator, configured: Callable[..., Any], plugin: Path, tmp_path: Path
 ) -> None:
-    schema = configured(XdmSchemaProvider()).create({"title": "t", "description": "", "fields": DEFAULT_FIELDS}).outs
-    dataset = configured(DatasetProvider()).create({"name": "existing", "schema_id": schema["schema_id"]}).outs
-    config = {"schemaId": schema["schema_id"], "datasetId": dataset["dataset_id"]}
+    config = existing_dataset(configured)
     stack = program(example(f"{language}-resources", tmp_path), aep, plugin, config)
-
-    stack.up()
-    outputs = stack.outputs(show_secrets=True)
-    events = every_kind()
-    for event in events:
-        assert requests.post(outputs["webhookUrl"], json=event, timeout=10).status_code == 200
-    assert len(aep.records[dataset["dataset_id"]]) == len(events)
-    assert aep.client_secret not in stack.state_text()
-
-    mark = aep.mark()
-    assert stack.preview() == {"same": 5} and aep.count(since=mark) == 0
-    stack.set_config("prefix", "renamed")
-    assert {k: v for k, v in stack.preview_ops().items() if v != "same"} == {
-        "source": "update", "target": "update", "flow": "update"
-    }  # fmt: skip
-    stack.up()
-    after = stack.outputs(show_secrets=True)
-    assert (after["flowId"], after["webhookUrl"]) == (outputs["flowId"], outputs["webhookUrl"])
-    assert aep.flows[after["flowId"]]["name"] == "renamed Customer.io dataflow"
-
-    stack.destroy()
-    assert not aep.flows and dataset["dataset_id"] in aep.datasets  # the dataset was not the program's
+    resources_life(stack, aep, config["datasetId"])
 
 
 def test_package_add_and_install_make_a_python_program_on_the_generated_sdk_run(
@@ -168,7 +95,7 @@ def test_package_add_and_install_make_a_python_program_on_the_generated_sdk_run(
     stack.run("install")
     stack.up()
     outputs = stack.outputs(show_secrets=True)
-    assert requests.post(outputs["webhookUrl"], json=every_kind()[0], timeout=10).status_code == 200
-    assert len(aep.records[outputs["datasetId"]]) == 1
+    posted = post_every_kind(outputs["webhookUrl"])
+    assert len(aep.records[outputs["datasetId"]]) == posted
     stack.destroy()
     assert outputs["datasetId"] not in aep.datasets

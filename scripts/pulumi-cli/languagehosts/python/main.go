@@ -2,11 +2,13 @@
 //
 // Pulumi's own host lives in the Go module github.com/pulumi/pulumi/sdk/python/cmd/pulumi-language-python/v3,
 // which is untagged and not served by the Go module proxy, so it cannot be built offline. This host speaks
-// the same LanguageRuntime gRPC contract for what `pulumi up/preview/refresh/destroy` need: it resolves the
-// project's virtualenv from the runtime options, reports the Pulumi packages installed in it (as Pulumi's host
-// does, so plugin acquisition behaves the same) and runs the program through `pulumi-language-python-exec`,
-// the script shipped in the Pulumi SDK module, placed next to this binary by scripts/setup. It also runs plugins
-// written in Python (`runtime: python` in PulumiPlugin.yaml), as Pulumi's host does: RunPlugin.
+// the same LanguageRuntime gRPC contract for what a program's and a plugin's life needs, as Pulumi's does it: it
+// resolves the project's virtualenv from the runtime options, reports the Pulumi packages installed in it (so plugin
+// acquisition behaves the same), runs the program through `pulumi-language-python-exec` (the script shipped in the
+// Pulumi SDK module, placed next to this binary by scripts/setup), makes a program's or a plugin's virtualenv with
+// Pulumi's own toolchain code (InstallDependencies), runs plugins written in Python (RunPlugin), and generates and
+// links SDKs with Pulumi's Python code generator (`pulumi package gen-sdk`, `pulumi package add`). Left out: About,
+// GetProgramDependencies, the debugger, program generation and Pack.
 package main
 
 import (
