@@ -104,7 +104,9 @@ func pluginOf(m module) *pulumirpc.PackageDependency {
 		return nil
 	}
 	candidates := []string{filepath.Join(m.Dir, "pulumi-plugin.json"), filepath.Join(m.Dir, "go", "pulumi-plugin.json")}
-	for _, pattern := range []string{filepath.Join(m.Dir, "go", "*", "pulumi-plugin.json"), filepath.Join(m.Dir, "*", "pulumi-plugin.json")} {
+	for _, pattern := range []string{
+		filepath.Join(m.Dir, "go", "*", "pulumi-plugin.json"), filepath.Join(m.Dir, "*", "pulumi-plugin.json"),
+	} {
 		found, _ := filepath.Glob(pattern)
 		candidates = append(candidates, found...)
 	}
@@ -308,7 +310,7 @@ func (h *host) GeneratePackage(
 	if len(req.ExtraFiles) > 0 {
 		return nil, errors.New("overlays are not supported for Go")
 	}
-	return hostkit.GeneratePackage(req, func(pkg *schema.Package, _ schema.ReferenceLoader) (map[string][]byte, error) {
+	return hostkit.GeneratePackage(req, func(pkg *schema.Package, _ schema.ReferenceLoader) (hostkit.Files, error) {
 		return codegen.GeneratePackage(name, pkg, req.LocalDependencies)
 	})
 }
@@ -316,16 +318,14 @@ func (h *host) GeneratePackage(
 // Link points the program's go.mod at each generated SDK with a replace directive, as Pulumi's host does, and says
 // how to import it; the program's next `pulumi install` (go mod tidy) requires it.
 func (h *host) Link(ctx context.Context, req *pulumirpc.LinkRequest) (*pulumirpc.LinkResponse, error) {
-	linked, closeLoader, err := hostkit.LinkedPackages(ctx, req, "go", codegen.Importer)
+	linked, pulumiSDK, closeLoader, err := hostkit.LinkedPackages(ctx, req, "go", codegen.Importer)
 	if err != nil {
 		return nil, err
 	}
 	defer closeLoader()
 	replacements := map[string]string{}
-	for _, dep := range req.Packages {
-		if dep.Package.Name == "pulumi" {
-			replacements["github.com/pulumi/pulumi/sdk/v3"] = dep.Path
-		}
+	if pulumiSDK != "" {
+		replacements["github.com/pulumi/pulumi/sdk/v3"] = pulumiSDK
 	}
 	instructions := "You can import the SDK in your Go code with:\n\n  import (\n"
 	for _, l := range linked {

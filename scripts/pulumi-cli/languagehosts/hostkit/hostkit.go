@@ -77,12 +77,17 @@ func (b *Base) GetPluginInfo(context.Context, *emptypb.Empty) (*pulumirpc.Plugin
 	return &pulumirpc.PluginInfo{Version: version.Version}, nil
 }
 
+// Files are a generator's output: each file's path in the SDK and its content.
+type Files = map[string][]byte
+
 // Generator is a code generator of Pulumi's pkg module, given the bound package and the engine's schema loader.
-type Generator func(pkg *schema.Package, loader schema.ReferenceLoader) (map[string][]byte, error)
+type Generator func(pkg *schema.Package, loader schema.ReferenceLoader) (Files, error)
 
 // GeneratePackage binds the request's schema with the engine's loader, runs the generator and writes its files into
 // the request's directory; a schema with errors is answered with its diagnostics, as Pulumi's hosts answer it.
-func GeneratePackage(req *pulumirpc.GeneratePackageRequest, generate Generator) (*pulumirpc.GeneratePackageResponse, error) {
+func GeneratePackage(
+	req *pulumirpc.GeneratePackageRequest, generate Generator,
+) (*pulumirpc.GeneratePackageResponse, error) {
 	client, err := schema.NewLoaderClient(req.LoaderTarget)
 	if err != nil {
 		return nil, err
@@ -124,17 +129,19 @@ type Linked struct {
 }
 
 // LinkedPackages loads the definition of each package of a Link request through the engine's loader, with the
-// language's facts (its importer) read from the schema. Pulumi's own SDK (name "pulumi") is left to the caller.
+// language's facts (its importer) read from the schema; and the path of Pulumi's own SDK when the request links one
+// (the package "pulumi", a local build of the SDK).
 func LinkedPackages(
 	ctx context.Context, req *pulumirpc.LinkRequest, language string, importer schema.Language,
-) (linked []Linked, closeLoader func(), err error) {
+) (linked []Linked, pulumiSDK string, closeLoader func(), err error) {
 	client, err := schema.NewLoaderClient(req.LoaderTarget)
 	if err != nil {
-		return nil, nil, err
+		return nil, "", nil, err
 	}
 	loader := schema.NewCachedLoader(client)
 	for _, dep := range req.Packages {
 		if dep.Package.Name == "pulumi" {
+			pulumiSDK = dep.Path
 			continue
 		}
 		descriptor := &schema.PackageDescriptor{Name: dep.Package.Name, DownloadURL: dep.Package.Server}
@@ -150,7 +157,7 @@ func LinkedPackages(
 		ref, err := schema.LoadPackageReferenceV2(ctx, loader, descriptor)
 		if err != nil {
 			client.Close()
-			return nil, nil, err
+			return nil, "", nil, err
 		}
 		pkg, err := ref.Definition()
 		if err == nil {
@@ -158,9 +165,9 @@ func LinkedPackages(
 		}
 		if err != nil {
 			client.Close()
-			return nil, nil, err
+			return nil, "", nil, err
 		}
 		linked = append(linked, Linked{Package: pkg, Path: dep.Path})
 	}
-	return linked, func() { client.Close() }, nil
+	return linked, pulumiSDK, func() { client.Close() }, nil
 }

@@ -379,7 +379,7 @@ func (h *host) GetProgramDependencies(
 func (h *host) GeneratePackage(
 	_ context.Context, req *pulumirpc.GeneratePackageRequest,
 ) (*pulumirpc.GeneratePackageResponse, error) {
-	return hostkit.GeneratePackage(req, func(pkg *schema.Package, loader schema.ReferenceLoader) (map[string][]byte, error) {
+	return hostkit.GeneratePackage(req, func(pkg *schema.Package, loader schema.ReferenceLoader) (hostkit.Files, error) {
 		return codegen.GeneratePackage(name, pkg, req.ExtraFiles, req.LocalDependencies, req.Local, loader)
 	})
 }
@@ -395,7 +395,8 @@ func (h *host) Link(ctx context.Context, req *pulumirpc.LinkRequest) (*pulumirpc
 	if err != nil {
 		return nil, err
 	}
-	linked, closeLoader, err := hostkit.LinkedPackages(ctx, req, "nodejs", codegen.Importer)
+	// Pulumi's Node.js host links no local build of @pulumi/pulumi either.
+	linked, _, closeLoader, err := hostkit.LinkedPackages(ctx, req, "nodejs", codegen.Importer)
 	if err != nil {
 		return nil, err
 	}

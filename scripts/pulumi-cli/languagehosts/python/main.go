@@ -325,7 +325,9 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 
 // RunPlugin runs a plugin written in Python (a folder with PulumiPlugin.yaml and __main__.py) in its virtualenv,
 // streaming its output to the engine, which reads the port a provider prints first.
-func (h *host) RunPlugin(req *pulumirpc.RunPluginRequest, server grpc.ServerStreamingServer[pulumirpc.RunPluginResponse]) error {
+func (h *host) RunPlugin(
+	req *pulumirpc.RunPluginRequest, server grpc.ServerStreamingServer[pulumirpc.RunPluginResponse],
+) error {
 	bin, venv, err := python(req.Info, true)
 	if err != nil {
 		return err
@@ -381,7 +383,7 @@ func (s streamTo) Write(b []byte) (int, error) {
 func (h *host) GeneratePackage(
 	_ context.Context, req *pulumirpc.GeneratePackageRequest,
 ) (*pulumirpc.GeneratePackageResponse, error) {
-	return hostkit.GeneratePackage(req, func(pkg *schema.Package, loader schema.ReferenceLoader) (map[string][]byte, error) {
+	return hostkit.GeneratePackage(req, func(pkg *schema.Package, loader schema.ReferenceLoader) (hostkit.Files, error) {
 		return codegen.GeneratePackage(name, pkg, req.ExtraFiles, loader)
 	})
 }
@@ -393,20 +395,19 @@ func (h *host) Link(ctx context.Context, req *pulumirpc.LinkRequest) (*pulumirpc
 	if err != nil {
 		return nil, err
 	}
-	linked, closeLoader, err := hostkit.LinkedPackages(ctx, req, "python", codegen.Importer)
+	linked, pulumiSDK, closeLoader, err := hostkit.LinkedPackages(ctx, req, "python", codegen.Importer)
 	if err != nil {
 		return nil, err
 	}
 	defer closeLoader()
 	packages := map[string]string{}
-	for _, dep := range req.Packages {
-		if dep.Package.Name == "pulumi" {
-			packages["pulumi"] = dep.Path
-		}
+	if pulumiSDK != "" {
+		packages["pulumi"] = pulumiSDK
 	}
 	instructions := "You can import the SDK in your Python code with:\n\n"
 	for _, l := range linked {
-		importName, packageName := strings.ReplaceAll(l.Package.Name, "-", "_"), codegen.PyPack(l.Package.Namespace, l.Package.Name)
+		importName := strings.ReplaceAll(l.Package.Name, "-", "_")
+		packageName := codegen.PyPack(l.Package.Namespace, l.Package.Name)
 		if info, ok := l.Package.Language["python"].(codegen.PackageInfo); ok && info.PackageName != "" {
 			importName, packageName = info.PackageName, info.PackageName
 		}
