@@ -20,6 +20,11 @@ TRACES = ("    at ", "goroutine ", "unhandled exception", "Traceback")
 """What a program prints of its own when it fails (a stack trace): a user sees the provider's line only."""
 
 
+def provider_settings(aep: AepEmulator) -> dict[str, str]:
+    """The package provider's settings (`customerio-aep:*`) that point it at the emulator."""
+    return {f"customerio-aep:{key.split(':')[1]}": value for key, value in aep.stack_config().items()}
+
+
 def post_every_kind(webhook_url: str) -> int:
     """Post an event of every kind as Customer.io does; how many were posted."""
     events = every_kind()

@@ -23,6 +23,7 @@ from tests.engine.package_scenarios import (
     existing_dataset,
     one_line_errors,
     post_every_kind,
+    provider_settings,
     resources_life,
 )
 
@@ -59,7 +60,7 @@ def program(workdir: Path, aep: AepEmulator, plugin: Path, config: dict[str, str
     added = stack.run("package", "add", str(plugin))
     assert "Added package" in added.stdout + added.stderr
     assert f"customerio-aep: {plugin}" in (workdir / "Pulumi.yaml").read_text()  # recorded for `pulumi install`
-    settings = {f"customerio-aep:{key.split(':')[1]}": value for key, value in aep.stack_config().items()}
+    settings = provider_settings(aep)
     stack.init({**settings, **config}, secret=("customerio-aep:clientSecret",))
     return stack
 

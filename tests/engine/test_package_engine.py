@@ -14,7 +14,13 @@ import pytest
 
 from tests.emulators.aep import AepEmulator
 from tests.engine.harness import ENGINE_VENV, PROGRAMS, ROOT, Stack
-from tests.engine.package_scenarios import component_life, existing_dataset, one_line_errors, resources_life
+from tests.engine.package_scenarios import (
+    component_life,
+    existing_dataset,
+    one_line_errors,
+    provider_settings,
+    resources_life,
+)
 
 EXAMPLES = ROOT / "examples"
 
@@ -32,7 +38,7 @@ def yaml_program(example: str, tmp: Path, aep: AepEmulator, config: dict[str, st
     program = tmp / "program" / "Pulumi.yaml"
     program.write_text(program.read_text().replace("customerio-aep: ../../provider", "customerio-aep: ../provider"))
     stack = Stack(tmp / "program")
-    settings = {f"customerio-aep:{key.split(':')[1]}": value for key, value in aep.stack_config().items()}
+    settings = provider_settings(aep)
     stack.init({**settings, **config}, secret=("customerio-aep:clientSecret", "clientSecret"))
     return stack
 

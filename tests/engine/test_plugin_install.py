@@ -20,6 +20,7 @@ import requests
 from tests.emulators.aep import AepEmulator
 from tests.emulators.customerio.events import every_kind
 from tests.engine.harness import OFFLINE, ROOT, Stack, cli_bin, without_aws
+from tests.engine.package_scenarios import provider_settings
 
 
 def clean_copy(into: Path) -> Path:
@@ -79,7 +80,7 @@ def test_a_yaml_program_of_a_clean_copy_runs_once_get_schema_made_the_plugins_en
     copy = clean_copy(tmp_path / "copy")
     assert get_schema(copy / "provider", tmp_path / "home").returncode == 0
     stack = Stack(copy / "examples" / "yaml-integration")
-    settings = {f"customerio-aep:{key.split(':')[1]}": value for key, value in aep.stack_config().items()}
+    settings = provider_settings(aep)
     stack.init({**settings, "forceDestroy": "true"}, secret=("customerio-aep:clientSecret",))
     stack.up()
     outputs = stack.outputs(show_secrets=True)
