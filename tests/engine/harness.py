@@ -36,6 +36,20 @@ _LEAVES_OUTPUTS = frozenset({"preview", "config", "version"})
 """CLI commands that never change a stack's outputs."""
 
 
+def cli_env(home: Path) -> dict[str, str]:
+    """This environment with the CLI scripts/setup built first on PATH, its own Pulumi home, no update check, and the
+    package managers it starts kept offline (OFFLINE)."""
+    env = dict(os.environ)
+    env.update(
+        PATH=f"{cli_bin()}{os.pathsep}{env.get('PATH', '')}",
+        PULUMI_HOME=str(home),
+        PULUMI_SKIP_UPDATE_CHECK="true",
+        **OFFLINE,
+        GOFLAGS=f"{env.get('GOFLAGS', '')} -mod=mod".strip(),  # `go mod tidy` and builds may fill in go.sum
+    )
+    return env
+
+
 def cli_bin() -> Path:
     """The directory holding `pulumi` and its Python plugins, as scripts/setup chose it."""
     marker = ROOT / ".tools" / "pulumi-bin"
@@ -121,19 +135,14 @@ class Stack:
 
     def env(self) -> dict[str, str]:
         """The CLI's environment: local state, no prompts, no plugin downloads."""
-        env = dict(os.environ)
+        env = cli_env(self.workdir.parent / "home")
         env.update(
-            PATH=f"{cli_bin()}{os.pathsep}{env.get('PATH', '')}",
-            PULUMI_HOME=str(self.workdir.parent / "home"),
             PULUMI_BACKEND_URL=f"file://{self.workdir.parent / 'state'}",
             PULUMI_CONFIG_PASSPHRASE="",
             # The stack by name, not by the selection the Pulumi home keeps for the project's path: a copy in another
             # directory is the same stack without a `stack select` (a CLI start).
             PULUMI_STACK=self.name,
-            PULUMI_SKIP_UPDATE_CHECK="true",
             PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION="true",
-            **OFFLINE,
-            GOFLAGS=f"{env.get('GOFLAGS', '')} -mod=mod".strip(),  # `go mod tidy` and builds may fill in go.sum
         )
         env.pop("PULUMI_ACCESS_TOKEN", None)
         if Stack.secrets_provider is not None:

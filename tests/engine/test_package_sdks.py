@@ -10,7 +10,7 @@ from pathlib import Path
 
 from customerio_aep.package import package_version
 from customerio_aep.package.schema import schema
-from tests.engine.harness import OFFLINE, ROOT, cli_bin
+from tests.engine.harness import ROOT, cli_env
 
 PYTHON_PROGRAM = """import pulumi
 import pulumi_customerio_aep as cio
@@ -23,9 +23,8 @@ pulumi.export("labels", labels.all_labels)
 
 
 def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PATH": f"{cli_bin()}{os.pathsep}{os.environ['PATH']}", "PULUMI_HOME": str(cwd / "home"),
-           "PULUMI_SKIP_UPDATE_CHECK": "true", **OFFLINE}  # fmt: skip
-    result = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=600, check=False)
+    result = subprocess.run(args, cwd=cwd, env=cli_env(cwd / "home"), capture_output=True, text=True, timeout=600,
+                            check=False)  # fmt: skip
     assert result.returncode == 0, f"{' '.join(args)}:\n{result.stdout}\n{result.stderr}"
     return result
 

@@ -9,7 +9,6 @@ plugin, which this machine cannot reach, so the copy here leaves the aws extra o
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import tarfile
 from io import BytesIO
@@ -19,7 +18,7 @@ import requests
 
 from tests.emulators.aep import AepEmulator
 from tests.emulators.customerio.events import every_kind
-from tests.engine.harness import OFFLINE, ROOT, Stack, cli_bin, without_aws
+from tests.engine.harness import ROOT, Stack, cli_env, without_aws
 from tests.engine.package_scenarios import provider_settings
 
 
@@ -33,16 +32,9 @@ def clean_copy(into: Path) -> Path:
 
 
 def get_schema(plugin: Path, home: Path) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "PATH": f"{cli_bin()}{os.pathsep}{os.environ['PATH']}",
-        "PULUMI_HOME": str(home),
-        "PULUMI_SKIP_UPDATE_CHECK": "true",
-        **OFFLINE,
-    }
     return subprocess.run(
         ["pulumi", "package", "get-schema", str(plugin)],
-        env=env,
+        env=cli_env(home),
         capture_output=True,
         text=True,
         timeout=300,

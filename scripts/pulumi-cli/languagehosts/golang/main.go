@@ -131,16 +131,7 @@ func pluginOf(m module) *pulumirpc.PackageDependency {
 		if _, err := semver.ParseTolerant(version); err != nil {
 			return nil
 		}
-		if !strings.HasPrefix(version, "v") {
-			version = "v" + version
-		}
-		dependency := &pulumirpc.PackageDependency{
-			Name: pluginName, Kind: "resource", Version: version, Server: manifest.Server,
-		}
-		if p := manifest.Parameterization; p != nil {
-			dependency.Parameterization = &pulumirpc.PackageParameterization{Name: p.Name, Version: p.Version, Value: p.Value}
-		}
-		return dependency
+		return hostkit.Dependency(pluginName, version, manifest.Server, manifest.Parameterization)
 	}
 	return nil
 }
@@ -318,11 +309,10 @@ func (h *host) GeneratePackage(
 // Link points the program's go.mod at each generated SDK with a replace directive, as Pulumi's host does, and says
 // how to import it; the program's next `pulumi install` (go mod tidy) requires it.
 func (h *host) Link(ctx context.Context, req *pulumirpc.LinkRequest) (*pulumirpc.LinkResponse, error) {
-	linked, pulumiSDK, closeLoader, err := hostkit.LinkedPackages(ctx, req, "go", codegen.Importer)
+	linked, pulumiSDK, err := hostkit.LinkedPackages(ctx, req, "go", codegen.Importer)
 	if err != nil {
 		return nil, err
 	}
-	defer closeLoader()
 	replacements := map[string]string{}
 	if pulumiSDK != "" {
 		replacements["github.com/pulumi/pulumi/sdk/v3"] = pulumiSDK

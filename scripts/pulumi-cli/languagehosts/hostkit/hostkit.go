@@ -133,11 +133,12 @@ type Linked struct {
 // (the package "pulumi", a local build of the SDK).
 func LinkedPackages(
 	ctx context.Context, req *pulumirpc.LinkRequest, language string, importer schema.Language,
-) (linked []Linked, pulumiSDK string, closeLoader func(), err error) {
+) (linked []Linked, pulumiSDK string, err error) {
 	client, err := schema.NewLoaderClient(req.LoaderTarget)
 	if err != nil {
-		return nil, "", nil, err
+		return nil, "", err
 	}
+	defer client.Close()
 	loader := schema.NewCachedLoader(client)
 	for _, dep := range req.Packages {
 		if dep.Package.Name == "pulumi" {
@@ -156,18 +157,31 @@ func LinkedPackages(
 		}
 		ref, err := schema.LoadPackageReferenceV2(ctx, loader, descriptor)
 		if err != nil {
-			client.Close()
-			return nil, "", nil, err
+			return nil, "", err
 		}
-		pkg, err := ref.Definition()
+		pkg, err := ref.Definition() // bound whole: nothing of it is loaded later
 		if err == nil {
 			err = pkg.ImportLanguages(map[string]schema.Language{language: importer})
 		}
 		if err != nil {
-			client.Close()
-			return nil, "", nil, err
+			return nil, "", err
 		}
 		linked = append(linked, Linked{Package: pkg, Path: dep.Path})
 	}
-	return linked, pulumiSDK, func() { client.Close() }, nil
+	return linked, pulumiSDK, nil
+}
+
+// Dependency is a resource plugin a program needs, named and versioned as Pulumi's hosts report it: the version with
+// a leading v.
+func Dependency(
+	name, version, server string, parameterization *plugin.PulumiParameterizationJSON,
+) *pulumirpc.PackageDependency {
+	if version != "" && !strings.HasPrefix(version, "v") {
+		version = "v" + version
+	}
+	dependency := &pulumirpc.PackageDependency{Name: name, Kind: "resource", Version: version, Server: server}
+	if p := parameterization; p != nil {
+		dependency.Parameterization = &pulumirpc.PackageParameterization{Name: p.Name, Version: p.Version, Value: p.Value}
+	}
+	return dependency
 }

@@ -197,16 +197,7 @@ func pluginOf(path string) (*pulumirpc.PackageDependency, error) {
 	if version == "" {
 		return nil, fmt.Errorf("%s: no version", path)
 	}
-	if !strings.HasPrefix(version, "v") {
-		version = "v" + version
-	}
-	dependency := &pulumirpc.PackageDependency{
-		Name: pluginName, Kind: "resource", Version: version, Server: info.Pulumi.Server,
-	}
-	if p := info.Pulumi.Parameterization; p != nil {
-		dependency.Parameterization = &pulumirpc.PackageParameterization{Name: p.Name, Version: p.Version, Value: p.Value}
-	}
-	return dependency, nil
+	return hostkit.Dependency(pluginName, version, info.Pulumi.Server, info.Pulumi.Parameterization), nil
 }
 
 // Run runs the program with node and the `run` entry point of the program's @pulumi/pulumi.
@@ -396,11 +387,10 @@ func (h *host) Link(ctx context.Context, req *pulumirpc.LinkRequest) (*pulumirpc
 		return nil, err
 	}
 	// Pulumi's Node.js host links no local build of @pulumi/pulumi either.
-	linked, _, closeLoader, err := hostkit.LinkedPackages(ctx, req, "nodejs", codegen.Importer)
+	linked, _, err := hostkit.LinkedPackages(ctx, req, "nodejs", codegen.Importer)
 	if err != nil {
 		return nil, err
 	}
-	defer closeLoader()
 	typescript := opts.typescript || opts.tsconfig != ""
 	if _, err := fsutil.Searchup(req.Info.ProgramDirectory, "tsconfig.json"); err == nil {
 		typescript = true

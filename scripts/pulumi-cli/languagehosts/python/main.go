@@ -203,13 +203,7 @@ func (h *host) GetRequiredPackages(
 	}
 	resp := &pulumirpc.GetRequiredPackagesResponse{}
 	for _, f := range found {
-		v := f.Version
-		if v != "" && !strings.HasPrefix(v, "v") {
-			v = "v" + v
-		}
-		resp.Packages = append(resp.Packages, &pulumirpc.PackageDependency{
-			Kind: "resource", Name: f.Name, Version: v, Server: f.Server,
-		})
+		resp.Packages = append(resp.Packages, hostkit.Dependency(f.Name, f.Version, f.Server, nil))
 	}
 	return resp, nil
 }
@@ -395,11 +389,10 @@ func (h *host) Link(ctx context.Context, req *pulumirpc.LinkRequest) (*pulumirpc
 	if err != nil {
 		return nil, err
 	}
-	linked, pulumiSDK, closeLoader, err := hostkit.LinkedPackages(ctx, req, "python", codegen.Importer)
+	linked, pulumiSDK, err := hostkit.LinkedPackages(ctx, req, "python", codegen.Importer)
 	if err != nil {
 		return nil, err
 	}
-	defer closeLoader()
 	packages := map[string]string{}
 	if pulumiSDK != "" {
 		packages["pulumi"] = pulumiSDK
