@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import time
+from types import SimpleNamespace
 
 import pytest
 
+from customerio_aep.customerio import app_api
 from customerio_aep.customerio.app_api import AppApiError, AppApiReader, base_url
 from customerio_aep.retry import RetryPolicy
 from tests.emulators.customerio.appapi import CustomerIoEmulator
@@ -58,3 +60,21 @@ def test_regions() -> None:
     assert base_url("us", "http://127.0.0.1:9/us/") == "http://127.0.0.1:9/us"
     with pytest.raises(AppApiError, match=r"'mars' is not a Customer\.io region"):
         base_url("mars")
+
+
+def test_a_thread_that_woke_late_holds_the_next_requests_within_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock, late = [0.0], [0.05]  # the first request's thread wakes 50 ms after its slot (another held the interpreter)
+
+    def sleep(seconds: float) -> None:
+        clock[0] += seconds + (late.pop() if late else 0.0)
+
+    monkeypatch.setattr(app_api, "time", SimpleNamespace(monotonic=lambda: clock[0], sleep=sleep))
+    api = AppApiReader("http://127.0.0.1:9", "key", requests_per_second=10)
+    api._next_slot = 0.01  # the first request waits for its slot, and wakes late
+    sent = []
+    for _ in range(25):
+        api._pace()
+        sent.append(clock[0])
+    assert sent[0] == pytest.approx(0.06)
+    # Any eleven requests in a row span more than a second: the App API never counts eleven in one.
+    assert min(b - a for a, b in zip(sent, sent[10:], strict=False)) > 1.0

@@ -15,7 +15,14 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from customerio_aep.customerio.event_columns import EventColumns
-from customerio_aep.history.local_mapping import LocalMapping, RecordError, UnsupportedMapping, parse
+from customerio_aep.history.local_mapping import (
+    LocalMapping,
+    RecordError,
+    UnsupportedMapping,
+    arrow_dates,
+    java_dates,
+    parse,
+)
 
 TYPES = {"_id": "string", "timestamp": "date-time", "_acme.n": "integer", "_acme.x": "number",
          "_acme.flag": "boolean", "_acme.text": "string"}  # fmt: skip
@@ -174,3 +181,34 @@ def test_a_page_column_at_a_time_gets_each_events_record_or_refusal(
 def _exactly(record: dict[str, Any]) -> str:
     """A record as text that tells 1 from 1.0 and True, and -0.0 from 0.0, and takes NaN as equal to itself."""
     return json.dumps(record, sort_keys=True)
+
+
+date_patterns = st.lists(
+    st.sampled_from(("y", "yy", "yyyy", "u", "M", "MM", "d", "dd", "H", "HH", "m", "mm", "s", "ss", "S", "SSS",
+                     "SSSSSSSSS", "SSSSSSSSSSSSSSSSSSSSS", "X", "Z", "'T'", "''", "-", ":", ".", "%", " ")),
+    min_size=1, max_size=10,
+).map("".join)  # fmt: skip
+
+
+@given(date_patterns, st.lists(st.none() | st.integers(0, 2**32 * 1000 - 1), min_size=1, max_size=40))
+@example("yyyy-MM-dd'T'HH:mm:ss.SSSXXX", [0, 2**32 * 1000 - 1, None, 1_700_000_000_999])
+def test_arrow_prints_a_column_of_dates_as_the_printer_prints_each(pattern: str, millis: list[int | None]) -> None:
+    try:
+        segments = java_dates._segments(pattern)
+    except UnsupportedMapping:
+        return
+    printed = arrow_dates.print_millis(millis, segments, java_dates._EXACT_MILLIS)
+    if all(value is None for value in millis) or all(isinstance(part, str) for part in segments):
+        assert printed is None  # nothing for Arrow to print: the printer takes them
+        return
+    assert printed == [None if value is None else java_dates.dformat(value, pattern) for value in millis]
+
+
+def test_a_column_arrow_cannot_print_exactly_is_printed_one_by_one() -> None:
+    pattern = "yyyy-MM-dd'T'HH:mm:ss.SSSX"
+    for column in ([1.5] * 40, [-1] * 40, [2**32 * 1000] * 40, [True] * 40, ["12"] * 40):
+        assert arrow_dates.print_millis(column, java_dates._segments(pattern), java_dates._EXACT_MILLIS) is None
+    assert (
+        java_dates.dformat_all([1_500, -1_000, None] * 20, pattern)
+        == ["1970-01-01T00:00:01.500Z", "1969-12-31T23:59:59.000Z", None] * 20
+    )

@@ -178,5 +178,5 @@ class Pages:
 
 
 DEFAULT_PROCESSES = 1
-"""Pages are made in place by default: one core makes some 50,000 events a CPU second, three times what the App API's
-limit lists, and page processes add memory and their pickling's CPU (`python -m benchmarks.history --processes 2`)."""
+"""Pages are made in place by default: one core makes some 44,000 events a CPU second, twice what the App API's limit
+lists, and page processes add memory and their pickling's CPU (`python -m benchmarks.history --processes 2`)."""

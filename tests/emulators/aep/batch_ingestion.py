@@ -197,7 +197,11 @@ def _read_batch(
     records: list[dict[str, Any]] = []
     errors: list[dict[str, Any]] = []
     for name, content in files:
-        for record in _read(content, file_format):
+        read, all_ingestible = _read(content, file_format, types, profile)
+        if all_ingestible:
+            records += read
+            continue
+        for record in read:
             problem_ = _check(record, types, profile)
             if problem_:
                 row = len(records) + 1
@@ -206,32 +210,59 @@ def _read_batch(
     return records, errors
 
 
-def _read(content: bytes, file_format: str) -> list[dict[str, Any]]:
+def _read(content: bytes, file_format: str, types: dict[str, str], profile: bool) -> tuple[list[dict[str, Any]], bool]:
+    """A file's records, and whether its columns show every one of them passes `_check` (a Parquet file's can: then
+    no record needs checking one by one)."""
     if file_format == "json":
-        return [json.loads(line) for line in content.decode().splitlines() if line.strip()]
+        return [json.loads(line) for line in content.decode().splitlines() if line.strip()], False
     import pyarrow.parquet as pq
 
     table = pq.read_table(io.BytesIO(content))
     while any(str(field.type).startswith("struct") for field in table.schema):
         table = table.flatten()
-    # The set fields only (a column of nulls is no field of any record), each record built from its row.
-    kept = [
-        (name.split("."), column.to_pylist())
-        for name, column in zip(table.column_names, table.columns, strict=True)
-        if column.null_count < len(column)
-    ]
+    # The set fields only (a column of nulls is no field of any record), each record built from its row: the fields of
+    # each object together, an object made when one of its fields has a value.
+    kept = [(name, column.to_pylist()) for name, column in zip(table.column_names, table.columns, strict=True)
+            if column.null_count < len(column)]  # fmt: skip
+    objects: dict[tuple[str, ...], list[tuple[str, int]]] = {}
+    for i, (name, _values) in enumerate(kept):
+        *parent, leaf = name.split(".")
+        objects.setdefault(tuple(parent), []).append((leaf, i))
     records = []
-    for row in range(table.num_rows):
+    for row in zip(*(values for _name, values in kept), strict=True):
         record: dict[str, Any] = {}
-        for path, values in kept:
-            value = values[row]
-            if value is not None:
+        for parent, leaves in objects.items():
+            fields = {leaf: row[i] for leaf, i in leaves if row[i] is not None}
+            if fields:
                 doc = record
-                for part in path[:-1]:
+                for part in parent:
                     doc = doc.setdefault(part, {})
-                doc[path[-1]] = value
+                doc.update(fields)
         records.append(record)
-    return records
+    return records, not profile and _columns_convert(table, types)
+
+
+def _columns_convert(table: Any, types: dict[str, str]) -> bool:
+    """Whether each record of a flattened table passes `_check`, told from its columns: `_id` and `timestamp` set in
+    every row, and each column with a value a field of the schema whose values all convert to its type."""
+    import pyarrow as pa
+
+    if any(r not in table.column_names or table.column(r).null_count for r in ("_id", "timestamp")):
+        return False
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        if column.null_count == len(column):
+            continue
+        xdm, kind = types.get(name), column.type
+        if xdm is None:
+            return False
+        text, whole = pa.types.is_string(kind), pa.types.is_integer(kind)
+        if xdm == "date-time" and text:
+            if not all(_converts(value, xdm) for value in column.to_pylist() if value is not None):
+                return False
+        elif not {"string": text, "integer": whole, "number": whole or pa.types.is_floating(kind),
+                  "boolean": pa.types.is_boolean(kind), "date-time": whole}.get(xdm, True):  # fmt: skip
+            return False
+    return True
 
 
 def _no_nulls(doc: dict[str, Any]) -> dict[str, Any]:

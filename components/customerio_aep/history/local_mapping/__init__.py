@@ -8,7 +8,8 @@ anything is uploaded.
 
 The parser (parser.py) reads an expression into typed nodes (syntax.py); the compiler (compiler.py) makes them a
 function of the event, over Data Prep's functions (functions.py, java_dates.py), and columns.py a function of a page of
-events as columns; mapping.py applies a mapping set, converting values to their XDM types (xdm_types.py)."""
+events as columns (a column of dates printed by Arrow, arrow_dates.py); mapping.py applies a mapping set, converting
+values to their XDM types (xdm_types.py)."""
 
 from customerio_aep.history.local_mapping.columns import compile_columns, evaluate_columns
 from customerio_aep.history.local_mapping.compiler import Compiled, compile_node, evaluate

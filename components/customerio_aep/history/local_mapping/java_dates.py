@@ -6,9 +6,10 @@ import datetime as dt
 import functools
 import operator
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from customerio_aep.history.local_mapping import arrow_dates
 from customerio_aep.history.local_mapping.errors import UnsupportedMapping
 
 Printer = Callable[[tuple[Any, ...]], str]
@@ -16,6 +17,8 @@ Printer = Callable[[tuple[Any, ...]], str]
 
 _LETTERS: dict[str, int] = {"y": 0, "u": 0, "M": 2, "d": 3, "H": 4, "m": 5, "s": 6, "S": 7}
 """Each pattern letter's place in `_fields` (a two-letter year takes the next: the year in its century)."""
+_FRACTION = 7
+"""The place of a second's fraction in `_fields`: text, of which a pattern prints the first digits."""
 _CONSTANTS = {"X": "Z", "Z": "+0000"}  # UTC: Java prints Z for a zero offset with X, XX, XXX
 _EXACT_MILLIS = 2**32 * 1000
 """Below this (the year 2106), integer milliseconds land on the same microsecond through Java's instant as through a
@@ -32,9 +35,14 @@ def dformat(epoch_millis: Any, pattern: str) -> str:
     return _print(_printer(pattern), epoch_millis)
 
 
-def dformat_all(values: Iterable[Any], pattern: str) -> list[str | None]:
-    """`dformat(value, pattern)` of each value (None for None): the pattern read once."""
+def dformat_all(values: Sequence[Any], pattern: str) -> list[str | None]:
+    """`dformat(value, pattern)` of each value (None for None): the pattern read once, and a column of whole
+    milliseconds printed by Arrow (a third of the CPU; the same text, `arrow_dates.py`)."""
     printer = _printer(pattern)
+    if len(values) >= arrow_dates.MIN_VALUES:
+        printed = arrow_dates.print_millis(values, _segments(pattern), _EXACT_MILLIS)
+        if printed is not None:
+            return printed
     return [None if value is None else _print(printer, value) for value in values]
 
 
@@ -61,10 +69,10 @@ def _fields(year: int, month: int, day: int, hour: int, minute: int, second: int
 
 
 @functools.lru_cache(maxsize=64)
-def _printer(pattern: str) -> Printer:
-    """The pattern as one %-format over the moment's fields (a mapping uses one or two patterns for every record)."""
-    text: list[str] = []
-    places: list[int] = []
+def _segments(pattern: str) -> tuple[arrow_dates.Segment, ...]:
+    """A Java DateTimeFormatter pattern read into literal text and fields (UnsupportedMapping for a letter not handled).
+    A field's digits are its zero-padded width; the fraction's (S) are the digits kept."""
+    out: list[arrow_dates.Segment] = []
     i = 0
     while i < len(pattern):
         c = pattern[i]
@@ -72,23 +80,36 @@ def _printer(pattern: str) -> Printer:
             end = pattern.find("'", i + 1)
             if end < 0:
                 raise UnsupportedMapping(f"dformat pattern {pattern!r}: an unclosed quote")
-            text.append(("'" if end == i + 1 else pattern[i + 1 : end]).replace("%", "%%"))
+            out.append("'" if end == i + 1 else pattern[i + 1 : end])
             i = end + 1
         elif c.isalpha():
             n = len(pattern[i:]) - len(pattern[i:].lstrip(c))
             if c in _CONSTANTS:
-                text.append(_CONSTANTS[c])
+                out.append(_CONSTANTS[c])
             elif c not in _LETTERS:
                 raise UnsupportedMapping(f"dformat pattern letter {c!r} (in {pattern!r}) is not evaluated here")
             else:
-                century = c in "yu" and n == 2
-                text.append(f"%.{n}s" if c == "S" else "%02d" if century else f"%0{n}d")
-                places.append(_LETTERS[c] + century)
+                out.append((_LETTERS[c] + (c in "yu" and n == 2), n))  # a two-letter year: the year in its century
             i += n
         else:
-            text.append("%%" if c == "%" else c)
+            out.append(c)
             i += 1
-    form = "".join(text)
+    return tuple(out)
+
+
+@functools.lru_cache(maxsize=64)
+def _printer(pattern: str) -> Printer:
+    """The pattern as one %-format over the moment's fields (a mapping uses one or two patterns for every record)."""
+    segments = _segments(pattern)
+    form = "".join(
+        part.replace("%", "%%")
+        if isinstance(part, str)
+        else f"%.{part[1]}s"
+        if part[0] == _FRACTION
+        else f"%0{part[1]}d"
+        for part in segments
+    )
+    places = [part[0] for part in segments if not isinstance(part, str)]
     if not places:
         return lambda _fields: form % ()
     pick = operator.itemgetter(*places)
