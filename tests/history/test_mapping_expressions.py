@@ -185,7 +185,7 @@ def _exactly(record: dict[str, Any]) -> str:
 
 date_patterns = st.lists(
     st.sampled_from(("y", "yy", "yyyy", "u", "M", "MM", "d", "dd", "H", "HH", "m", "mm", "s", "ss", "S", "SSS",
-                     "SSSSSSSSS", "SSSSSSSSSSSSSSSSSSSSS", "X", "Z", "'T'", "''", "-", ":", ".", "%", " ")),
+                     "SSSSSSSSS", "MMM", "ZZZZ", "X", "Z", "'T'", "''", "-", ":", ".", "%", " ")),
     min_size=1, max_size=10,
 ).map("".join)  # fmt: skip
 
@@ -202,6 +202,15 @@ def test_arrow_prints_a_column_of_dates_as_the_printer_prints_each(pattern: str,
         assert printed is None  # nothing for Arrow to print: the printer takes them
         return
     assert printed == [None if value is None else java_dates.dformat(value, pattern) for value in millis]
+
+
+@pytest.mark.parametrize("letters", ["MMM", "MMMM", "ddd", "HHH", "SSSSSSSSSS", "XXXXXX", "ZZZZ", "ZZZZZ"])
+def test_letters_java_prints_as_text_or_refuses_are_not_printed_as_numbers(letters: str) -> None:
+    # As a letter the evaluator does not read: the event is refused with the reason, never given a date Java would
+    # not print.
+    mapping = _mapping(f'dformat(timestamp * 1000, "yyyy-{letters}")')
+    with pytest.raises(RecordError, match=f"dformat pattern letters '{letters}' .* are not evaluated here"):
+        mapping.record({"metric": "sent", "timestamp": 1_700_000_000, "data": None, "delivery_id": "d"})
 
 
 def test_a_column_arrow_cannot_print_exactly_is_printed_one_by_one() -> None:

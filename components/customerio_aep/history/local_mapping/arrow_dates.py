@@ -16,8 +16,6 @@ Segment = str | tuple[int, int]
 MIN_VALUES = 32
 """Fewer values are printed one by one: Arrow's calls cost more than they save."""
 _WHOLE = frozenset({int, type(None)})
-_FRACTION_DIGITS = 18
-"""The digits of a second's fraction a pattern can print (java_dates' fields hold this many)."""
 
 
 def print_millis(values: Sequence[Any], segments: Sequence[Segment], below: int) -> list[str | None] | None:
@@ -52,8 +50,7 @@ def _field(moments: pa.Array, place: int, digits: int) -> pa.Array:
         return pc.utf8_slice_codeunits(text(pc.year(moments), 4), -2)
     if place == 7:
         millis = text(pc.millisecond(moments), 3)
-        kept = min(digits, _FRACTION_DIGITS)
-        return pc.utf8_slice_codeunits(millis, 0, kept) if kept <= 3 else pc.utf8_rpad(millis, kept, padding="0")
+        return pc.utf8_slice_codeunits(millis, 0, digits) if digits <= 3 else pc.utf8_rpad(millis, digits, padding="0")
     component = (pc.year, None, pc.month, pc.day, pc.hour, pc.minute, pc.second)[place]
     assert component is not None
     return text(component(moments), digits)

@@ -19,7 +19,10 @@ _LETTERS: dict[str, int] = {"y": 0, "u": 0, "M": 2, "d": 3, "H": 4, "m": 5, "s":
 """Each pattern letter's place in `_fields` (a two-letter year takes the next: the year in its century)."""
 _FRACTION = 7
 """The place of a second's fraction in `_fields`: text, of which a pattern prints the first digits."""
-_CONSTANTS = {"X": "Z", "Z": "+0000"}  # UTC: Java prints Z for a zero offset with X, XX, XXX
+_CONSTANTS = {"X": "Z", "Z": "+0000"}  # UTC: Java prints Z for a zero offset with X to XXXXX, +0000 with Z to ZZZ
+_MOST = {"M": 2, "d": 2, "H": 2, "m": 2, "s": 2, "S": 9, "X": 5, "Z": 3}
+"""The longest run of a letter printed as numbers or the offset above: Java prints MMM as the month's name and ZZZZ as
+GMT, and refuses ddd, SSSSSSSSSS or XXXXXX (DateTimeFormatterBuilder.appendPattern)."""
 _EXACT_MILLIS = 2**32 * 1000
 """Below this (the year 2106), integer milliseconds land on the same microsecond through Java's instant as through a
 float: the faster road gives what the exact one does."""
@@ -84,6 +87,9 @@ def _segments(pattern: str) -> tuple[arrow_dates.Segment, ...]:
             i = end + 1
         elif c.isalpha():
             n = len(pattern[i:]) - len(pattern[i:].lstrip(c))
+            if n > _MOST.get(c, n):
+                raise UnsupportedMapping(f"dformat pattern letters {c * n!r} (in {pattern!r}) are not evaluated here: "
+                                         "Java prints them as text or refuses them")  # fmt: skip
             if c in _CONSTANTS:
                 out.append(_CONSTANTS[c])
             elif c not in _LETTERS:
