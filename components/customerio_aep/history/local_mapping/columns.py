@@ -12,7 +12,7 @@ from typing import Any
 from customerio_aep.customerio.event_columns import EventColumns
 from customerio_aep.history.local_mapping.compiler import binary_operator, decode_lookup, unary_operator
 from customerio_aep.history.local_mapping.functions import FUNCTIONS
-from customerio_aep.history.local_mapping.java_dates import dformat_all
+from customerio_aep.history.local_mapping.java_dates import check_pattern, dformat_all
 from customerio_aep.history.local_mapping.syntax import Binary, Literal, Node, Path, Unary, source_paths
 
 ColumnFunction = Callable[[EventColumns], Sequence[Any]]
@@ -41,6 +41,7 @@ def compile_columns(node: Node) -> ColumnFunction:
     args = [compile_columns(arg) for arg in node.args]
     if node.function == "dformat" and isinstance(node.args[1], Literal):  # a timestamp a record: one pattern, read once
         millis, pattern = args[0], str(node.args[1].value)
+        check_pattern(pattern)
         return lambda events: dformat_all(millis(events), pattern)
     lookup = decode_lookup(node)
     if lookup is not None:

@@ -38,6 +38,12 @@ def dformat(epoch_millis: Any, pattern: str) -> str:
     return _print(_printer(pattern), epoch_millis)
 
 
+def check_pattern(pattern: str) -> None:
+    """UnsupportedMapping when `pattern` has what this evaluator does not print as Java does (a mapping set's literal
+    pattern is checked when it is compiled, not met at each event)."""
+    _segments(pattern)
+
+
 def dformat_all(values: Sequence[Any], pattern: str) -> list[str | None]:
     """`dformat(value, pattern)` of each value (None for None): the pattern read once, and a column of whole
     milliseconds printed by Arrow (a third of the CPU; the same text, `arrow_dates.py`)."""

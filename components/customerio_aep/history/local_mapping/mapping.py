@@ -100,10 +100,10 @@ class LocalMapping:
                 raise UnsupportedMapping(f"mappings[{i}]: {destination!r} is not a field of the dataset's schema")
             try:
                 node = parse(source) if raw.get("sourceType", "ATTRIBUTE") == "EXPRESSION" else Path(source)
+                entries.append(Entry(destination, types[destination], node, compile_node(node), compile_columns(node),
+                                     tuple(destination.split("."))))  # fmt: skip
             except UnsupportedMapping as e:
                 raise UnsupportedMapping(f"{e} (mapping to {destination})") from None
-            entries.append(Entry(destination, types[destination], node, compile_node(node), compile_columns(node),
-                                 tuple(destination.split("."))))  # fmt: skip
         self.entries = tuple(entries)
 
     def __reduce__(self) -> tuple[type[LocalMapping], tuple[list[Mapping[str, Any]], dict[str, str]]]:
