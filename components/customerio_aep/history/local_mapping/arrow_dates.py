@@ -29,8 +29,8 @@ def print_millis(values: Sequence[Any], segments: Sequence[Segment], below: int)
     except ImportError:
         return None
     millis = pa.array(values, pa.int64())
-    low, high = pc.min_max(millis).values()
-    if low.as_py() is None or low.as_py() < 0 or high.as_py() >= below:
+    bounds = pc.min_max(millis).as_py()
+    if bounds["min"] is None or bounds["min"] < 0 or bounds["max"] >= below:
         return None
     moments = millis.cast(pa.timestamp("ms"))
     parts = [part if isinstance(part, str) else _field(moments, *part) for part in segments]

@@ -66,30 +66,13 @@ func parseOptions(info *pulumirpc.ProgramInfo) (options, error) {
 		return opts, nil
 	}
 	given := info.Options.AsMap()
-	flag := func(key string, into *bool) error {
-		if v, ok := given[key]; ok {
-			b, isBool := v.(bool)
-			if !isBool {
-				return fmt.Errorf("the runtime option %s must be true or false", key)
-			}
-			*into = b
-		}
-		return nil
-	}
-	text := func(key string, into *string) error {
-		if v, ok := given[key]; ok {
-			s, isString := v.(string)
-			if !isString {
-				return fmt.Errorf("the runtime option %s must be a string", key)
-			}
-			*into = s
-		}
-		return nil
-	}
 	manager := ""
 	for _, err := range []error{
-		flag("typescript", &opts.typescript), flag("production", &opts.production),
-		text("tsconfig", &opts.tsconfig), text("nodeargs", &opts.nodeargs), text("packagemanager", &manager),
+		option(given, "typescript", "true or false", &opts.typescript),
+		option(given, "production", "true or false", &opts.production),
+		option(given, "tsconfig", "a string", &opts.tsconfig),
+		option(given, "nodeargs", "a string", &opts.nodeargs),
+		option(given, "packagemanager", "a string", &manager),
 	} {
 		if err != nil {
 			return opts, err
@@ -103,6 +86,18 @@ func parseOptions(info *pulumirpc.ProgramInfo) (options, error) {
 		return opts, fmt.Errorf("the runtime option packagemanager must be auto, npm, yarn, pnpm or bun, not %q", manager)
 	}
 	return opts, nil
+}
+
+// option reads one runtime option into `into` when Pulumi.yaml gives it; `kind` names the type it must have.
+func option[T any](given map[string]any, key, kind string, into *T) error {
+	if v, ok := given[key]; ok {
+		value, isKind := v.(T)
+		if !isKind {
+			return fmt.Errorf("the runtime option %s must be %s", key, kind)
+		}
+		*into = value
+	}
+	return nil
 }
 
 // GetRequiredPackages lists the packages under the program's node_modules whose package.json declares a resource
