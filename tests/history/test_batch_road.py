@@ -419,3 +419,16 @@ def test_the_live_line_and_the_summary_say_what_is_staged_and_what_landed() -> N
     whole = BackfillReport(True, 0, 1, "AEP's Batch Ingestion API", events={"email sent": 100}, staged=100, sent=100,
                            batches=batches)  # fmt: skip
     assert "sent: 100\n" in render(whole)
+
+
+def test_a_date_pattern_java_prints_as_text_is_named_before_anything_is_read(
+    run: Callable[..., Any], flow: dict[str, Any], aep: AepEmulator, cio: CustomerIoEmulator
+) -> None:
+    cio.now = NOW
+    entries = aep.mapping_sets[flow["mapping"]["mapping_id"]][-1]["mappings"]
+    stamp = next(e for e in entries if e["destination"] == "timestamp")
+    stamp.update(sourceType="EXPRESSION", source='dformat(timestamp * 1000, "dd MMM yyyy")')  # the month's name
+    code, _, err = run("--flow-id", flow["flow"]["flow_id"], "--apply", env=credential(aep))
+    assert code == 2 and "dformat pattern letters 'MMM' (in 'dd MMM yyyy') are not evaluated here" in err
+    assert "(mapping to timestamp)" in err and "Use --via stream" in err and len(err.strip().splitlines()) == 1
+    assert cio.count("appapi.*") == 0 and aep.count(BATCH_OPERATIONS) == 0
