@@ -10,11 +10,16 @@ from typing import Any
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from customerio_aep.customerio import history
 from customerio_aep.customerio.app_api import AppApiError, AppApiReader, Page, page_of
 from customerio_aep.customerio.events import METRICS_BY_OBJECT_TYPE
 from customerio_aep.customerio.history import (
+    DATA_FIELDS,
+    OBJECT_TYPE_OF_CHANNEL,
     Conversion,
+    SentDelivery,
     Window,
+    delivery_data,
     delivery_events,
     subscription_events,
 )
@@ -108,6 +113,39 @@ def test_any_activity_gives_an_event_of_the_window_or_a_count(
     _events_are_whole(out)
 
 
+sending = st.fixed_dictionaries(
+    {"id": st.text(min_size=1, max_size=4), "type": st.sampled_from(("email", "twilio", "push")),
+     "metrics": st.just({"sent": 1_700_000_000, "delivered": 1_700_000_001})},
+    optional={**dict.fromkeys(DELIVERY_FIELDS[2:], scalars | st.sampled_from((2**63, 2**64, -(2**63) - 1))),
+              "customer_identifiers": st.dictionaries(st.sampled_from(("id", "email", "cio_id", "x")), scalars)},
+)  # fmt: skip
+"""Deliveries that give events, with any values in the attributes their events share."""
+
+
+@given(st.lists(sending, max_size=6))
+@example([{"id": "a", "type": "email", "metrics": {"sent": 1_700_000_000}, "campaign_id": c} for c in (1, 1.5, None)])
+@example([{"id": "a", "type": "email", "metrics": {"sent": 1_700_000_000}, "action_id": c} for c in (1, 2**63)])
+@example([{"id": "a", "type": "push", "metrics": {"sent": 1_700_000_000}, "subject": c} for c in (True, 1, "x")])
+def test_a_deliverys_attributes_are_the_same_as_arrow_arrays(given_deliveries: list[dict[str, Any]]) -> None:
+    out = Conversion()
+    for delivery in given_deliveries:
+        delivery_events(delivery, WINDOW, EVENTS, False, out)
+    _arrow_gives_the_same(out)
+
+
+@given(st.lists(sending, max_size=6))
+@example([{"id": 7, "type": "email", "customer_identifiers": {"id": "", "email": 0}, "customer_id": 5, "recipient": 0,
+           "subject": "s", "campaign_id": False, "metrics": {}}])  # fmt: skip
+def test_a_pages_deliveries_share_what_each_delivery_shares(given_deliveries: list[dict[str, Any]]) -> None:
+    """The DATA_FIELDS of a page's deliveries, read a column at a time, are those read one delivery at a time."""
+    sent = [SentDelivery(delivery, OBJECT_TYPE_OF_CHANNEL[delivery["type"]]) for delivery in given_deliveries]
+    one_at_a_time = [delivery_data(*s) for s in sent]
+    columns = history._delivery_columns(sent)
+    assert [[(type(v), v) for v in row] for row in zip(*columns, strict=True)] == [
+        [(type(v), v) for v in row] for row in one_at_a_time
+    ]
+
+
 def _events_are_whole(out: Conversion) -> None:
     """Each event is one the reporting webhook could have sent, in the window, with a unique id."""
     for event in out.events:
@@ -117,3 +155,18 @@ def _events_are_whole(out: Conversion) -> None:
     ids = Counter(e["event_id"] for e in out.events)
     assert not [i for i, n in ids.items() if n > 1]
     assert all(isinstance(reason, str) and n > 0 for reason, n in out.skipped.items())
+    _arrow_gives_the_same(out)
+
+
+def _arrow_gives_the_same(out: Conversion) -> None:
+    """The events as Arrow arrays (the batch road's) hold each attribute's values as the Python columns do, type for
+    type (a float or an object is not given as Arrow)."""
+    python, arrow = out.columns(), out.columns(arrow=True)
+    for path in ("event_id", "object_type", "metric", "timestamp", "source", "data.failure_message",
+                 *(f"data.{name}" for name in DATA_FIELDS)):  # fmt: skip
+        array = arrow.array(path)
+        if array is not None:
+            assert [(type(v), v) for v in array.to_pylist()] == [(type(v), v) for v in python.column(path)], path
+    picked = list(range(python.count))[::-2]
+    assert arrow.take(picked) == python.take(picked)
+    assert arrow.rows() == python.rows()

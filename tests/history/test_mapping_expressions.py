@@ -7,14 +7,16 @@ a time gives."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from customerio_aep.customerio.event_columns import EventColumns
+from customerio_aep.customerio.event_columns import EventColumns, plain_array
 from customerio_aep.history.local_mapping import (
     LocalMapping,
     RecordError,
@@ -167,7 +169,12 @@ def test_a_page_column_at_a_time_gets_each_events_record_or_refusal(
         local = _mapping(expression)
     except UnsupportedMapping:
         return
-    made = local.columns(EventColumns.of(page))
+    _each_record_as_one_at_a_time(local, EventColumns.of(page), page)
+
+
+def _each_record_as_one_at_a_time(local: LocalMapping, columns: EventColumns, page: Sequence[dict[str, Any]]) -> None:
+    """The records (or refusals) of the page as columns are those of its events one at a time."""
+    made = local.columns(columns)
     for row, event in enumerate(page):
         try:
             record = local.record(event)
@@ -176,6 +183,72 @@ def test_a_page_column_at_a_time_gets_each_events_record_or_refusal(
             continue
         assert row not in made.refused
         assert _exactly(made.record(row)) == _exactly(record)
+
+
+def _as_arrow_leaves(page: list[dict[str, Any]]) -> EventColumns | None:
+    """A page given as leaves, each also as the Arrow array a page of deliveries gives (plain_array: None for values
+    Arrow would not give back as they are); None when an attribute is an object in one event and a value in another."""
+    leaves: dict[str, list[Any]] = {}
+    objects: set[str] = set()
+
+    def walk(row: int, doc: dict[str, Any], prefix: str) -> None:
+        for name, value in doc.items():
+            if isinstance(value, dict) and value:
+                objects.add(prefix + name)
+                walk(row, value, f"{prefix}{name}.")
+            elif value is not None and not isinstance(value, dict):
+                leaves.setdefault(prefix + name, [None] * len(page))[row] = value
+
+    for row, event in enumerate(page):
+        walk(row, event, "")
+    if any(o == path or o.startswith(f"{path}.") for path in leaves for o in objects):
+        return None
+    return EventColumns(len(page), leaves, arrays={path: functools.partial(plain_array, values)
+                                                   for path, values in leaves.items()})  # fmt: skip
+
+
+arrow_values = st.none() | st.booleans() | st.integers(-(2**64), 2**64) | st.sampled_from(
+    (0, 1, 2**53 - 1, 2**53, 2**53 + 1, -(2**53) - 1, 2**63 - 1, -(2**63), 1_700_000_000, 1_700_000_000_123, 1.5,
+     "7", "", "opened")
+)  # fmt: skip
+"""Values where Arrow and Python part ways: whole numbers at 2**53 and 2**63, booleans beside numbers, floats."""
+arrow_pages = st.lists(
+    st.fixed_dictionaries({"metric": arrow_values, "timestamp": arrow_values, "delivery_id": st.sampled_from("de"),
+                           "data": st.fixed_dictionaries({"n": arrow_values, "name": arrow_values})}),
+    min_size=1, max_size=40,
+) | st.integers(0, 2**32 * 1000 - 1).flatmap(
+    lambda t: st.lists(st.builds(lambda d, m: {"metric": m, "timestamp": t + d, "data": {"n": d}, "delivery_id": "d"},
+                                 st.integers(0, 10**6), st.sampled_from(("opened", None))), min_size=32, max_size=64)
+)  # fmt: skip
+
+
+@given(expressions, arrow_pages)
+@example('dformat(timestamp * 1000, "yyyy-MM-dd\'T\'HH:mm:ss.SSSX")', [
+    {"metric": "a", "timestamp": t, "data": {"n": 1}, "delivery_id": "d"}
+    for t in [1_700_000_000 + i for i in range(40)] + [None]
+])  # fmt: skip
+@example("timestamp * 1000", [{"metric": "a", "timestamp": t, "data": {}, "delivery_id": "d"} for t in (2**62, 1, None)
+                              ])  # fmt: skip
+@example("data.n", [{"metric": "a", "timestamp": 1, "data": {"n": n}, "delivery_id": "d"} for n in (2**53 + 1, 1, None)
+                    ])  # fmt: skip
+@example("data.n", [{"metric": "a", "timestamp": 1, "data": {"n": n}, "delivery_id": "d"} for n in (10**15, -7, None)
+                    ])  # fmt: skip
+def test_arrow_columns_give_each_events_record_or_refusal(expression: str, page: list[dict[str, Any]]) -> None:
+    """Events held as Arrow arrays (as a page of deliveries is) get the records the one-at-a-time evaluator gives, for
+    a destination of each type."""
+    columns = _as_arrow_leaves(page)
+    if columns is None:
+        return
+    for destination in FIELDS:
+        try:
+            local = LocalMapping([
+                {"sourceType": "ATTRIBUTE", "source": "delivery_id", "destination": "_id"},
+                {"sourceType": "EXPRESSION", "source": '"2024-01-01T00:00:00Z"', "destination": "timestamp"},
+                {"sourceType": "EXPRESSION", "source": expression, "destination": destination},
+            ], TYPES)  # fmt: skip
+        except UnsupportedMapping:
+            return
+        _each_record_as_one_at_a_time(local, columns, columns.rows())
 
 
 def _exactly(record: dict[str, Any]) -> str:

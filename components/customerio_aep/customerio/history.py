@@ -6,15 +6,19 @@ webhook would have sent, with a deterministic id so that reruns and overlapping 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections import Counter
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from customerio_aep.customerio.event_columns import EventColumns
+from customerio_aep.customerio.event_columns import Column, EventColumns, plain_array
 from customerio_aep.customerio.events import DELIVERY_TYPES, METRICS_BY_OBJECT_TYPE, subscription_name
 from customerio_aep.ingress.lambdas.names import WORKSPACE_FIELD
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 # App API delivery `type` → reporting-webhook `object_type`: the same name, but `twilio` is the SMS channel; a type with
 # no object type of its own (`live_notification`) is counted, not sent.
@@ -90,18 +94,14 @@ class Conversion:
     workspace: str = ""
     skipped: Counter[str] = field(default_factory=Counter)
     """Events not sent, by reason (metrics outside the window are not counted: they belong to another run)."""
-    _ids: list[str] = field(default_factory=list)
-    _object_types: list[str] = field(default_factory=list)
-    _metrics: list[str] = field(default_factory=list)
-    _timestamps: list[int] = field(default_factory=list)
-    _failures: list[Any] = field(default_factory=list)
-    _owners: list[int] = field(default_factory=list)
-    """Each event's delivery (or activity), by its place in `_shared`."""
+    _events: list[tuple[str, str, str, int, int, Any]] = field(default_factory=list)
+    """Each event's (id, object type, metric, timestamp, owner, failure message): its owner is its delivery (or
+    activity), by its place in `_shared`."""
     _shared: list[tuple[Any, ...]] = field(default_factory=list)
-    """Each delivery's (or activity's) DATA_FIELDS, None where it has none."""
+    """Each delivery's (or activity's) DATA_FIELDS, None where it has none; or the delivery they are read from."""
 
     def share(self, data: tuple[Any, ...]) -> int:
-        """The DATA_FIELDS of the events to add next; their owner."""
+        """The DATA_FIELDS of the events to add next (or the `SentDelivery` they are read from); their owner."""
         self._shared.append(data)
         return len(self._shared) - 1
 
@@ -109,38 +109,56 @@ class Conversion:
         self, event_id: str, object_type: str, metric: str, timestamp: int, owner: int, failure: Any = None
     ) -> None:
         """One more event."""
-        self._ids.append(event_id)
-        self._object_types.append(object_type)
-        self._metrics.append(metric)
-        self._timestamps.append(timestamp)
-        self._failures.append(failure)
-        self._owners.append(owner)
+        self._events.append((event_id, object_type, metric, timestamp, owner, failure))
 
-    def columns(self) -> EventColumns:
-        """The events as columns, each attribute as the reporting webhook names it."""
-        count, owners = len(self._ids), self._owners
-        shared = list(zip(*self._shared, strict=True)) if self._shared else [() for _ in DATA_FIELDS]
+    def columns(self, arrow: bool = False) -> EventColumns:
+        """The events as columns, each attribute as the reporting webhook names it; with `arrow` (pyarrow, the
+        `history` extra) its leaves are Arrow arrays too, a delivery's shared values converted once for its events."""
+        count = len(self._events)
+        ids, object_types, metrics, timestamps, owners, failures = (
+            list(column) for column in (zip(*self._events, strict=True) if self._events else [()] * 6)
+        )
+        shared = _shared_columns(self._shared)
 
-        def spread(values: tuple[Any, ...]) -> Callable[[], list[Any]]:
+        def spread(values: Sequence[Any]) -> Callable[[], list[Any]]:
             return lambda: list(map(values.__getitem__, owners))
 
-        leaves: dict[str, Sequence[Any] | Callable[[], Sequence[Any]]] = {
-            "event_id": self._ids,
-            "object_type": self._object_types,
-            "metric": self._metrics,
-            "timestamp": self._timestamps,
-            **{f"data.{name}": spread(values) for name, values in zip(DATA_FIELDS, shared, strict=True)},
-            "data.failure_message": self._failures,
+        own: dict[str, Sequence[Any]] = {
+            "event_id": ids,
+            "object_type": object_types,
+            "metric": metrics,
+            "timestamp": timestamps,
+            "data.failure_message": failures,
             SOURCE_FIELD: [SOURCE] * count,
         }
         if self.workspace:
-            leaves[WORKSPACE_FIELD] = [self.workspace] * count
-        return EventColumns(count, leaves, always=("data",))
+            own[WORKSPACE_FIELD] = [self.workspace] * count
+        of_delivery = {f"data.{name}": values for name, values in zip(DATA_FIELDS, shared, strict=True)}
+        leaves: dict[str, Column] = {**own, **{path: spread(values) for path, values in of_delivery.items()}}
+        if not arrow:
+            return EventColumns(count, leaves, always=("data",))
+        owner_rows = functools.cache(functools.partial(_rows_array, owners))
+        return EventColumns(count, leaves, always=("data",), arrays={
+            **{path: functools.partial(plain_array, values) for path, values in own.items()},
+            **{path: functools.partial(_spread_array, values, owner_rows) for path, values in of_delivery.items()},
+        })  # fmt: skip
 
     @property
     def events(self) -> list[dict[str, Any]]:
         """The events one by one."""
         return list(self.columns().rows())
+
+
+def _rows_array(rows: Sequence[int]) -> pa.Array:
+    import pyarrow as pa
+
+    return pa.array(rows, pa.int64())
+
+
+def _spread_array(values: Sequence[Any], owners: Callable[[], pa.Array]) -> pa.Array | None:
+    """Each event's value of its owner's `values`, as an Arrow array (None: not one Arrow gives back as it is)."""
+    array = plain_array(values)
+    return None if array is None else array.take(owners())
 
 
 def delivery_events(
@@ -163,7 +181,7 @@ def delivery_events(
     if object_type is None:
         out.skipped[f"channel {channel or '(none)'!r} has no reporting-webhook object type"] += len(in_window)
         return
-    person = _identifiers(delivery)
+    anonymous = needs_person and not _identifiers(delivery).get("id")
     delivery_id = str(delivery["id"])
     owner: int | None = None
     in_window.sort()
@@ -173,10 +191,10 @@ def delivery_events(
             out.skipped[name.removeprefix(_NOT_SENDABLE)] += 1
         elif name not in wanted:
             out.skipped[f"{name} is not among the stack's events"] += 1
-        elif needs_person and not person.get("id"):
+        elif anonymous:
             out.skipped["no person id (Profile needs one): an anonymous or deleted person"] += 1
         else:
-            owner = out.share(_data(delivery, object_type, person)) if owner is None else owner
+            owner = out.share(SentDelivery(delivery, object_type)) if owner is None else owner
             failure = delivery.get("failure_message") if metric in FAILURE_METRICS else None
             out.add(history_event_id(delivery_id, metric, out.workspace), object_type, metric, timestamp, owner,
                     failure or None)  # fmt: skip
@@ -240,8 +258,51 @@ def _identifiers(delivery: dict[str, Any]) -> dict[str, str]:
     return person
 
 
-def _data(delivery: dict[str, Any], object_type: str, person: dict[str, str]) -> tuple[Any, ...]:
-    """The DATA_FIELDS a delivery's events share, in their order (spelled out: this runs for every delivery)."""
+class SentDelivery(NamedTuple):
+    """A delivery with events to send: the DATA_FIELDS they share are read from it when the events' columns are made,
+    a column at a time."""
+
+    delivery: dict[str, Any]
+    object_type: str
+
+
+def _shared_columns(owners: list[tuple[Any, ...]]) -> list[Sequence[Any]]:
+    """Each of DATA_FIELDS for each owner: a column at a time where all are deliveries (a page of them is)."""
+    sent = [owner for owner in owners if isinstance(owner, SentDelivery)]
+    if sent and len(sent) == len(owners):
+        return _delivery_columns(sent)
+    rows = [delivery_data(*owner) if isinstance(owner, SentDelivery) else owner for owner in owners]
+    return [list(column) for column in zip(*rows, strict=True)] if rows else [[] for _ in DATA_FIELDS]
+
+
+def _delivery_columns(sent: list[SentDelivery]) -> list[Sequence[Any]]:
+    """What `delivery_data` gives each delivery, as one column for each of DATA_FIELDS."""
+    deliveries = [delivery for delivery, _ in sent]
+    is_email = [object_type == "email" for _, object_type in sent]
+    given = [g if isinstance(g := d.get("customer_identifiers"), dict) else {} for d in deliveries]
+    person = [str(v) if (v := g.get("id")) else str(c) if (c := d.get("customer_id")) else None
+              for g, d in zip(given, deliveries, strict=True)]  # fmt: skip
+    recipient = [r if (r := d.get("recipient")) else None for d in deliveries]
+    return [
+        [str(d["id"]) for d in deliveries],
+        person,
+        [str(v) if (v := g.get("email")) else None for g in given],
+        [str(v) if (v := g.get("cio_id")) else None for g in given],
+        person,
+        # `not in (None, "", 0)`, spelled for speed: most values are set, so one test of truth decides.
+        *(
+            [v if (v := d.get(name)) or type(v) in (list, dict) else None for d in deliveries]
+            for name in CAMPAIGN_FIELDS
+        ),
+        recipient,
+        [r if email else None for r, email in zip(recipient, is_email, strict=True)],
+        [s if email and (s := d.get("subject")) else None for d, email in zip(deliveries, is_email, strict=True)],
+    ]
+
+
+def delivery_data(delivery: dict[str, Any], object_type: str) -> tuple[Any, ...]:
+    """The DATA_FIELDS a delivery's events share, in their order."""
+    person = _identifiers(delivery)
     recipient = delivery["recipient"] if delivery.get("recipient") else None
     email = object_type == "email"
     return (

@@ -52,9 +52,10 @@ def arrow_schema(types: Mapping[str, str]) -> pa.Schema:
     return pa.schema(fields(tree))
 
 
-def record_table(values: Mapping[str, Sequence[Any]], schema: pa.Schema, count: int, drop: Collection[int]) -> pa.Table:
-    """The records whose destinations' values are `values` (one per event; None: not set), but the events in `drop`,
-    as a table of `schema` (a field no destination fills is null)."""
+def record_table(values: Mapping[str, Sequence[Any] | pa.Array], schema: pa.Schema, count: int,
+                 drop: Collection[int]) -> pa.Table:  # fmt: skip
+    """The records whose destinations' values are `values` (one per event, as Python values or an Arrow array; None:
+    not set), but the events in `drop`, as a table of `schema` (a field no destination fills is null)."""
     import pyarrow as pa
 
     def array(path: str, field: pa.Field) -> pa.Array:
@@ -62,7 +63,13 @@ def record_table(values: Mapping[str, Sequence[Any]], schema: pa.Schema, count: 
             children = [array(f"{path}.{child.name}", child) for child in field.type]
             return pa.StructArray.from_arrays(children, fields=list(field.type))
         column = values.get(path)
-        if column is None or column.count(None) == count:  # history leaves many fields empty: no need to read them
+        if column is None:
+            return pa.nulls(count, field.type)
+        if isinstance(column, pa.Array):
+            if column.null_count == count:
+                return pa.nulls(count, field.type)
+            return column if column.type == field.type else column.cast(field.type)
+        if column.count(None) == count:  # history leaves many fields empty: no need to read them
             return pa.nulls(count, field.type)
         return pa.array(column, field.type)
 

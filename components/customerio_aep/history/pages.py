@@ -87,8 +87,8 @@ def map_events(mapping: LocalMapping, events: EventColumns, rng: random.Random |
         event_ids=kept,
         part=write_part(table, kept),
         refused=[(ids[row], why) for row, why in sorted(records.refused.items())],
-        samples=[("{} {}".format(*kinds[row]), event, records.record(row))
-                 for row, event in zip(picked, events.take(picked), strict=True)],
+        samples=[("{} {}".format(*kinds[row]), event, record)
+                 for row, event, record in zip(picked, events.take(picked), records.records(picked), strict=True)],
     )  # fmt: skip
 
 
@@ -99,7 +99,7 @@ def make_page(work: PageWork, answer: Answer, window: Window) -> PageResult:
     convert = delivery_events if answer.key == "messages" else subscription_events
     for item in items:
         convert(item, window, work.wanted, work.needs_person, converted)
-    events = converted.columns()
+    events = converted.columns(arrow=work.mapping is not None)
     pairs = Counter(zip(events.column("object_type"), events.column("metric"), strict=True))
     kinds = Counter({f"{object_type} {metric}": n for (object_type, metric), n in pairs.items()})
     deliveries = len(items) if answer.key == "messages" else 0
@@ -146,6 +146,9 @@ class Pages:
     def __init__(self, work: PageWork, processes: int) -> None:
         self.work, self.processes = work, processes
         self._pool: Executor | None = None
+        # In place, one page is made at a time: the interpreter runs one thread anyway, and readers taking turns at it
+        # every few milliseconds each find the caches filled with another page's objects.
+        self._making = threading.Lock()
 
     def __enter__(self) -> Pages:
         if self.processes > 1:
@@ -173,7 +176,8 @@ class Pages:
         if self._pool is not None:
             return self._pool.submit(_make, answer, window)
         done: Future[PageResult] = Future()
-        done.set_result(make_page(self.work, answer, window))
+        with self._making:
+            done.set_result(make_page(self.work, answer, window))
         return done
 
 

@@ -21,21 +21,30 @@ _WHOLE = frozenset({int, type(None)})
 def print_millis(values: Sequence[Any], segments: Sequence[Segment], below: int) -> list[str | None] | None:
     """Each value printed as the segments say (None for None); None when Arrow cannot print them as the printer does:
     values other than whole milliseconds in [0, `below`), a pattern with no field, or no pyarrow."""
-    if not set(map(type, values)) <= _WHOLE or all(isinstance(s, str) for s in segments):
+    if not set(map(type, values)) <= _WHOLE:
         return None
     try:
         import pyarrow as pa
-        import pyarrow.compute as pc
     except ImportError:
         return None
-    millis = pa.array(values, pa.int64())
+    printed = print_array(pa.array(values, pa.int64()), segments, below)
+    return None if printed is None else list(printed.to_pylist())
+
+
+def print_array(millis: pa.Array, segments: Sequence[Segment], below: int) -> pa.Array | None:
+    """An Arrow column of whole milliseconds printed as the segments say, as text (null for null); None when some value
+    is outside [0, `below`) or the pattern has no field."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if all(isinstance(s, str) for s in segments):
+        return None
     bounds = pc.min_max(millis).as_py()
     if bounds["min"] is None or bounds["min"] < 0 or bounds["max"] >= below:
         return None
     moments = millis.cast(pa.timestamp("ms"))
     parts = [part if isinstance(part, str) else _field(moments, *part) for part in segments]
-    printed: list[str | None] = pc.binary_join_element_wise(*parts, "").to_pylist()
-    return printed
+    return pc.binary_join_element_wise(*parts, "")
 
 
 def _field(moments: pa.Array, place: int, digits: int) -> pa.Array:

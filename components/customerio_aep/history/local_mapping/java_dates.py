@@ -7,10 +7,13 @@ import functools
 import operator
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from customerio_aep.history.local_mapping import arrow_dates
 from customerio_aep.history.local_mapping.errors import UnsupportedMapping
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 Printer = Callable[[tuple[Any, ...]], str]
 """A pattern made ready: prints a moment given as `_fields` of it."""
@@ -53,6 +56,12 @@ def dformat_all(values: Sequence[Any], pattern: str) -> list[str | None]:
         if printed is not None:
             return printed
     return [None if value is None else _print(printer, value) for value in values]
+
+
+def dformat_array(millis: pa.Array, pattern: str) -> pa.Array | None:
+    """`dformat` of an Arrow column of whole milliseconds, as an Arrow column of text; None when some value is one
+    Arrow does not print as the printer does (before 1970 or from 2106)."""
+    return arrow_dates.print_array(millis, _segments(pattern), _EXACT_MILLIS)
 
 
 def _print(printer: Printer, epoch_millis: Any) -> str:
