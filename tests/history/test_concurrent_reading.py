@@ -103,7 +103,7 @@ def test_a_slow_app_api_is_still_read_at_its_limit(
     cio.now, cio.messages = NOW, generate_history(1_200, NOW, days=200)
     cio.page_cap, cio.page_latency = 30, 0.6  # one cursor would read under two pages a second
     code, report, _ = run("--flow-id", flow["flow"]["flow_id"], "--readers", "12", "--processes", "2", "--apply",
-                          env=credential(aep))  # fmt: skip
+                          env=credential(aep), apart=True)  # fmt: skip
     assert code == 0 and report["finished"]
     pages = _pages(cio)
     arrivals = sorted(c.at for c in pages)
