@@ -62,11 +62,14 @@ def test_regions() -> None:
         base_url("mars")
 
 
-def test_a_thread_that_woke_late_holds_the_next_requests_within_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:
-    clock, late = [0.0], [0.05]  # the first request's thread wakes 50 ms after its slot (another held the interpreter)
+def test_threads_that_woke_late_hold_the_next_requests_within_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The first request's thread wakes 50 ms after its slot (another held the interpreter); so the eleventh waits for
+    # the window (its twelfth wait) and wakes 50 ms late too.
+    clock, waits, late = [0.0], [0], {1: 0.05, 12: 0.05}
 
     def sleep(seconds: float) -> None:
-        clock[0] += seconds + (late.pop() if late else 0.0)
+        waits[0] += 1
+        clock[0] += seconds + late.get(waits[0], 0.0)
 
     monkeypatch.setattr(app_api, "time", SimpleNamespace(monotonic=lambda: clock[0], sleep=sleep))
     api = AppApiReader("http://127.0.0.1:9", "key", requests_per_second=10)

@@ -102,7 +102,7 @@ class AppApiReader:
     _local: threading.local = field(default_factory=threading.local, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _next_slot: float = 0.0
-    _sent: deque[float] = field(default_factory=deque, repr=False)
+    _sent: deque[list[float]] = field(default_factory=deque, repr=False)
     """When the latest requests went, oldest first (as many as the limit allows a second)."""
 
     def messages(self, start_ts: int, end_ts: int, cursor: str | None = None, limit: int = PAGE_LIMIT) -> Page:
@@ -173,8 +173,9 @@ class AppApiReader:
 
     def _pace(self) -> None:
         """Wait for this request's slot: at most `requests_per_second`, shared by every thread. A thread that woke
-        late for its slot (the others held the interpreter) would send its request close to the next ones: none goes
-        until the one `requests_per_second` before it went more than a second ago (with the headroom)."""
+        late for its slot (the others held the interpreter) sends its request close to the next ones: none goes until
+        the one `requests_per_second` before it went more than a second ago (with the headroom), counted from when
+        that one went, not from when it was due."""
         with self._lock:
             now = time.monotonic()
             slot = max(now, self._next_slot)
@@ -184,13 +185,14 @@ class AppApiReader:
         window, most = 1.0 / PACE_HEADROOM, max(1, int(self.requests_per_second))
         with self._lock:
             now = time.monotonic()
-            at = max(now, self._sent[0] + window) if len(self._sent) >= most else now
-            self._sent.append(at)
+            at = max(now, self._sent[0][0] + window) if len(self._sent) >= most else now
+            went = [at]
+            self._sent.append(went)
             if len(self._sent) > most:
                 self._sent.popleft()
         if at > now:
             time.sleep(at - now)
-        self._local.sent = time.monotonic()
+        went[0] = self._local.sent = time.monotonic()
 
     def _answered(self, response: requests.Response, retry_after: float | None) -> None:
         """Count the answer; a 429 holds every thread back until Retry-After has passed."""
