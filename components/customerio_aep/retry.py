@@ -46,6 +46,17 @@ def retry_after_seconds(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time()) if when else None
 
 
+BODY_READ = 1 << 20
+"""Bytes an answer's body is read by at most: requests reads 10 KiB at a time when it reads it itself."""
+
+
+def _read_body(response: requests.Response) -> None:
+    """Read the whole body now, as `session.send` does without `stream`, but a megabyte a read: each read gives the
+    interpreter up and takes it back, and a history page (half a megabyte) read 10 KiB at a time took fifty turns
+    while a dozen threads waited for one."""
+    response._content = b"".join(response.iter_content(BODY_READ))
+
+
 # What a request that creates something may retry blindly: a 429 means it was not carried out.
 NOT_CARRIED_OUT = frozenset({429})
 
@@ -75,15 +86,18 @@ def send(
         # Built before the pace, as `session.request` would build it: a thread the interpreter holds back while
         # encoding would otherwise send after its slot, close to the requests paced after it.
         prepared = session.prepare_request(requests.Request(method, url, **kwargs))
-        settings = session.merge_environment_settings(prepared.url, {}, None, None, None)
+        settings = session.merge_environment_settings(prepared.url, {}, True, None, None)  # the body read below
         before()
         try:
-            response = session.send(prepared, timeout=policy.timeout, allow_redirects=True, **settings)
-        except (requests.ConnectionError, requests.Timeout) as e:
+            answer = session.send(prepared, timeout=policy.timeout, allow_redirects=True, **settings)
+            _read_body(answer)
+        except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as e:
+            # An answer cut short in its body is as lost as one never given.
             failure = connection_error(e)
             if not retry_connection_errors:
                 raise failure from e
         else:
+            response = answer
             retry_after = retry_after_seconds(response.headers.get("Retry-After"))
             after(response, retry_after)
             if response.status_code not in retry_statuses:

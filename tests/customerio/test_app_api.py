@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import socket
+import threading
 import time
 from types import SimpleNamespace
 
@@ -81,3 +84,26 @@ def test_threads_that_woke_late_hold_the_next_requests_within_the_limit(monkeypa
     assert sent[0] == pytest.approx(0.06)
     # Any eleven requests in a row span more than a second: the App API never counts eleven in one.
     assert min(b - a for a, b in zip(sent, sent[10:], strict=False)) > 1.0
+
+
+def test_a_page_cut_short_in_its_body_is_asked_again() -> None:
+    deliveries = generate_history(600, int(time.time()))  # a body of a few hundred kilobytes, read in several reads
+    body = json.dumps({"messages": deliveries, "next": ""}).encode()
+    head = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+    answers = [head + body[: len(body) // 2], head + body]  # the first connection ends halfway through the body
+    asked = []
+    with socket.create_server(("127.0.0.1", 0)) as server:
+
+        def serve() -> None:
+            for answer in answers:
+                connection, _ = server.accept()
+                asked.append(answer)
+                with connection:
+                    connection.recv(65536)
+                    connection.sendall(answer)
+
+        threading.Thread(target=serve, daemon=True).start()
+        api = AppApiReader(f"http://127.0.0.1:{server.getsockname()[1]}", "key", requests_per_second=1000.0,
+                           retry=FAST)  # fmt: skip
+        page = api.messages(0, 1)
+    assert [d["id"] for d in page.items] == [d["id"] for d in deliveries] and len(asked) == 2

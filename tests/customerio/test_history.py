@@ -71,6 +71,15 @@ def test_ids_are_deterministic_and_never_a_customerio_id() -> None:
     assert all(not re.fullmatch(r"[0-9A-Za-z]+", e["event_id"]) for e in first)
 
 
+def test_ids_are_those_earlier_releases_recorded() -> None:
+    # A checkpoint keeps the ids of the events it sent: were they to change, an upgraded rerun would send them again.
+    sent, delivered = "cio-history-39c9cc00996a060dc545d42dedd631ce", "cio-history-1d045208330d0877f8909fc38a544b40"
+    of_workspace = Conversion("acme-eu")
+    delivery_events(delivery(), WINDOW, ALL_EVENTS, False, of_workspace)
+    assert convert(delivery()).events[0]["event_id"] == history_event_id("ag1q6QWq+/x=", "sent") == sent
+    assert of_workspace.events[1]["event_id"] == history_event_id("ag1q6QWq+/x=", "delivered", "acme-eu") == delivered
+
+
 def test_twilio_is_sms_and_whatsapp_is_whatsapp() -> None:
     sms = convert(delivery(type="twilio", recipient="+15550001", subject=None)).events
     assert {e["object_type"] for e in sms} == {"sms"} and "email_address" not in sms[0]["data"]

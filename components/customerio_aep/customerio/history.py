@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import hashlib
 from collections import Counter
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -64,8 +64,11 @@ def _name(object_type: str, metric: str) -> str:
 def history_event_id(delivery_id: str, metric: str, workspace: str = "") -> str:
     """The id of a delivery's metric as a history event: always the same for the same delivery and metric (of the
     same workspace: another workspace's delivery ids are another space)."""
-    basis = f"{workspace}\0{delivery_id}" if workspace else delivery_id
-    return ID_PREFIX + hashlib.sha256(f"{basis}\0{metric}".encode()).hexdigest()[:32]
+    return _event_id(f"{workspace}\0{delivery_id}\0{metric}" if workspace else f"{delivery_id}\0{metric}")
+
+
+def _event_id(basis: str) -> str:
+    return ID_PREFIX + hashlib.sha256(basis.encode()).hexdigest()[:32]
 
 
 @dataclass(frozen=True)
@@ -168,36 +171,56 @@ def delivery_events(
 
     `wanted` is the stack's reporting events (`<object_type>_<metric>`); `needs_person`: Profile is on, so an event
     without a person id would fail ingestion."""
-    metrics = delivery.get("metrics")
-    if not isinstance(metrics, dict) or not delivery.get("id"):
-        out.skipped["delivery without an id or metrics (malformed App API answer)"] += 1
-        return
+    deliveries_events((delivery,), window, wanted, needs_person, out)
+
+
+def deliveries_events(
+    deliveries: Iterable[Any], window: Window, wanted: Collection[str], needs_person: bool, out: Conversion
+) -> None:
+    """`delivery_events` of each of a page's deliveries, in one pass (this is most of a page's CPU)."""
     since, until = window.since, window.until  # Window.__contains__, spelled out: this runs for every metric read
-    in_window = [(int(t), m) for m, t in metrics.items() if isinstance(t, (int, float)) and since <= t < until]
-    if not in_window:
-        return
-    channel = str(delivery.get("type") or "")
-    object_type = OBJECT_TYPE_OF_CHANNEL.get(channel)
-    if object_type is None:
-        out.skipped[f"channel {channel or '(none)'!r} has no reporting-webhook object type"] += len(in_window)
-        return
-    anonymous = needs_person and not _identifiers(delivery).get("id")
-    delivery_id = str(delivery["id"])
-    owner: int | None = None
-    in_window.sort()
-    for timestamp, metric in in_window:
-        name = _NAMES.get((object_type, metric)) or _name(object_type, metric)
-        if name.startswith(_NOT_SENDABLE):
-            out.skipped[name.removeprefix(_NOT_SENDABLE)] += 1
-        elif name not in wanted:
-            out.skipped[f"{name} is not among the stack's events"] += 1
-        elif anonymous:
-            out.skipped["no person id (Profile needs one): an anonymous or deleted person"] += 1
-        else:
-            owner = out.share(SentDelivery(delivery, object_type)) if owner is None else owner
+    skipped, shared, add = out.skipped, out._shared, out._events.append
+    workspace = f"{out.workspace}\0" if out.workspace else ""
+    verdicts: dict[tuple[str, str], str | None] = {}
+    """Each object type and metric met: why its events are not sent, or None (a page meets a handful)."""
+    for delivery in deliveries:
+        metrics = delivery.get("metrics")
+        if not isinstance(metrics, dict) or not delivery.get("id"):
+            skipped["delivery without an id or metrics (malformed App API answer)"] += 1
+            continue
+        in_window = [(int(t), m) for m, t in metrics.items() if isinstance(t, (int, float)) and since <= t < until]
+        if not in_window:
+            continue
+        channel = str(delivery.get("type") or "")
+        object_type = OBJECT_TYPE_OF_CHANNEL.get(channel)
+        if object_type is None:
+            skipped[f"channel {channel or '(none)'!r} has no reporting-webhook object type"] += len(in_window)
+            continue
+        anonymous = needs_person and not _identifiers(delivery).get("id")
+        basis = f"{workspace}{delivery['id']}\0"
+        owner = -1
+        in_window.sort()
+        for timestamp, metric in in_window:
+            kind = object_type, metric
+            why = verdicts[kind] if kind in verdicts else verdicts.setdefault(kind, _verdict(kind, wanted))
+            if why is None and anonymous:
+                why = "no person id (Profile needs one): an anonymous or deleted person"
+            if why is not None:
+                skipped[why] += 1
+                continue
+            if owner < 0:
+                owner = len(shared)
+                shared.append(SentDelivery(delivery, object_type))
             failure = delivery.get("failure_message") if metric in FAILURE_METRICS else None
-            out.add(history_event_id(delivery_id, metric, out.workspace), object_type, metric, timestamp, owner,
-                    failure or None)  # fmt: skip
+            add((_event_id(basis + metric), object_type, metric, timestamp, owner, failure or None))
+
+
+def _verdict(kind: tuple[str, str], wanted: Collection[str]) -> str | None:
+    """Why the events of an object type and metric are not sent (None: they are)."""
+    name = _NAMES.get(kind) or _name(*kind)
+    if name.startswith(_NOT_SENDABLE):
+        return name.removeprefix(_NOT_SENDABLE)
+    return None if name in wanted else f"{name} is not among the stack's events"
 
 
 # Customer subscription changes are attribute changes in the Activities API (docs.customer.io

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from customerio_aep.customerio.app_api import Answer, page_of
 from customerio_aep.customerio.event_columns import EventColumns
-from customerio_aep.customerio.history import Conversion, Window, delivery_events, subscription_events
+from customerio_aep.customerio.history import Conversion, Window, deliveries_events, subscription_events
 from customerio_aep.history.files import arrow_schema, record_table, write_part
 from customerio_aep.history.local_mapping import LocalMapping
 
@@ -96,9 +96,11 @@ def make_page(work: PageWork, answer: Answer, window: Window) -> PageResult:
     """One App API answer's events (and records, for the batch road)."""
     items = page_of(answer).items
     converted = Conversion(work.workspace)
-    convert = delivery_events if answer.key == "messages" else subscription_events
-    for item in items:
-        convert(item, window, work.wanted, work.needs_person, converted)
+    if answer.key == "messages":
+        deliveries_events(items, window, work.wanted, work.needs_person, converted)
+    else:
+        for item in items:
+            subscription_events(item, window, work.wanted, work.needs_person, converted)
     events = converted.columns(arrow=work.mapping is not None)
     pairs = Counter(zip(events.column("object_type"), events.column("metric"), strict=True))
     kinds = Counter({f"{object_type} {metric}": n for (object_type, metric), n in pairs.items()})
