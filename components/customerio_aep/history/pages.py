@@ -184,6 +184,6 @@ class Pages:
 
 
 DEFAULT_PROCESSES = 1
-"""Pages are made in place by default: one core makes 30,000 to 48,000 events a CPU second, 1.5 to 2.4 times what the
-App API's limit lists, and page processes add memory and their pickling's CPU (`python -m benchmarks.history
+"""Pages are made in place by default: one core makes 36,000 to 47,500 events a CPU second, about twice what the App
+API's limit lists, and page processes add memory and their pickling's CPU (`python -m benchmarks.history
 --processes 2`)."""
