@@ -202,7 +202,10 @@ def deliveries_events(
         in_window.sort()
         for timestamp, metric in in_window:
             kind = object_type, metric
-            why = verdicts[kind] if kind in verdicts else verdicts.setdefault(kind, _verdict(kind, wanted))
+            if kind in verdicts:
+                why = verdicts[kind]
+            else:
+                why = verdicts[kind] = _verdict(kind, wanted)
             if why is None and anonymous:
                 why = "no person id (Profile needs one): an anonymous or deleted person"
             if why is not None:

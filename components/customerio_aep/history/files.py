@@ -1,6 +1,5 @@
 """The records of a history batch as Arrow tables: made from a page's record columns, staged as a part (an Arrow IPC
-file, with each record's event id), and written as the batch's files, Parquet (the default) or JSON
-lines.
+file, with each record's event id), and written as the batch's files, Parquet (the default) or JSON lines.
 
 Both are formats the Batch Ingestion API takes (help/ingestion/batch-ingestion/api-overview.md). Parquet is the default
 because the bulk road's limit is bytes (20 GB an hour into the data lake): columnar and compressed, a history record
