@@ -54,7 +54,7 @@ FILE_RECORDS = 500_000
 EVENTS_PER_CPU_SECOND = 30_000.0
 """What a run makes of history, events a CPU second, reading, mapping and staging included: the low end of what
 `python -m benchmarks.history` measured (its `processing_events_per_s`: 30,000 to 48,000 for 0.22.0 and 36,000 to
-47,500 since, on a shared two-core machine in December 2026, in place or with two page processes, moving with the
+53,300 since, on a shared two-core machine in December 2026, in place or with two page processes, moving with the
 machine's neighbours), so the dry run's estimate errs long."""
 
 

@@ -1,0 +1,53 @@
+"""Making pages leaves the program's cycle collector as it found it: on, off or with objects of its own frozen."""
+
+from __future__ import annotations
+
+import gc
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from customerio_aep.customerio.app_api import Answer, AppApiError
+from customerio_aep.customerio.events import ALL_EVENTS
+from customerio_aep.customerio.history import Window
+from customerio_aep.history.pages import Pages, PageWork, make_page
+from tests.emulators.customerio.history import generate_history
+from tests.history.conftest import NOW
+
+WORK = PageWork(frozenset(ALL_EVENTS), False, "", None)
+WINDOW = Window(NOW - 40 * 86400, NOW)
+
+
+def _answer(body: bytes) -> Answer:
+    return Answer(body, None, "/v1/messages", "messages")
+
+
+@pytest.fixture
+def collector_restored() -> Iterator[None]:
+    yield
+    gc.enable()
+    gc.unfreeze()
+
+
+@pytest.mark.parametrize("collecting", [True, False])
+def test_a_page_made_or_refused_leaves_the_collector_on_or_off_as_it_was(
+    collecting: bool, collector_restored: None
+) -> None:
+    (gc.enable if collecting else gc.disable)()
+    page = make_page(WORK, _answer(json.dumps({"messages": generate_history(50, NOW, days=30)}).encode()), WINDOW)
+    assert page.deliveries == 50 and page.events and gc.isenabled() is collecting
+    with pytest.raises(AppApiError):
+        make_page(WORK, _answer(b"<html>not JSON</html>"), WINDOW)
+    assert gc.isenabled() is collecting
+
+
+def test_a_run_unfreezes_what_it_froze_and_only_that(collector_restored: None) -> None:
+    with Pages(WORK, processes=1):
+        assert gc.get_freeze_count() > 0  # what was there before the run is left out of its collections
+    assert gc.get_freeze_count() == 0
+    gc.freeze()  # a program's own (a server before it forks)
+    frozen = gc.get_freeze_count()
+    with Pages(WORK, processes=1):
+        pass
+    assert gc.get_freeze_count() == frozen
