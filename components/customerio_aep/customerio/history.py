@@ -64,7 +64,12 @@ def _name(object_type: str, metric: str) -> str:
 def history_event_id(delivery_id: str, metric: str, workspace: str = "") -> str:
     """The id of a delivery's metric as a history event: always the same for the same delivery and metric (of the
     same workspace: another workspace's delivery ids are another space)."""
-    return _event_id(f"{workspace}\0{delivery_id}\0{metric}" if workspace else f"{delivery_id}\0{metric}")
+    return _event_id(_id_basis(delivery_id, workspace) + metric)
+
+
+def _id_basis(delivery_id: str, workspace: str) -> str:
+    """What an event id hashes before its metric (a page's deliveries make it once for all their metrics)."""
+    return f"{workspace}\0{delivery_id}\0" if workspace else f"{delivery_id}\0"
 
 
 def _event_id(basis: str) -> str:
@@ -180,7 +185,6 @@ def deliveries_events(
     """`delivery_events` of each of a page's deliveries, in one pass (this is most of a page's CPU)."""
     since, until = window.since, window.until  # Window.__contains__, spelled out: this runs for every metric read
     skipped, shared, add = out.skipped, out._shared, out._events.append
-    workspace = f"{out.workspace}\0" if out.workspace else ""
     verdicts: dict[tuple[str, str], str | None] = {}
     """Each object type and metric met: why its events are not sent, or None (a page meets a handful)."""
     for delivery in deliveries:
@@ -197,7 +201,7 @@ def deliveries_events(
             skipped[f"channel {channel or '(none)'!r} has no reporting-webhook object type"] += len(in_window)
             continue
         anonymous = needs_person and not _identifiers(delivery).get("id")
-        basis = f"{workspace}{delivery['id']}\0"
+        basis = _id_basis(str(delivery["id"]), out.workspace)
         owner = -1
         in_window.sort()
         for timestamp, metric in in_window:
