@@ -1,9 +1,11 @@
-"""Making pages leaves the program's cycle collector as it found it: on, off or with objects of its own frozen."""
+"""Making pages: in place, by one thread of the run while its readers read on; the program's cycle collector left as
+it was found: on, off or with objects of its own frozen."""
 
 from __future__ import annotations
 
 import gc
 import json
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -11,7 +13,8 @@ import pytest
 from customerio_aep.customerio.app_api import Answer, AppApiError
 from customerio_aep.customerio.events import ALL_EVENTS
 from customerio_aep.customerio.history import Window
-from customerio_aep.history.pages import Pages, PageWork, make_page
+from customerio_aep.history import pages
+from customerio_aep.history.pages import PageResult, Pages, PageWork, make_page
 from tests.emulators.customerio.history import generate_history
 from tests.history.conftest import NOW
 
@@ -50,3 +53,29 @@ def test_a_run_unfreezes_what_it_froze_and_only_that(collector_restored: None) -
     with Pages(WORK, processes=1):
         pass
     assert gc.get_freeze_count() > 0  # still frozen (fewer, as some of them were freed meanwhile)
+
+
+def test_in_place_one_thread_makes_every_page_and_no_reader_waits_for_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    answer = _answer(json.dumps({"messages": generate_history(50, NOW, days=30)}).encode())
+    made_by: list[int] = []
+    gate = threading.Event()
+
+    def held(work: PageWork, given: Answer, window: Window) -> PageResult:
+        gate.wait(5)
+        made_by.append(threading.get_ident())
+        return make_page(work, given, window)
+
+    monkeypatch.setattr(pages, "make_page", held)
+    with Pages(WORK, processes=1) as made:
+        asked = []
+        readers = [threading.Thread(target=lambda: asked.append(made.submit(answer, WINDOW))) for _ in range(3)]
+        for reader in readers:
+            reader.start()
+        for reader in readers:
+            reader.join(2)
+        waiting = [reader for reader in readers if reader.is_alive()]
+        gate.set()
+        results = [page.result(10) for page in asked]
+    assert not waiting, "a reader waited while its page was made"
+    assert [page.deliveries for page in results] == [50, 50, 50]
+    assert len(set(made_by)) == 1 and made_by[0] not in {reader.ident for reader in readers}

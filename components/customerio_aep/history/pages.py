@@ -1,6 +1,6 @@
 """A page of the App API made into the road's work: its deliveries or activities as events and, for the batch road,
 the events as records. This is most of a run's CPU, so a long run does it in processes of its own, one a core, while
-its threads read and the run settles what they return; a short one does it in place."""
+its threads read and the run settles what they return; by default one thread of the run makes them."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -165,14 +165,11 @@ def _make(answer: Answer, window: Window) -> PageResult:
 
 class Pages:
     """Where a run's pages are made into work: `processes` page processes (forked before the run's threads start, so
-    nothing a thread holds is copied), or in place with one."""
+    nothing a thread holds is copied), or one thread of the run's own with one."""
 
     def __init__(self, work: PageWork, processes: int) -> None:
         self.work, self.processes = work, processes
         self._pool: Executor | None = None
-        # In place, one page is made at a time: the interpreter runs one thread anyway, and readers taking turns at it
-        # every few milliseconds each find the caches filled with another page's objects.
-        self._making = threading.Lock()
         self._froze = False
 
     def __enter__(self) -> Pages:
@@ -189,6 +186,11 @@ class Pages:
             finally:
                 if main:  # a handler set outside Python reads as None: Python's own is then the one to put back
                     signal.signal(signal.SIGINT, previous if previous is not None else signal.default_int_handler)
+        else:
+            # In place, every page is made by one thread, not by the reader that read it: a reader asks its next page
+            # at once, and a page's objects come from one thread's memory (made by a dozen readers in turn, each
+            # with memory of its own from the C allocator, a run held 90 MB more and spent more CPU a page).
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix="history-pages")
         # What exists now lives as long as the run (modules, the mapping, the checkpoint): the cycle collector leaves it
         # be until the run ends; its collections spent a twelfth of a run's CPU going through it again and again. What
         # the program froze itself (a server before it forks) stays as it is.
@@ -204,14 +206,13 @@ class Pages:
             gc.unfreeze()
 
     def submit(self, answer: Answer, window: Window) -> Future[PageResult]:
-        """An App API answer's work, made in a page process (or here, with one): decoding it is most of reading's
-        CPU, so the reader only finds the next page's cursor."""
-        if self._pool is not None:
+        """An App API answer's work, made in a page process (or the run's page thread, with one): decoding it is most
+        of reading's CPU, so the reader only finds the next page's cursor."""
+        if isinstance(self._pool, ProcessPoolExecutor):
             return self._pool.submit(_make, answer, window)
-        done: Future[PageResult] = Future()
-        with self._making:
-            done.set_result(make_page(self.work, answer, window))
-        return done
+        if self._pool is None:
+            raise RuntimeError("Pages.submit outside `with Pages(...)`: its page thread is not running")
+        return self._pool.submit(make_page, self.work, answer, window)
 
 
 DEFAULT_PROCESSES = 1
