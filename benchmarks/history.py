@@ -239,7 +239,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--deliveries", type=int, default=100_000)
     parser.add_argument("--page-latency", type=float, default=0.8, help="seconds an App API page takes (assumed)")
     parser.add_argument("--recipients", type=int, default=1_000_000)
-    parser.add_argument("--processes", type=int, default=DEFAULT_PROCESSES, help="page processes (1: in place)")
+    parser.add_argument("--processes", type=int, default=DEFAULT_PROCESSES, help="page processes (1: none)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
     batch = measure_road("batch", args.deliveries, args.page_latency, args.processes)
