@@ -187,9 +187,9 @@ class Pages:
                 if main:  # a handler set outside Python reads as None: Python's own is then the one to put back
                     signal.signal(signal.SIGINT, previous if previous is not None else signal.default_int_handler)
         else:
-            # In place, every page is made by one thread, not by the reader that read it: a reader asks its next page
-            # at once, and a page's objects come from one thread's memory (made by a dozen readers in turn, each
-            # with memory of its own from the C allocator, a run held 90 MB more and spent more CPU a page).
+            # One thread makes every page, not the reader that read it: a reader asks for its next page at once, and
+            # a page's objects come from one thread's memory (made by a dozen readers in turn, each with memory of its
+            # own from the C allocator, a run held 90 MB more and spent more CPU a page).
             self._pool = ThreadPoolExecutor(1, thread_name_prefix="history-pages")
         # What exists now lives as long as the run (modules, the mapping, the checkpoint): the cycle collector leaves it
         # be until the run ends; its collections spent a twelfth of a run's CPU going through it again and again. What
