@@ -43,8 +43,8 @@ type host struct {
 }
 
 func main() {
-	hostkit.Serve(name, func(engineAddress string) pulumirpc.LanguageRuntimeServer {
-		return &host{hostkit.Base{EngineAddress: engineAddress}}
+	hostkit.Serve(name, func(base hostkit.Base) pulumirpc.LanguageRuntimeServer {
+		return &host{base}
 	})
 }
 

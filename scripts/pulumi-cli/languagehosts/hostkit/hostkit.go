@@ -24,14 +24,17 @@ import (
 	"google.golang.org/protobuf/types/known/emptypb"
 )
 
-// Base answers the calls every host answers alike; a host embeds it.
+// Base answers the calls every host answers alike; a host embeds the one Serve gives it.
 type Base struct {
 	pulumirpc.UnimplementedLanguageRuntimeServer
 	EngineAddress string
+	stopping      context.Context
+	stop          context.CancelFunc
 }
 
-// Serve registers the host, prints its port for the engine (which reads it first) and serves until the engine stops.
-func Serve(name string, newHost func(engineAddress string) pulumirpc.LanguageRuntimeServer) {
+// Serve registers the host, prints its port for the engine (which reads it first) and serves until the engine stops
+// it: with SIGINT, or by going away.
+func Serve(name string, newHost func(base Base) pulumirpc.LanguageRuntimeServer) {
 	engineAddress := ""
 	for _, arg := range os.Args[1:] {
 		if !strings.HasPrefix(arg, "-") {
@@ -39,9 +42,22 @@ func Serve(name string, newHost func(engineAddress string) pulumirpc.LanguageRun
 			break
 		}
 	}
+	// Once done with a host, the engine sends it SIGINT and kills it 5 s later if it still runs: the host stops serving
+	// at once, as Pulumi's own hosts do. (Ours kept serving: each command waited 5 s for it at its end, and the engine's
+	// kill raced the host's exit, so that `pulumi install` could fail with "os: process already finished".)
+	stopping, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	cancel := make(chan bool)
+	go func() {
+		<-stopping.Done()
+		close(cancel)
+	}()
 	handle, err := rpcutil.ServeWithOptions(rpcutil.ServeOptions{
+		Cancel: cancel,
 		Init: func(s *grpc.Server) error {
-			pulumirpc.RegisterLanguageRuntimeServer(s, newHost(engineAddress))
+			pulumirpc.RegisterLanguageRuntimeServer(s, newHost(Base{
+				EngineAddress: engineAddress, stopping: stopping, stop: stop,
+			}))
 			return nil
 		},
 	})
@@ -65,8 +81,10 @@ func (b *Base) Handshake(
 	_ context.Context, req *pulumirpc.LanguageHandshakeRequest,
 ) (*pulumirpc.LanguageHandshakeResponse, error) {
 	b.EngineAddress = req.EngineAddress
-	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt)
-	if err := rpcutil.Healthcheck(ctx, b.EngineAddress, 5*time.Minute, cancel); err != nil {
+	if b.stop == nil {
+		return nil, fmt.Errorf("the host was not started by hostkit.Serve: it has nothing to stop")
+	}
+	if err := rpcutil.Healthcheck(b.stopping, b.EngineAddress, 5*time.Minute, b.stop); err != nil {
 		return nil, fmt.Errorf("could not start the health check of the engine: %w", err)
 	}
 	return &pulumirpc.LanguageHandshakeResponse{}, nil

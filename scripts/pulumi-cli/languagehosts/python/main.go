@@ -71,8 +71,8 @@ func main() {
 	if _, err := os.Stat(execScript); err != nil {
 		hostkit.Exit(name, fmt.Errorf("%s is missing next to the language host; rerun scripts/setup", execScript))
 	}
-	hostkit.Serve(name, func(engineAddress string) pulumirpc.LanguageRuntimeServer {
-		return &host{Base: hostkit.Base{EngineAddress: engineAddress}, execScript: execScript}
+	hostkit.Serve(name, func(base hostkit.Base) pulumirpc.LanguageRuntimeServer {
+		return &host{Base: base, execScript: execScript}
 	})
 }
 
