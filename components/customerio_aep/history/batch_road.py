@@ -51,11 +51,11 @@ FILE_RECORDS = 500_000
 """Records per file: about 50 MB of Parquet or 300 MB of JSON lines; a file over the PUT limit is split."""
 
 
-EVENTS_PER_CPU_SECOND = 40_000.0
+EVENTS_PER_CPU_SECOND = 36_000.0
 """What a run makes of history, events a CPU second, reading, mapping and staging included, for the dry run's estimate:
-under what `python -m benchmarks.history` measured of this release (its `processing_events_per_s`: 50,000 to 63,000
-with one process or two, on a shared two-core machine in December 2026; 36,000 to 53,300 for 0.23.0, 30,000 to 48,000
-for 0.22.0, moving with the machine's neighbours by a third), so the estimate errs long in a slow hour too."""
+under the least `python -m benchmarks.history` measured of this release (its `processing_events_per_s`: 39,000 to
+63,000 with one process, 38,000 to 51,000 with two, on a shared two-core machine in December 2026, moving with the
+machine's neighbours by a third; 0.23.0 measured 36,000 to 53,300), so the estimate errs long."""
 
 
 def pipeline_seconds(pages: int, events: int, size: float, processes: int) -> dict[str, float]:

@@ -216,6 +216,6 @@ class Pages:
 
 
 DEFAULT_PROCESSES = 1
-"""Pages are made by a thread of the run's own by default: one core makes 55,000 to 63,000 events a CPU second (in a
-quiet hour), about three times what the App API's limit lists, and page processes add memory and their pickling's CPU
-(`python -m benchmarks.history --processes 2`)."""
+"""Pages are made by a thread of the run's own by default: one core makes 39,000 to 63,000 events a CPU second (with
+the machine's neighbours), two to three times what the App API's limit lists, and page processes add memory and their
+pickling's CPU (`python -m benchmarks.history --processes 2`)."""
