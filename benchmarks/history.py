@@ -188,11 +188,14 @@ def measure_road(road_name: str, deliveries: int, page_latency: float, processes
             else:
                 road = inlet_road(chain["flow"]["webhook_url"], rate=1e9)
             reader = AppApiReader(emulators.cio["url"], emulators.cio["key"])
-            run = Backfill(reader, checkpoint, window, ALL_EVENTS, False, road, processes=processes)
+            settled: list[tuple[float, int]] = []  # when each page was settled, and the pages by then
+            run = Backfill(reader, checkpoint, window, ALL_EVENTS, False, road, processes=processes,
+                           progress=lambda tally: settled.append((time.monotonic(), tally.pages)))  # fmt: skip
             with _PeakMemory(emulators.pids) as memory:  # its process is not the command's: it ends after the figures
                 (own, children), started = _cpu(), time.monotonic()
                 report = run.run(apply=True)
                 wall, (own_after, children_after) = time.monotonic() - started, _cpu()
+            read = next(at for at, pages in settled if pages == report.pages) - started
             checkpoint.close()
         landed = emulators.landed(chain["dataset"]["dataset_id"])
     finally:
@@ -204,6 +207,7 @@ def measure_road(road_name: str, deliveries: int, page_latency: float, processes
         "sizes": landed["sizes"],
         "pages": report.pages,
         "seconds": wall,
+        "read_seconds": read,
         "cpu": own_after - own + children_after - children,
         "cpu_pages": children_after - children,
         "peak_rss_mb": memory.peak_kb / 1024,
@@ -262,6 +266,7 @@ def main(argv: list[str] | None = None) -> None:
         "end_to_end_s": round(batch["seconds"], 1),
         "read_floor_s": round(floor, 1),
         "end_to_end_over_read_floor": round(batch["seconds"] / floor, 2),
+        "last_page_settled_s": round(batch["read_seconds"], 1),
         "app_api_pages": batch["pages"],
         "app_api_calls": batch["calls"],
         "app_api_429s": batch["throttled"],
@@ -284,7 +289,8 @@ def main(argv: list[str] | None = None) -> None:
         f"  batch road end to end: {f['end_to_end_s']:,} s for {f['batch_events']:,} events "
         f"({f['batch_events_per_s']:,.0f} events/s; landed {f['batch_landed']:,}, {f['batch_landed_distinct']:,} "
         f"distinct); the read floor ({math.ceil(f['deliveries'] / PAGE_LIMIT):,} pages at "
-        f"{REQUESTS_PER_SECOND:g} a second) is {f['read_floor_s']} s: {f['end_to_end_over_read_floor']}x\n"
+        f"{REQUESTS_PER_SECOND:g} a second) is {f['read_floor_s']} s: {f['end_to_end_over_read_floor']}x; the last "
+        f"page was settled at {f['last_page_settled_s']} s, the rest is the last batch's shipping and landing\n"
         f"  App API: {f['app_api_pages']:,} pages, {f['app_api_calls']:,} calls, {f['app_api_429s']:,} answered 429\n"
         f"  the command's CPU: {f['command_cpu_s']} s ({f['page_processes_cpu_s']} s of it in {f['cores']} page "
         f"processes), {f['processing_events_per_s']:,.0f} events a CPU second; at most {f['peak_rss_mb']:,.0f} MB "
