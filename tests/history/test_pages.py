@@ -26,6 +26,10 @@ def _answer(body: bytes) -> Answer:
     return Answer(body, None, "/v1/messages", "messages")
 
 
+PAGE = _answer(json.dumps({"messages": generate_history(50, NOW, days=30)}).encode())
+"""A page of 50 deliveries."""
+
+
 @pytest.fixture
 def collector_restored() -> Iterator[None]:
     yield
@@ -38,7 +42,7 @@ def test_a_page_made_or_refused_leaves_the_collector_on_or_off_as_it_was(
     collecting: bool, collector_restored: None
 ) -> None:
     (gc.enable if collecting else gc.disable)()
-    page = make_page(WORK, _answer(json.dumps({"messages": generate_history(50, NOW, days=30)}).encode()), WINDOW)
+    page = make_page(WORK, PAGE, WINDOW)
     assert page.deliveries == 50 and page.events and gc.isenabled() is collecting
     with pytest.raises(AppApiError):
         make_page(WORK, _answer(b"<html>not JSON</html>"), WINDOW)
@@ -56,7 +60,6 @@ def test_a_run_unfreezes_what_it_froze_and_only_that(collector_restored: None) -
 
 
 def test_in_place_one_thread_makes_every_page_and_no_reader_waits_for_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
-    answer = _answer(json.dumps({"messages": generate_history(50, NOW, days=30)}).encode())
     made_by: list[int] = []
     gate = threading.Event()
 
@@ -68,7 +71,7 @@ def test_in_place_one_thread_makes_every_page_and_no_reader_waits_for_its_own(mo
     monkeypatch.setattr(pages, "make_page", held)
     with Pages(WORK, processes=1) as made:
         asked = []
-        readers = [threading.Thread(target=lambda: asked.append(made.submit(answer, WINDOW))) for _ in range(3)]
+        readers = [threading.Thread(target=lambda: asked.append(made.submit(PAGE, WINDOW))) for _ in range(3)]
         for reader in readers:
             reader.start()
         for reader in readers:
