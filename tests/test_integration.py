@@ -271,3 +271,21 @@ def test_data_usage_labels_go_on_the_created_or_the_brought_dataset_and_none_are
     assert mocks.named("brought-labels").inputs["dataset_id"] == "ds1"
     assert mocks.named("brought-labels").inputs["labels"] == []  # [] removes the stack's own
     assert not [r for r in mocks.of_type("pulumi-python:dynamic/aep:DatasetLabels") if r.name.startswith("none")]
+
+
+def test_the_arguments_printed_show_no_key_or_inlet_url() -> None:
+    """A key given as plain text (a test's, or read from a vault) stays out of a printed argument, a log or a trace."""
+    from customerio_aep.customerio.reporting_webhook import AppApi
+    from customerio_aep.ingress.args import IngressArgs
+
+    secrets = ("sign-1f0e", "old-sign-9c2d", "app-key-77ab", "https://inlet.example/collection/flow-5e1b")
+    workspace = Workspace("sign-1f0e", previous_signing_key="old-sign-9c2d", app_api_key="app-key-77ab", region="eu")
+    printed = [
+        repr(workspace),
+        repr(CustomerIoToAepArgs(signing_key="sign-1f0e", previous_signing_key="old-sign-9c2d",
+                                 workspaces={"eu": workspace})),
+        repr(IngressArgs("sign-1f0e", secrets[3], previous_signing_key="old-sign-9c2d")),
+        repr(AppApi("https://api.customer.io", "app-key-77ab", None)),
+    ]  # fmt: skip
+    assert not [(text, secret) for text in printed for secret in secrets if secret in text]
+    assert "region='eu'" in printed[0]  # what is not secret still shows

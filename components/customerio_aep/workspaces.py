@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 
@@ -16,11 +16,11 @@ NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
 class Workspace:
     """One Customer.io workspace: its webhook signing key and, to manage its reporting webhook, App API key."""
 
-    signing_key: pulumi.Input[str]
+    signing_key: pulumi.Input[str] = field(repr=False)
     """The workspace's webhook signing key (secret)."""
-    previous_signing_key: pulumi.Input[str] | None = None
+    previous_signing_key: pulumi.Input[str] | None = field(default=None, repr=False)
     """During a key rotation, the key being replaced: both are accepted until it is removed."""
-    app_api_key: pulumi.Input[str] | None = None
+    app_api_key: pulumi.Input[str] | None = field(default=None, repr=False)
     """An App API key of this workspace (secret): the stack then manages its reporting webhook."""
     region: str = "us"
     """Where the workspace lives: `us` or `eu` (for its App API)."""

@@ -63,6 +63,8 @@ def test_regions() -> None:
     assert base_url("us", "http://127.0.0.1:9/us/") == "http://127.0.0.1:9/us"
     with pytest.raises(AppApiError, match=r"'mars' is not a Customer\.io region"):
         base_url("mars")
+    with pytest.raises(AppApiError, match=r"^CUSTOMERIO_REGION: 'mars' is not"):
+        base_url("mars", setting="CUSTOMERIO_REGION")
 
 
 def test_threads_that_woke_late_hold_the_next_requests_within_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -314,8 +314,14 @@ def test_the_stack_gives_a_workspaces_key_region_and_live_start() -> None:
             "customerio:appApiKey": "main-key",
         },
     )
-    assert deployment.app_api("eu-shop") == ("https://api-eu.customer.io", "eu-key")
-    assert deployment.app_api() == ("https://api.customer.io", "main-key")
+    eu, main = deployment.app_api("eu-shop"), deployment.app_api()
+    assert (eu.base_url, eu.key, eu.key_setting, eu.region_setting) == (
+        "https://api-eu.customer.io", "eu-key", "workspaces.eu-shop.appApiKey", "workspaces.eu-shop.region"
+    )  # fmt: skip
+    assert (main.base_url, main.key, main.key_setting) == (
+        "https://api.customer.io", "main-key", "customerio:appApiKey"
+    )  # fmt: skip
+    assert "eu-key" not in repr(eu) and "main-key" not in repr(main.reader())
     assert (deployment.live_start(), deployment.live_start("eu-shop"), deployment.live_start("us-shop")) == (
         "100",
         "200",
@@ -383,6 +389,16 @@ def test_a_refused_credential_is_one_line_without_a_traceback(
     code, _, err = run("--flow-id", flow["flow"]["flow_id"], env=env)
     assert code == 2 and "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert "IMS token failed with HTTP 401" in err and "wrong-secret" not in err
+
+
+def test_a_refused_app_api_key_names_the_variable_it_came_from(
+    run: Callable[..., Any], flow: dict[str, Any], aep: AepEmulator
+) -> None:
+    env = {**credential(aep), "CUSTOMERIO_APP_API_KEY": "not-the-key-7f3a"}
+    code, _, err = run("--flow-id", flow["flow"]["flow_id"], env=env)
+    assert code == 2 and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert "HTTP 401: the App API key was refused; check CUSTOMERIO_APP_API_KEY and that CUSTOMERIO_REGION" in err
+    assert "not-the-key-7f3a" not in err
 
 
 def test_a_completed_batch_catalog_no_longer_knows_goes_again(

@@ -251,7 +251,10 @@ def test_the_stack_gives_the_key_events_profile_and_inlet() -> None:
         },
     )
     assert deployment.events() == ["email_opened", "sms_sent"] and deployment.profile() is True
-    assert deployment.app_api() == ("https://api-eu.customer.io", "k")
+    access = deployment.app_api()
+    assert (access.base_url, access.key, access.region_setting) == (
+        "https://api-eu.customer.io", "k", "customerio:region"
+    )  # fmt: skip
     assert deployment.inlet_url() == "https://inlet.example/x"
     # Pulumi.yaml's default `events: []` means every event, as for the program.
     assert len(Deployment(config={"customerio-aep:events": "[]"}).events()) > 50

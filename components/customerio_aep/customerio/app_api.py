@@ -86,13 +86,27 @@ def _next_of(content: bytes) -> tuple[str | None] | None:
     return (value or None,)
 
 
+@dataclass(frozen=True)
+class AppApiAccess:
+    """A workspace's App API: its base URL, its key, and the settings they came from (named when the key is refused)."""
+
+    base_url: str
+    key: str = field(repr=False)
+    key_setting: str = "customerio:appApiKey"
+    region_setting: str = "customerio:region"
+
+    def reader(self) -> AppApiReader:
+        """A reader of this App API at its documented pace."""
+        return AppApiReader(self.base_url, self.key, key_setting=self.key_setting, region_setting=self.region_setting)
+
+
 @dataclass
 class AppApiReader:
     """GETs on one workspace's App API from any number of threads, together never more than `requests_per_second`;
     429s (after Retry-After, which holds back every thread) and 5xx are retried in place."""
 
     base_url: str
-    key: str
+    key: str = field(repr=False)
     requests_per_second: float = REQUESTS_PER_SECOND
     retry: RetryPolicy = READ_RETRY
     calls: int = 0
@@ -101,6 +115,9 @@ class AppApiReader:
     """Requests answered 429."""
     latency: float = 0.0
     """Seconds a page took, request to answer, averaged over the recent ones (0 until one is answered)."""
+    key_setting: str = "customerio:appApiKey"
+    """Where the key was set, named when the App API refuses it (a stack's config key or an environment variable)."""
+    region_setting: str = "customerio:region"
     _local: threading.local = field(default_factory=threading.local, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _next_slot: float = 0.0
@@ -154,8 +171,8 @@ class AppApiReader:
         )
         if response.status_code in (401, 403):
             raise AppApiError(
-                f"GET {path}: HTTP {response.status_code}: the App API key was refused; check customerio:appApiKey "
-                "and that customerio:region is the workspace's (us or eu)"
+                f"GET {path}: HTTP {response.status_code}: the App API key was refused; check {self.key_setting} "
+                f"and that {self.region_setting} is the workspace's (us or eu)"
             )
         if response.status_code != 200:
             raise AppApiError(f"GET {path}: HTTP {response.status_code} after retries: {error_detail(response)}")
@@ -208,11 +225,11 @@ class AppApiReader:
                 self.latency = took if not self.latency else 0.9 * self.latency + 0.1 * took
 
 
-def base_url(region: str | None, override: str | None = None) -> str:
+def base_url(region: str | None, override: str | None = None, setting: str = "customerio:region") -> str:
     """The App API's base URL for a workspace's region (`customerio:apiUrl` overrides it, e.g. for an emulator)."""
     if override:
         return override.rstrip("/")
     name = (region or "us").lower()
     if name not in REGION_URLS:
-        raise AppApiError(f"customerio:region: {name!r} is not a Customer.io region (us or eu)")
+        raise AppApiError(f"{setting}: {name!r} is not a Customer.io region (us or eu)")
     return REGION_URLS[name]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -57,7 +57,7 @@ class AppApi:
     """Where and with which key the App API is called, or why it cannot be."""
 
     base: str
-    key: str
+    key: str = field(repr=False)
     problem: str | None
 
 

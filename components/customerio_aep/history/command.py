@@ -18,7 +18,7 @@ from customerio_aep.aep.errors import AepApiError
 from customerio_aep.aep.etag import get_item
 from customerio_aep.aep.mapping_set import DATA_PREP, XED_FULL
 from customerio_aep.aep.schema import REGISTRY
-from customerio_aep.customerio.app_api import ACTIVITIES_SECONDS, AppApiError, AppApiReader
+from customerio_aep.customerio.app_api import ACTIVITIES_SECONDS, AppApiError
 from customerio_aep.customerio.history import Window
 from customerio_aep.history import run as history
 from customerio_aep.history.batch_road import BATCH_RECORDS, FILE_RECORDS, BatchRoad
@@ -109,7 +109,7 @@ def backfill(args: argparse.Namespace, deployment: Deployment, aws: Callable[[],
             raise CommandError(f"backfill could not read the dataflow's mapping from AEP: {e}") from None
         live = _LiveLine(sys.stderr) if args.apply and not args.json else None
         run = history.Backfill(
-            reader=AppApiReader(*deployment.app_api(workspace)),
+            reader=deployment.app_api(workspace).reader(),
             checkpoint=checkpoint,
             window=window,
             wanted=deployment.events(),

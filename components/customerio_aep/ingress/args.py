@@ -16,12 +16,12 @@ from customerio_aep.workspaces import Workspace
 class IngressArgs:
     """Sizes, limits and names of the ingress; every field has a production default."""
 
-    signing_key: pulumi.Input[str] | None
+    signing_key: pulumi.Input[str] | None = field(repr=False)
     """The Customer.io webhook signing key (secret) of the single-workspace route `POST /webhook`; None: no such
     route (only `workspaces`)."""
-    inlet_url: pulumi.Input[str]
+    inlet_url: pulumi.Input[str] = field(repr=False)
     """The dataflow's webhook URL (inlet + flow id; secret)."""
-    previous_signing_key: pulumi.Input[str] | None = None
+    previous_signing_key: pulumi.Input[str] | None = field(default=None, repr=False)
     """During a key rotation, the key being replaced: both are accepted on `POST /webhook` until it is removed."""
     workspaces: Mapping[str, Workspace] = field(default_factory=dict)
     """More Customer.io workspaces, each on its own route `POST /webhook/<name>` with its own keys."""

@@ -46,10 +46,10 @@ class CustomerIoToAepArgs:
     """Customer.io reporting events to send."""
     ingress: str = "aws"
     """`aws` (verified, buffered, deduplicated) or `direct` (Customer.io posts straight to the AEP inlet)."""
-    signing_key: pulumi.Input[str] | None = None
+    signing_key: pulumi.Input[str] | None = field(default=None, repr=False)
     """The Customer.io webhook signing key (secret) of the single-workspace webhook URL (`webhook_url`); the aws
     ingress needs it or `workspaces`."""
-    previous_signing_key: pulumi.Input[str] | None = None
+    previous_signing_key: pulumi.Input[str] | None = field(default=None, repr=False)
     """During a key rotation, the key being replaced: both are accepted until it is removed (docs/operations.md)."""
     workspaces: Mapping[str, Workspace] = field(default_factory=dict)
     """More Customer.io workspaces into the same dataset (aws ingress): each gets its own webhook URL and key check,

@@ -9,10 +9,13 @@ import shutil
 import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from customerio_aep.aep.errors import AepConfigError
 from customerio_aep.aep.settings import AepSettings
+
+if TYPE_CHECKING:
+    from customerio_aep.customerio.app_api import AppApiAccess
 
 # The AEP credential from the environment when no stack is read: AEP_CLIENT_ID for aep:clientId, and so on.
 ENV_KEYS = {
@@ -72,23 +75,29 @@ class Deployment:
             raise CommandError("no inlet URL: the stack has no webhook_url output; or set AEP_INLET_URL (a secret)")
         return url
 
-    def app_api(self, workspace: str = "") -> tuple[str, str]:
+    def app_api(self, workspace: str = "") -> AppApiAccess:
         """The Customer.io App API's base URL and key: the stack's customerio:* config (a workspace's own appApiKey
         and region with `workspace`), else CUSTOMERIO_APP_API_KEY, CUSTOMERIO_REGION (and CUSTOMERIO_API_URL)."""
-        from customerio_aep.customerio.app_api import AppApiError, base_url
+        from customerio_aep.customerio.app_api import AppApiAccess, AppApiError, base_url
 
         settings = self.workspace(workspace) if workspace and self.config else {}
+        own_settings = bool(workspace and self.config)
+        key_setting, region_setting = (
+            (f"workspaces.{workspace}.appApiKey", f"workspaces.{workspace}.region") if own_settings
+            else ("customerio:appApiKey", "customerio:region") if self.config
+            else ("CUSTOMERIO_APP_API_KEY", "CUSTOMERIO_REGION")
+        )  # fmt: skip
 
         def get(key: str, env: str) -> str | None:
             own = {"customerio:appApiKey": "appApiKey", "customerio:region": "region"}.get(key)
-            if workspace and self.config and own:
+            if own_settings and own:
                 value = settings.get(own) or (None if own == "appApiKey" else "us")
                 return str(value) if value else None
             value = self.config.get(key) if self.config else os.environ.get(env)
             return str(value) if value else None
 
         key = get("customerio:appApiKey", "CUSTOMERIO_APP_API_KEY")
-        if not key and workspace and self.config:
+        if not key and own_settings:
             raise CommandError(
                 f"workspace {workspace!r} has no appApiKey: `pulumi config set --secret --path "
                 f"'workspaces.{workspace}.appApiKey' <key>` (an App API key of that workspace)"
@@ -99,11 +108,11 @@ class Deployment:
                 "(or CUSTOMERIO_APP_API_KEY without one)"
             )
         try:
-            return base_url(
-                get("customerio:region", "CUSTOMERIO_REGION"), get("customerio:apiUrl", "CUSTOMERIO_API_URL")
-            ), key
+            region = get("customerio:region", "CUSTOMERIO_REGION")
+            url = base_url(region, get("customerio:apiUrl", "CUSTOMERIO_API_URL"), region_setting)
         except AppApiError as e:
             raise CommandError(str(e)) from None
+        return AppApiAccess(url, key, key_setting, region_setting)
 
     def events(self) -> list[str]:
         """The stack's reporting events (`events` config; all of them when unset or empty, as the program reads it)."""
