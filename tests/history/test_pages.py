@@ -1,5 +1,5 @@
-"""Making pages: in place, by one thread of the run while its readers read on; the program's cycle collector left as
-it was found: on, off or with objects of its own frozen."""
+"""Making pages: in place, by one thread of the run while its readers read on; the program's cycle collector and
+Arrow's memory pool left as they were found."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from customerio_aep.customerio.app_api import Answer, AppApiError
 from customerio_aep.customerio.events import ALL_EVENTS
 from customerio_aep.customerio.history import Window
 from customerio_aep.history import pages
+from customerio_aep.history.local_mapping import LocalMapping
 from customerio_aep.history.pages import PageResult, Pages, PageWork, make_page
 from tests.emulators.customerio.history import generate_history
 from tests.history.conftest import NOW
@@ -57,6 +58,43 @@ def test_a_run_unfreezes_what_it_froze_and_only_that(collector_restored: None) -
     with Pages(WORK, processes=1):
         pass
     assert gc.get_freeze_count() > 0  # still frozen (fewer, as some of them were freed meanwhile)
+
+
+MAPPED = PageWork(frozenset(ALL_EVENTS), False, "", LocalMapping(
+    [{"source": "event_id", "destination": "_id"},
+     {"sourceType": "EXPRESSION", "source": 'dformat(timestamp * 1000, "yyyy-MM-dd")', "destination": "timestamp"}],
+    {"_id": "string", "timestamp": "date-time"},
+))  # fmt: skip
+"""A batch road's work: records of the two fields a record needs."""
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_a_batch_run_makes_records_with_jemalloc_and_puts_the_programs_pool_back(
+    processes: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pyarrow as pa
+
+    try:
+        pa.jemalloc_memory_pool()
+        during = "jemalloc"
+    except NotImplementedError:  # a pyarrow built without it: the run keeps the program's pool
+        during = "system"
+    monkeypatch.delenv("ARROW_DEFAULT_MEMORY_POOL", raising=False)
+    found = pa.default_memory_pool()
+    pa.set_memory_pool(pa.system_memory_pool())  # the program's own choice
+    try:
+        with Pages(MAPPED, processes) as made:
+            assert pa.default_memory_pool().backend_name == during
+            page = made.submit(PAGE, WINDOW).result()
+        assert page.mapped is not None and len(page.mapped.event_ids) == page.kinds.total() > 0
+        assert pa.default_memory_pool().backend_name == "system"
+        with Pages(WORK, processes=1):  # a stream run makes no records: Arrow is left alone
+            assert pa.default_memory_pool().backend_name == "system"
+        monkeypatch.setenv("ARROW_DEFAULT_MEMORY_POOL", "system")  # a user's choice stands
+        with Pages(MAPPED, processes=1):
+            assert pa.default_memory_pool().backend_name == "system"
+    finally:
+        pa.set_memory_pool(found)
 
 
 def test_in_place_one_thread_makes_every_page_and_no_reader_waits_for_its_own(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -15,7 +15,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from customerio_aep.customerio.app_api import Answer, page_of
 from customerio_aep.customerio.event_columns import EventColumns
 from customerio_aep.customerio.history import Conversion, Window, deliveries_events, subscription_events
-from customerio_aep.history.files import arrow_schema, record_table, write_part
+from customerio_aep.history.files import arrow_schema, record_memory, record_table, write_part
 from customerio_aep.history.local_mapping import LocalMapping
 
 if TYPE_CHECKING:
@@ -171,26 +171,16 @@ class Pages:
         self.work, self.processes = work, processes
         self._pool: Executor | None = None
         self._froze = False
+        self._memory = ExitStack()
 
     def __enter__(self) -> Pages:
-        if self.processes > 1:
-            methods = multiprocessing.get_all_start_methods()
-            context = multiprocessing.get_context("fork" if "fork" in methods else None)
-            # A Ctrl-C while they start would kill one before it ignores SIGINT (a broken pool): they are born
-            # ignoring it. With fork, every process starts at the first task: now.
-            main = threading.current_thread() is threading.main_thread()
-            previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
-            try:
-                self._pool = ProcessPoolExecutor(self.processes, context, initializer=_start, initargs=(self.work,))
-                self._pool.submit(os.getpid).result()
-            finally:
-                if main:  # a handler set outside Python reads as None: Python's own is then the one to put back
-                    signal.signal(signal.SIGINT, previous if previous is not None else signal.default_int_handler)
-        else:
-            # One thread makes every page, not the reader that read it: a reader asks for its next page at once, and
-            # a page's objects come from one thread's memory (made by a dozen readers in turn, each with memory of its
-            # own from the C allocator, a run held 90 MB more and spent more CPU a page).
-            self._pool = ThreadPoolExecutor(1, thread_name_prefix="history-pages")
+        if self.work.mapping is not None:  # before the page processes fork: they make the records
+            self._memory.enter_context(record_memory())
+        try:
+            self._pool = self._processes() if self.processes > 1 else self._thread()
+        except BaseException:
+            self._memory.close()
+            raise
         # What exists now lives as long as the run (modules, the mapping, the checkpoint): the cycle collector leaves it
         # be until the run ends; its collections spent a twelfth of a run's CPU going through it again and again. What
         # the program froze itself (a server before it forks) stays as it is.
@@ -204,6 +194,29 @@ class Pages:
             self._pool.shutdown(wait=True, cancel_futures=True)
         if self._froze:
             gc.unfreeze()
+        self._memory.close()
+
+    def _processes(self) -> ProcessPoolExecutor:
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("fork" if "fork" in methods else None)
+        # A Ctrl-C while they start would kill one before it ignores SIGINT (a broken pool): they are born ignoring it.
+        # With fork, every process starts at the first task: now.
+        main = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
+        try:
+            pool = ProcessPoolExecutor(self.processes, context, initializer=_start, initargs=(self.work,))
+            pool.submit(os.getpid).result()
+            return pool
+        finally:
+            if main:  # a handler set outside Python reads as None: Python's own is then the one to put back
+                signal.signal(signal.SIGINT, previous if previous is not None else signal.default_int_handler)
+
+    @staticmethod
+    def _thread() -> ThreadPoolExecutor:
+        # One thread makes every page, not the reader that read it: a reader asks for its next page at once, and a
+        # page's objects come from one thread's memory (made by a dozen readers in turn, each with memory of its own
+        # from the C allocator, a run held 90 MB more and spent more CPU a page).
+        return ThreadPoolExecutor(1, thread_name_prefix="history-pages")
 
     def submit(self, answer: Answer, window: Window) -> Future[PageResult]:
         """An App API answer's work, made in a page process (or the run's page thread, with one): decoding it is most
