@@ -114,13 +114,14 @@ def budget(events: int = 2_000, budget_rps: float = 40.0) -> None:
 
 
 if __name__ == "__main__":
-    from benchmarks import capacity, history, ingress
+    from benchmarks import capacity, checkpoint, history, ingress
 
     ingress.main()
     burst()
     budget()
     capacity.main([])
     history.main([])
+    checkpoint.main([])
     measure(0.0)
     measure(0.2)
     measure_profile()

@@ -118,6 +118,7 @@ class AppApiReader:
     key_setting: str = "customerio:appApiKey"
     """Where the key was set, named when the App API refuses it (a stack's config key or an environment variable)."""
     region_setting: str = "customerio:region"
+    """Where the workspace's region was set (the other reason a key is refused)."""
     _local: threading.local = field(default_factory=threading.local, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _next_slot: float = 0.0

@@ -38,7 +38,7 @@ def record_memory() -> Iterator[None]:
     """Arrow's buffers from jemalloc while a run makes records (then the pool before is put back), where pyarrow has it
     and ARROW_DEFAULT_MEMORY_POOL does not choose another. Each page's tables and parts are new buffers of about a
     megabyte, freed a page later: pyarrow's default, mimalloc, gave their memory back and faulted it in again, and a run
-    held 30 MB more and spent about 4 % more CPU (`python -m benchmarks.history`, alternating runs)."""
+    held 35 MB more and spent about 4 % more CPU (`python -m benchmarks.history`, alternating runs)."""
     import pyarrow as pa
 
     if os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
