@@ -448,3 +448,18 @@ def test_a_date_pattern_java_prints_as_text_is_named_before_anything_is_read(
     assert code == 2 and "dformat pattern letters 'MMM' (in 'dd MMM yyyy') are not evaluated here" in err
     assert "(mapping to timestamp)" in err and "Use --via stream" in err and len(err.strip().splitlines()) == 1
     assert cio.count("appapi.*") == 0 and aep.count(BATCH_OPERATIONS) == 0
+
+
+def test_a_dry_run_of_a_large_range_says_the_checkpoint_slows_it(
+    flow: dict[str, Any], aep: AepEmulator, tmp_path: Path
+) -> None:
+    from customerio_aep.history.checkpoint import Checkpoint
+    from tests.emulators.customerio.events import make_event
+
+    checkpoint = Checkpoint(tmp_path / "sent.sqlite")
+    road = _road_for(aep, flow, checkpoint)
+    road.look([make_event("email", "sent", n) for n in range(50)])
+    slower = "past 2M events the checkpoint costs more a page as it grows"
+    assert not [line for line in road.plan(1_500_000, 800) if slower in line]
+    assert [line for line in road.plan(120_000_000, 48_000) if slower in line]
+    checkpoint.close()

@@ -58,6 +58,12 @@ under the least `python -m benchmarks.history` measured of this release (its `pr
 machine's neighbours by a third; 0.23.0 measured 36,000 to 53,300), so the estimate errs long."""
 
 
+CHECKPOINT_GROWS = 2_000_000
+"""Events past which staging a page in the checkpoint costs a fifth of the App API's 100 ms a page and climbs from
+there (`python -m benchmarks.checkpoint`: 21 to 29 ms a page at 2M events, 62 to 71 at 20M): each event id is a hash,
+so each writes a page of the checkpoint's index of its own. The estimate above it is short."""
+
+
 def pipeline_seconds(pages: int, events: int, size: float, processes: int) -> dict[str, float]:
     """The three stages of a run, each alone: reading `pages` at the App API's limit, making `events` on `processes`
     cores, uploading `size` bytes at AEP's limit. They overlap, so a run takes about the slowest."""
@@ -196,7 +202,13 @@ class BatchRoad:
             + (f" (spread over {days} days)" if days > 1 else ""),
             "  the live stream's capacity is untouched: no history event goes by the inlet, the queue or the "
             "forwarders",
-        ]
+            *(
+                [f"  past {CHECKPOINT_GROWS / 1e6:g}M events the checkpoint costs more a page as it grows (60 to 70 ms "
+                 "at 20M against the App API's 100): making the records takes longer than this, and may hold the "
+                 "reading back towards the end (docs/history.md)"]
+                if events > CHECKPOINT_GROWS else []
+            ),
+        ]  # fmt: skip
 
     # -- shipping and following ------------------------------------------------------------------------------------
     def _external_id(self, seq: int) -> str:
