@@ -321,7 +321,7 @@ def test_the_stack_gives_a_workspaces_key_region_and_live_start() -> None:
     assert (main.base_url, main.key, main.key_setting) == (
         "https://api.customer.io", "main-key", "customerio:appApiKey"
     )  # fmt: skip
-    assert "eu-key" not in repr(eu) and "main-key" not in repr(main.reader())
+    assert "eu-key" not in repr(eu) and "main-key" not in repr(main)
     assert (deployment.live_start(), deployment.live_start("eu-shop"), deployment.live_start("us-shop")) == (
         "100",
         "200",
@@ -382,23 +382,24 @@ def test_uploads_are_held_to_20_gb_an_hour_and_batches_to_90_a_day(
     checkpoint.close()
 
 
-def test_a_refused_credential_is_one_line_without_a_traceback(
-    run: Callable[..., Any], flow: dict[str, Any], aep: AepEmulator
+@pytest.mark.parametrize(
+    ("variable", "wrong", "says"),
+    [
+        ("AEP_CLIENT_SECRET", "wrong-secret", "IMS token failed with HTTP 401"),
+        (  # without a stack, the variable the key came from
+            "CUSTOMERIO_APP_API_KEY",
+            "not-the-key-7f3a",
+            "HTTP 401: the App API key was refused; check CUSTOMERIO_APP_API_KEY and that CUSTOMERIO_REGION",
+        ),
+    ],
+)
+def test_a_refused_credential_is_one_line_naming_it_without_a_traceback(
+    variable: str, wrong: str, says: str, run: Callable[..., Any], flow: dict[str, Any], aep: AepEmulator
 ) -> None:
-    env = {**credential(aep), "AEP_CLIENT_SECRET": "wrong-secret"}
+    env = {**credential(aep), variable: wrong}
     code, _, err = run("--flow-id", flow["flow"]["flow_id"], env=env)
     assert code == 2 and "Traceback" not in err and len(err.strip().splitlines()) == 1
-    assert "IMS token failed with HTTP 401" in err and "wrong-secret" not in err
-
-
-def test_a_refused_app_api_key_names_the_variable_it_came_from(
-    run: Callable[..., Any], flow: dict[str, Any], aep: AepEmulator
-) -> None:
-    env = {**credential(aep), "CUSTOMERIO_APP_API_KEY": "not-the-key-7f3a"}
-    code, _, err = run("--flow-id", flow["flow"]["flow_id"], env=env)
-    assert code == 2 and "Traceback" not in err and len(err.strip().splitlines()) == 1
-    assert "HTTP 401: the App API key was refused; check CUSTOMERIO_APP_API_KEY and that CUSTOMERIO_REGION" in err
-    assert "not-the-key-7f3a" not in err
+    assert says in err and wrong not in err
 
 
 def test_a_completed_batch_catalog_no_longer_knows_goes_again(

@@ -86,20 +86,6 @@ def _next_of(content: bytes) -> tuple[str | None] | None:
     return (value or None,)
 
 
-@dataclass(frozen=True)
-class AppApiAccess:
-    """A workspace's App API: its base URL, its key, and the settings they came from (named when the key is refused)."""
-
-    base_url: str
-    key: str = field(repr=False)
-    key_setting: str = "customerio:appApiKey"
-    region_setting: str = "customerio:region"
-
-    def reader(self) -> AppApiReader:
-        """A reader of this App API at its documented pace."""
-        return AppApiReader(self.base_url, self.key, key_setting=self.key_setting, region_setting=self.region_setting)
-
-
 @dataclass
 class AppApiReader:
     """GETs on one workspace's App API from any number of threads, together never more than `requests_per_second`;

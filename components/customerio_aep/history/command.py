@@ -109,7 +109,7 @@ def backfill(args: argparse.Namespace, deployment: Deployment, aws: Callable[[],
             raise CommandError(f"backfill could not read the dataflow's mapping from AEP: {e}") from None
         live = _LiveLine(sys.stderr) if args.apply and not args.json else None
         run = history.Backfill(
-            reader=deployment.app_api(workspace).reader(),
+            reader=deployment.app_api(workspace),
             checkpoint=checkpoint,
             window=window,
             wanted=deployment.events(),

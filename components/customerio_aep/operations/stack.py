@@ -15,7 +15,7 @@ from customerio_aep.aep.errors import AepConfigError
 from customerio_aep.aep.settings import AepSettings
 
 if TYPE_CHECKING:
-    from customerio_aep.customerio.app_api import AppApiAccess
+    from customerio_aep.customerio.app_api import AppApiReader
 
 # The AEP credential from the environment when no stack is read: AEP_CLIENT_ID for aep:clientId, and so on.
 ENV_KEYS = {
@@ -75,10 +75,10 @@ class Deployment:
             raise CommandError("no inlet URL: the stack has no webhook_url output; or set AEP_INLET_URL (a secret)")
         return url
 
-    def app_api(self, workspace: str = "") -> AppApiAccess:
-        """The Customer.io App API's base URL and key: the stack's customerio:* config (a workspace's own appApiKey
+    def app_api(self, workspace: str = "") -> AppApiReader:
+        """A reader of the Customer.io App API with the stack's customerio:* config (a workspace's own appApiKey
         and region with `workspace`), else CUSTOMERIO_APP_API_KEY, CUSTOMERIO_REGION (and CUSTOMERIO_API_URL)."""
-        from customerio_aep.customerio.app_api import AppApiAccess, AppApiError, base_url
+        from customerio_aep.customerio.app_api import AppApiError, AppApiReader, base_url
 
         settings = self.workspace(workspace) if workspace and self.config else {}
         own_settings = bool(workspace and self.config)
@@ -112,7 +112,7 @@ class Deployment:
             url = base_url(region, get("customerio:apiUrl", "CUSTOMERIO_API_URL"), region_setting)
         except AppApiError as e:
             raise CommandError(str(e)) from None
-        return AppApiAccess(url, key, key_setting, region_setting)
+        return AppApiReader(url, key, key_setting=key_setting, region_setting=region_setting)
 
     def events(self) -> list[str]:
         """The stack's reporting events (`events` config; all of them when unset or empty, as the program reads it)."""
