@@ -2,6 +2,8 @@
 deliveries) staged as the batch road stages them (`Checkpoint.stage`: each id recorded, taken ones found, the part
 file written and synced), committed as a run commits them, and timed at each mark. The App API gives a run a page
 every 100 ms; six months of a 1M-recipient workspace is about 120M events (`python -m benchmarks.history`'s model).
+The pages come as a run reads them: twelve time slices of six months in turn, each page the next 1,000 deliveries
+of its slice by creation (a delivery every 0.26 s), its events created with their delivery.
 
     python -m benchmarks.checkpoint [--events 5000000] [--json]
 
@@ -10,27 +12,60 @@ Prints figures; asserts nothing."""
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import resource
 import secrets
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from customerio_aep.customerio.history import ID_PREFIX
-from customerio_aep.history.checkpoint import Checkpoint
+from customerio_aep.history.checkpoint import SUCCESS, Checkpoint
+from customerio_aep.history.listing import READERS
 
 PAGE_EVENTS = 1_920
 """The events of a page of 1,000 deliveries in `benchmarks.history`'s generated history."""
 PART = b"\0" * 4096
 """A part file's stand-in: what is measured is the checkpoint's own work, not the records'."""
+PAGE_SECONDS = 259
+"""The creation time a page of 1,000 deliveries spans: 60M deliveries in six months."""
+SIX_MONTHS = 183 * 86_400
 
 
 def _cpu() -> tuple[float, float]:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime, usage.ru_stime
+
+
+def run_pages(start: int) -> Iterator[tuple[list[str], list[int]]]:
+    """Pages of new events (ids, creation seconds) as a run over the six months from `start` reads them."""
+    cursors = [start + n * SIX_MONTHS // READERS for n in range(READERS)]
+    for page in itertools.count():
+        ids = [ID_PREFIX + secrets.token_hex(16) for _ in range(PAGE_EVENTS)]
+        cursor = cursors[page % READERS]
+        cursors[page % READERS] += PAGE_SECONDS
+        yield ids, [cursor + n * PAGE_SECONDS // PAGE_EVENTS for n in range(PAGE_EVENTS)]
+
+
+def grow(checkpoint: Checkpoint, seq: int, pages: Iterator[tuple[list[str], list[int]]], count: int) -> None:
+    """Stage `count` of `pages` in batch `seq` (their part files go every 1,000: the records are not measured)."""
+    for page in range(count):
+        ids, created = next(pages)
+        checkpoint.stage(seq, ids, created, PART, lambda _taken: PART)
+        if page % 1000 == 999:
+            for file in checkpoint.parts_dir.iterdir():
+                file.unlink()
+
+
+def fill(checkpoint: Checkpoint, events: int, start: int) -> None:
+    """A checkpoint as a long run over the six months from `start` left it: `events` events staged, and landed."""
+    seq = checkpoint.open_batch(lambda n: f"earlier-{n}").seq
+    grow(checkpoint, seq, run_pages(start), -(-events // PAGE_EVENTS))
+    checkpoint.settle(seq, SUCCESS)
 
 
 def measure(events: int) -> list[dict[str, Any]]:
@@ -42,19 +77,17 @@ def measure(events: int) -> list[dict[str, Any]]:
         path = Path(tmp) / "sent.sqlite"
         checkpoint = Checkpoint(path)
         seq = checkpoint.open_batch(lambda n: f"bench-{n}").seq
-        staged = pages = 0
-        wall, (user, system), since = time.monotonic(), _cpu(), 0
+        pages = run_pages(int(time.time()) - SIX_MONTHS)
+        staged = 0
+        wall, (user, system) = time.monotonic(), _cpu()
         for mark in marks:
-            while staged < mark:
-                ids = [ID_PREFIX + secrets.token_hex(16) for _ in range(PAGE_EVENTS)]
-                checkpoint.stage(seq, ids, PART, lambda _taken: PART)
-                staged, pages = staged + PAGE_EVENTS, pages + 1
-                if pages % 1000 == 0:  # parts of batches that landed go (the records are not what is measured)
-                    for file in checkpoint.parts_dir.iterdir():
-                        file.unlink()
+            count = -(-(mark - staged) // PAGE_EVENTS)
+            grow(checkpoint, seq, pages, count)
+            staged += count * PAGE_EVENTS
             now, (user_now, system_now) = time.monotonic(), _cpu()
-            count = pages - since
+            checkpoint.close()  # committed, as a run's is within a second: its size is the file's
             size = sum(f.stat().st_size for f in path.parent.glob(f"{path.name}*") if f.is_file())
+            checkpoint = Checkpoint(path)
             rows.append({
                 "events": staged,
                 "ms_wall_per_page": round(1000 * (now - wall) / count, 1),
@@ -62,7 +95,7 @@ def measure(events: int) -> list[dict[str, Any]]:
                 "ms_system_per_page": round(1000 * (system_now - system) / count, 1),
                 "checkpoint_mb": round(size / 1e6),
             })  # fmt: skip
-            wall, user, system, since = now, user_now, system_now, pages
+            wall, (user, system) = time.monotonic(), _cpu()
         checkpoint.close()
     return rows
 

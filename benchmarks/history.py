@@ -23,6 +23,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from benchmarks.checkpoint import fill
 from customerio_aep.aep.client import AepClient
 from customerio_aep.aep.settings import AepSettings
 from customerio_aep.customerio.app_api import PAGE_LIMIT, REQUESTS_PER_SECOND, AppApiReader
@@ -171,8 +172,11 @@ def _cpu() -> tuple[float, float]:
     return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
 
 
-def measure_road(road_name: str, deliveries: int, page_latency: float, processes: int) -> dict[str, Any]:
-    """One whole six-month backfill by `road_name` against emulators in processes of their own."""
+def measure_road(
+    road_name: str, deliveries: int, page_latency: float, processes: int, checkpoint_events: int = 0
+) -> dict[str, Any]:
+    """One whole six-month backfill by `road_name` against emulators in processes of their own, with a checkpoint that
+    holds `checkpoint_events` landed events of the same six months already (a run that far into a long range)."""
     now = int(time.time())
     emulators = _Emulators(deliveries, now, page_latency)
     try:
@@ -180,6 +184,8 @@ def measure_road(road_name: str, deliveries: int, page_latency: float, processes
         window = Window(now - 183 * 86400, now)
         with tempfile.TemporaryDirectory() as tmp:
             checkpoint = Checkpoint(Path(tmp) / "sent.sqlite")
+            if checkpoint_events:
+                fill(checkpoint, checkpoint_events, window.since)
             road: Road
             if road_name == "batch":
                 client = AepClient(AepSettings.from_config(emulators.aep_config.get))
@@ -244,14 +250,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--page-latency", type=float, default=0.8, help="seconds an App API page takes (assumed)")
     parser.add_argument("--recipients", type=int, default=1_000_000)
     parser.add_argument("--processes", type=int, default=DEFAULT_PROCESSES, help="page processes (1: none)")
+    parser.add_argument(
+        "--checkpoint-events",
+        type=int,
+        default=0,
+        help="events the checkpoint holds when the run starts, as far into a long range (0: new)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
-    batch = measure_road("batch", args.deliveries, args.page_latency, args.processes)
+    batch = measure_road("batch", args.deliveries, args.page_latency, args.processes, args.checkpoint_events)
     stream = measure_road("stream", min(args.deliveries, STREAM_DELIVERIES), 0.0, args.processes)
     floor = math.ceil(args.deliveries / PAGE_LIMIT) / REQUESTS_PER_SECOND
     figures: dict[str, Any] = {
         "deliveries": args.deliveries,
         "page_latency_s": args.page_latency,
+        "checkpoint_events": args.checkpoint_events,
         "cores": args.processes,
         "batch_events_per_s": round(batch["events"] / batch["seconds"], 1),
         "batch_events": batch["events"],
@@ -285,7 +298,8 @@ def main(argv: list[str] | None = None) -> None:
     f = figures
     print(
         f"\nhistory: {f['deliveries']:,} deliveries over six months, App API pages of {f['page_latency_s']:g} s "
-        f"(assumed) at most {REQUESTS_PER_SECOND:g} a second, emulators in processes of their own:\n"
+        f"(assumed) at most {REQUESTS_PER_SECOND:g} a second, emulators in processes of their own, a checkpoint "
+        f"holding {f['checkpoint_events']:,} events already:\n"
         f"  batch road end to end: {f['end_to_end_s']:,} s for {f['batch_events']:,} events "
         f"({f['batch_events_per_s']:,.0f} events/s; landed {f['batch_landed']:,}, {f['batch_landed_distinct']:,} "
         f"distinct); the read floor ({math.ceil(f['deliveries'] / PAGE_LIMIT):,} pages at "

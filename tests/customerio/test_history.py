@@ -131,6 +131,16 @@ def test_a_malformed_delivery_is_counted() -> None:
     assert out.skipped == {"delivery without an id or metrics (malformed App API answer)": 1}
 
 
+def test_events_are_created_with_their_delivery_and_an_unreadable_creation_is_0() -> None:
+    # The checkpoint files each event under it: the same event must have the same one in every run.
+    assert convert(delivery()).created == [CUT - 120, CUT - 120]
+    assert convert(delivery(created=float(CUT - 120))).created == [CUT - 120, CUT - 120]
+    for unreadable in (None, "yesterday", float("nan"), -5, 2**64, True):
+        made = convert(delivery(created=unreadable))
+        assert made.created == [0, 0] and made.events == convert(delivery()).events  # nothing else changes
+    assert subscriptions(activity()).created == [CUT - 50]  # an activity is its own
+
+
 def activity(**overrides: Any) -> dict[str, Any]:
     base: dict[str, Any] = {
         "id": "a1",

@@ -26,7 +26,7 @@ UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # and a value not known until 
 # The first release, the first with the CHANGELOG, the first with adoption and workspaces' predecessors, and the
 # previous one. Profile is on from 0.3.0.
 RELEASES = ("0.1.0", "0.2.0", "0.9.0", "0.14.0", "0.15.0", "0.16.0", "0.17.0", "0.18.0", "0.19.0", "0.20.0", "0.21.0",
-            "0.22.0", "0.23.0", "0.24.0")  # fmt: skip
+            "0.22.0", "0.23.0", "0.24.0", "0.24.1")  # fmt: skip
 KEPT = ("dataset_id", "schema_id", "flow_id", "webhook_url")
 
 

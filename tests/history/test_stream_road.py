@@ -108,6 +108,30 @@ def test_direct_a_small_history_is_planned_then_streams_through_the_inlet_once(
     assert code == 0 and again["sent"] == 0 and len(aep.records[dataset]) == len(records)
 
 
+def test_what_one_road_took_the_other_never_sends_again(
+    small_history: list[dict[str, Any]],
+    run: Callable[..., Any],
+    flow: dict[str, Any],
+    aep: AepEmulator,
+    cio: CustomerIoEmulator,
+) -> None:
+    from tests.history.test_batch_road import credential
+
+    # The two roads file what they took apart (by id what the stream sent; by creation what batches hold): each run
+    # looks in both. Ranges that overlap, by turns.
+    env = {"AEP_INLET_URL": flow["flow"]["webhook_url"], **credential(aep)}
+    batch = ("--via", "batch", "--flow-id", flow["flow"]["flow_id"], "--apply")
+    dataset = flow["dataset"]["dataset_id"]
+    for via, days in ((batch, 20), ((*STREAM, "--apply"), 40), (batch, 60), ((*STREAM, "--apply"), 90)):
+        since = LIVE_SINCE - days * 86400
+        code, report, err = run(*via, "--since", str(since), env=env)
+        assert code == 0 and report["finished"], err
+        want = expected(small_history, since, LIVE_SINCE, cio.activities)
+        ids = [r["_id"] for r in aep.records[dataset]]
+        assert len(ids) == len(set(ids)) == sum(want.values())  # each event of every range so far, once
+        assert report["already_sent"] > 0 or days == 20
+
+
 @pytest.mark.slow
 def test_direct_ctrl_c_and_a_lost_network_resume_and_a_429_storm_is_waited_out(
     history: list[dict[str, Any]],

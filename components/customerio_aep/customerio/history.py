@@ -102,9 +102,9 @@ class Conversion:
     workspace: str = ""
     skipped: Counter[str] = field(default_factory=Counter)
     """Events not sent, by reason (metrics outside the window are not counted: they belong to another run)."""
-    _events: list[tuple[str, str, str, int, int, Any]] = field(default_factory=list)
-    """Each event's (id, object type, metric, timestamp, owner, failure message): its owner is its delivery (or
-    activity), by its place in `_shared`."""
+    _events: list[tuple[str, str, str, int, int, Any, int]] = field(default_factory=list)
+    """Each event's (id, object type, metric, timestamp, owner, failure message, creation second): its owner is its
+    delivery (or activity), by its place in `_shared`."""
     _shared: list[tuple[Any, ...]] = field(default_factory=list)
     """Each delivery's (or activity's) DATA_FIELDS, None where it has none; or the delivery they are read from."""
 
@@ -116,15 +116,22 @@ class Conversion:
     def add(
         self, event_id: str, object_type: str, metric: str, timestamp: int, owner: int, failure: Any = None
     ) -> None:
-        """One more event."""
-        self._events.append((event_id, object_type, metric, timestamp, owner, failure))
+        """One more event, of something created at `timestamp` (an activity: the event is its own)."""
+        self._events.append((event_id, object_type, metric, timestamp, owner, failure, timestamp))
+
+    @property
+    def created(self) -> list[int]:
+        """Each event's creation second, in order: its delivery's `created` (shared by the delivery's metrics; 0 when
+        the App API gives none) or the activity's time. The same for the same event in every run and range, so the
+        checkpoint files events under it: a page's events, read in creation order, are neighbours there."""
+        return [event[6] for event in self._events]
 
     def columns(self, arrow: bool = False) -> EventColumns:
         """The events as columns, each attribute as the reporting webhook names it; with `arrow` (pyarrow, the
         `history` extra) its leaves are Arrow arrays too, a delivery's shared values converted once for its events."""
         count = len(self._events)
-        ids, object_types, metrics, timestamps, owners, failures = (
-            list(column) for column in (zip(*self._events, strict=True) if self._events else [()] * 6)
+        ids, object_types, metrics, timestamps, owners, failures, _created = (
+            list(column) for column in (zip(*self._events, strict=True) if self._events else [()] * 7)
         )
         shared = _shared_columns(self._shared)
 
@@ -202,6 +209,9 @@ def deliveries_events(
             continue
         anonymous = needs_person and not _identifiers(delivery).get("id")
         basis = _id_basis(str(delivery["id"]), out.workspace)
+        created = delivery.get("created")
+        if created.__class__ is not int or not 0 <= created < _SECONDS:  # the App API's, mostly: no call for it
+            created = _second(created)
         owner = -1
         in_window.sort()
         for timestamp, metric in in_window:
@@ -219,7 +229,15 @@ def deliveries_events(
                 owner = len(shared)
                 shared.append(SentDelivery(delivery, object_type))
             failure = delivery.get("failure_message") if metric in FAILURE_METRICS else None
-            add((_event_id(basis + metric), object_type, metric, timestamp, owner, failure or None))
+            add((_event_id(basis + metric), object_type, metric, timestamp, owner, failure or None, created))
+
+
+_SECONDS = 2**53
+
+
+def _second(value: Any) -> int:
+    """A time the App API gives as whole seconds; 0 for anything else (none, text, NaN, out of range)."""
+    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value < _SECONDS else 0
 
 
 def _verdict(kind: tuple[str, str], wanted: Collection[str]) -> str | None:

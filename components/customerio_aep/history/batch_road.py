@@ -53,15 +53,10 @@ FILE_RECORDS = 500_000
 
 EVENTS_PER_CPU_SECOND = 36_000.0
 """What a run makes of history, events a CPU second, reading, mapping and staging included, for the dry run's estimate:
-under the least `python -m benchmarks.history` measured of this release (its `processing_events_per_s`: 39,000 to
-63,000 with one process, 38,000 to 51,000 with two, on a shared two-core machine in December 2026, moving with the
-machine's neighbours by a third; 0.23.0 measured 36,000 to 53,300), so the estimate errs long."""
-
-
-CHECKPOINT_GROWS = 2_000_000
-"""Events past which staging a page in the checkpoint costs a fifth of the App API's 100 ms a page and climbs from
-there (`python -m benchmarks.checkpoint`: 21 to 29 ms a page at 2M events, 62 to 71 at 20M): each event id is a hash,
-so each writes a page of the checkpoint's index of its own. The estimate above it is short."""
+under the least `python -m benchmarks.history` measured of the last releases (its `processing_events_per_s`: 39,000
+to 66,000 with one process, 38,000 to 59,000 with two, on a shared two-core machine in December 2026, moving with the
+machine's neighbours by a third; 0.23.0 measured 36,000 to 53,300), so the estimate errs long. Since 0.25.0 it holds
+however large the checkpoint grows (57,700 with 20M events in it, in a quiet hour)."""
 
 
 def pipeline_seconds(pages: int, events: int, size: float, processes: int) -> dict[str, float]:
@@ -76,9 +71,12 @@ def pipeline_seconds(pages: int, events: int, size: float, processes: int) -> di
 
 @dataclass(frozen=True)
 class Following:
-    """How Catalog is followed after COMPLETE: the first wait, the longest, and when to stop waiting."""
+    """How Catalog is followed after COMPLETE: asked again after a `share` of the time waited so far, so a batch is
+    seen done at most that share later than it was (within the shortest and longest wait), until giving up: the end of
+    a run waits for its last batch."""
 
-    first_seconds: float = 0.1
+    first_seconds: float = 0.05
+    share: float = 0.25
     max_seconds: float = 30.0
     give_up_seconds: float = 6 * 3600.0
 
@@ -141,23 +139,25 @@ class BatchRoad:
         return outcomes
 
     def send(self, events: list[dict[str, Any]]) -> list[tuple[str, str]]:
-        """Map each event to its record and stage it in the open batch; a full batch is shipped."""
-        return self.stage(map_events(self.mapping, EventColumns.of(events)))
+        """Never called: this road takes records, made with their events' creation seconds in the page processes."""
+        raise TypeError("the batch road takes records (stage), not events")
 
     def stage(self, mapped: Mapped) -> list[tuple[str, str]]:
         """Stage a page's records in the open batch, but those of events an earlier run took; a full batch is shipped.
         Each object type and metric is checked against AEP's preview before any record of it is staged."""
         self.guard.check(s for s in mapped.samples if s[0] not in self.guard.checked)
         batch = self.checkpoint.open_batch(self._external_id)
-        taken = self.checkpoint.stage(batch.seq, mapped.event_ids, mapped.part, lambda it: _without(mapped.part, it))
-        taken |= self.checkpoint.done([event_id for event_id, _ in mapped.refused])
+        taken = self.checkpoint.stage(
+            batch.seq, mapped.event_ids, mapped.created, mapped.part, lambda it: _without(mapped.part, it)
+        )
+        taken |= self.checkpoint.done([r[0] for r in mapped.refused], [r[1] for r in mapped.refused])
         self._sample([sample for sample in mapped.samples if sample[1]["event_id"] not in taken])
         staged = [event_id for event_id in mapped.event_ids if event_id not in taken]
         if batch.records + len(staged) >= self.batch_records:
             self._ship(self.checkpoint.batch(batch.seq))
         return [
             *[(event_id, TAKEN) for event_id in mapped.event_ids if event_id in taken],
-            *[(event_id, TAKEN if event_id in taken else f"{REJECTED}{why}") for event_id, why in mapped.refused],
+            *[(event_id, TAKEN if event_id in taken else f"{REJECTED}{why}") for event_id, _, why in mapped.refused],
             *[(event_id, STAGED) for event_id in staged],
         ]
 
@@ -183,7 +183,7 @@ class BatchRoad:
 
     def plan(self, events: int, pages: int) -> list[str]:
         """Batches, files, bytes and time at the published limits for `events` records."""
-        looked = map_events(self.mapping, EventColumns.of(self._looked))
+        looked = map_events(self.mapping, EventColumns.of(self._looked), [0] * len(self._looked))
         records = len(looked.event_ids)
         per_record = len(encode(read_part(looked.part)[1], self.file_format)) / records if records else 0.0
         batches = math.ceil(events / self.batch_records)
@@ -202,13 +202,7 @@ class BatchRoad:
             + (f" (spread over {days} days)" if days > 1 else ""),
             "  the live stream's capacity is untouched: no history event goes by the inlet, the queue or the "
             "forwarders",
-            *(
-                [f"  past {CHECKPOINT_GROWS / 1e6:g}M events the checkpoint costs more a page as it grows (60 to 70 ms "
-                 "at 20M against the App API's 100): making the records takes longer than this, and may hold the "
-                 "reading back towards the end (docs/history.md)"]
-                if events > CHECKPOINT_GROWS else []
-            ),
-        ]  # fmt: skip
+        ]
 
     # -- shipping and following ------------------------------------------------------------------------------------
     def _external_id(self, seq: int) -> str:
@@ -290,15 +284,15 @@ class BatchRoad:
 
     def _follow(self, batch: Batch, batch_id: str) -> list[tuple[str, str]]:
         """Wait for Catalog's last word on a completed batch, then settle it in the checkpoint."""
-        wait, waited = self.following.first_seconds, 0.0
+        following, waited = self.following, 0.0
         while (outcomes := self._look(batch, batch_id)) is None:
-            if waited >= self.following.give_up_seconds:
+            if waited >= following.give_up_seconds:
                 raise BackfillStopped(
                     f"batch {batch_id} is still processing after {duration(waited)}; rerun to keep following it"
                 )
+            wait = min(max(following.first_seconds, waited * following.share), following.max_seconds)
             self.sleep(wait)
             waited += wait
-            wait = min(wait * 2, self.following.max_seconds)
         return outcomes
 
     def landed(self) -> list[tuple[str, str]]:

@@ -13,7 +13,7 @@ import signal
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -50,10 +50,12 @@ class Mapped:
 
     event_ids: list[str] = field(default_factory=list)
     """The events of the records, in the order of the part's rows."""
+    created: list[int] = field(default_factory=list)
+    """Each of those events' creation second (`Conversion.created`): the checkpoint files them under it."""
     part: bytes = b""
     """The records and their event ids as a part (files.py)."""
-    refused: list[tuple[str, str]] = field(default_factory=list)
-    """(event_id, why it cannot be a record): AEP would fail it too."""
+    refused: list[tuple[str, int, str]] = field(default_factory=list)
+    """(event_id, creation second, why it cannot be a record): AEP would fail it too."""
     samples: list[tuple[str, dict[str, Any], dict[str, Any]]] = field(default_factory=list)
     """(kind, event, record) for the fidelity guard: the first of each kind, and a few at random."""
 
@@ -68,14 +70,18 @@ class PageResult:
     skipped: Counter[str]
     """Events that cannot be sent, by reason."""
     event_ids: list[str]
+    created: list[int]
+    """Each of those events' creation second (`Conversion.created`)."""
     events: list[dict[str, Any]]
-    """The events and their ids, when the road takes events (empty when they were mapped)."""
+    """The events, their ids and creation seconds, when the road takes events (empty when they were mapped)."""
     mapped: Mapped | None
 
 
-def map_events(mapping: LocalMapping, events: EventColumns, rng: random.Random | None = None) -> Mapped:
+def map_events(
+    mapping: LocalMapping, events: EventColumns, created: Sequence[int], rng: random.Random | None = None
+) -> Mapped:
     """Each event's record (or why it cannot have one), a column at a time, with the samples the fidelity guard
-    compares."""
+    compares; `created`: each event's creation second."""
     records = mapping.columns(events)
     ids = events.column("event_id")
     kinds = list(zip(events.column("object_type"), events.column("metric"), strict=True))
@@ -88,8 +94,9 @@ def map_events(mapping: LocalMapping, events: EventColumns, rng: random.Random |
     kept = [ids[row] for row in made]
     return Mapped(
         event_ids=kept,
+        created=[created[row] for row in made],
         part=write_part(table, kept),
-        refused=[(ids[row], why) for row, why in sorted(records.refused.items())],
+        refused=[(ids[row], created[row], why) for row, why in sorted(records.refused.items())],
         samples=[("{} {}".format(*kinds[row]), event, record)
                  for row, event, record in zip(picked, events.take(picked), records.records(picked), strict=True)],
     )  # fmt: skip
@@ -129,8 +136,9 @@ def _make_page(work: PageWork, answer: Answer, window: Window) -> PageResult:
     deliveries = len(items) if answer.key == "messages" else 0
     if work.mapping is None:
         ids = list(events.column("event_id"))
-        return PageResult(deliveries, kinds, converted.skipped, ids, list(events.rows()), None)
-    return PageResult(deliveries, kinds, converted.skipped, [], [], map_events(work.mapping, events))
+        return PageResult(deliveries, kinds, converted.skipped, ids, converted.created, list(events.rows()), None)
+    mapped = map_events(work.mapping, events, converted.created)
+    return PageResult(deliveries, kinds, converted.skipped, [], [], [], mapped)
 
 
 @functools.lru_cache(maxsize=4)

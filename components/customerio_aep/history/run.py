@@ -216,7 +216,7 @@ class Backfill:
             self._record(self.road.stage(page.mapped), report)
             self._count(self.road.landed(), report)
             return
-        done = self.checkpoint.done(page.event_ids)
+        done = self.checkpoint.done(page.event_ids, page.created)
         report.already_sent += len(done)
         todo = [e for e in page.events if e["event_id"] not in done]
         if not apply:
