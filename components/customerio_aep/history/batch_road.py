@@ -56,7 +56,7 @@ EVENTS_PER_CPU_SECOND = 36_000.0
 under the least `python -m benchmarks.history` measured of the last releases (its `processing_events_per_s`: 39,000
 to 66,000 with one process, 38,000 to 59,000 with two, on a shared two-core machine in December 2026, moving with the
 machine's neighbours by a third; 0.23.0 measured 36,000 to 53,300), so the estimate errs long. Since 0.25.0 it holds
-however large the checkpoint grows (57,700 with 20M events in it, in a quiet hour)."""
+as the checkpoint grows (62,700 with 20M events in it, 53,000 with 60M)."""
 
 
 def pipeline_seconds(pages: int, events: int, size: float, processes: int) -> dict[str, float]:
