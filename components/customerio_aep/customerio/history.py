@@ -116,7 +116,7 @@ class Conversion:
     def add(
         self, event_id: str, object_type: str, metric: str, timestamp: int, owner: int, failure: Any = None
     ) -> None:
-        """One more event, of something created at `timestamp` (an activity: the event is its own)."""
+        """One more event, created at its own `timestamp` (an activity's, which is not a delivery's metric)."""
         self._events.append((event_id, object_type, metric, timestamp, owner, failure, timestamp))
 
     @property
@@ -210,7 +210,7 @@ def deliveries_events(
         anonymous = needs_person and not _identifiers(delivery).get("id")
         basis = _id_basis(str(delivery["id"]), out.workspace)
         created = delivery.get("created")
-        if created.__class__ is not int or not 0 <= created < _SECONDS:  # the App API's, mostly: no call for it
+        if created.__class__ is not int or not 0 <= created < _SECONDS_BOUND:  # the App API's, mostly: no call for it
             created = _second(created)
         owner = -1
         in_window.sort()
@@ -232,12 +232,14 @@ def deliveries_events(
             add((_event_id(basis + metric), object_type, metric, timestamp, owner, failure or None, created))
 
 
-_SECONDS = 2**53
+_SECONDS_BOUND = 2**53
+"""Past any time the App API gives, and within what a float holds exactly and SQLite stores."""
 
 
 def _second(value: Any) -> int:
     """A time the App API gives as whole seconds; 0 for anything else (none, text, NaN, out of range)."""
-    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value < _SECONDS else 0
+    readable = isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value < _SECONDS_BOUND
+    return int(value) if readable else 0
 
 
 def _verdict(kind: tuple[str, str], wanted: Collection[str]) -> str | None:
