@@ -123,6 +123,8 @@ class Listing:
         while not self.stopping.is_set():
             answer = self.reader.messages_answer(piece.start_ts, piece.end_ts, cursor, self.page_limit)
             following = _new_cursor(answer.next, given, "/v1/messages") or ""
+            # Another reader's page may be handed over between this one's submission and its handing over: the run
+            # settles pages in an order that is not always the order they were made in.
             self._hand(Read(piece, following, self.pages.submit(answer, self.window)))
             if not following:
                 return
