@@ -291,15 +291,15 @@ class Checkpoint:
         with self._staging():
             number = self._new_part(seq)
             taken = self._by_id("events", event_ids)
-            keys = [key for key in zip(created, event_ids, strict=True) if key[1] not in taken]
+            keys = json.dumps([key for key in zip(created, event_ids, strict=True) if key[1] not in taken])
             # Taking the events and finding those taken already in one pass: each is one look in the index.
             added = self._db.execute(
                 "INSERT OR IGNORE INTO held (created, event_id, part) "
                 "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), ? FROM json_each(?)",
-                (number, json.dumps(keys)),
+                (number, keys),
             ).rowcount
             if added < len(event_ids):
-                taken = set(event_ids) - self._held(json.dumps(keys), number)
+                taken = set(event_ids) - self._held(keys, number)
                 part = without(taken)
             self._keep(seq, number, part, added)
         return taken
